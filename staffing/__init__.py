@@ -1,0 +1,101 @@
+"""staffing: competing IT firms staff one large multi-site rollout together."""
+
+import logging
+import os
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, jsonify, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+
+from .config import load_config
+from .errors import register_error_handlers, render_error
+from .extensions import api, csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              "migrations")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the Flask app from the environment plus `config` overrides; touches no database."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path, config))
+    os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", MIGRATIONS_DIR))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    api.init_app(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "opaque token"}
+    )
+
+    _import_models()
+    _register_blueprints(app)
+    _register_transaction_boundary(app)
+    register_error_handlers(app)
+    return app
+
+
+def _import_models() -> None:
+    """Every model on the metadata, for the mappers and for Alembic's autogenerate."""
+    from .partners import models as partners_models  # noqa: F401
+    from .planning import models as planning_models  # noqa: F401
+    from .projects import models as projects_models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .partners import api as partners_api
+    from .partners import views as partners_views
+    from .planning import api as planning_api
+    from .projects import api as projects_api
+    from .projects import views as projects_views
+    from .security import forget_actor  # importing it registers the login user loader
+
+    app.before_request(forget_actor)
+    for blp in (*partners_api.blueprints, *projects_api.blueprints, *planning_api.blueprints):
+        csrf.exempt(blp)  # bearer tokens only: no cookie, so no cross-site forgery
+        api.register_blueprint(blp)
+    app.register_blueprint(partners_views.web)
+    app.register_blueprint(projects_views.web)
+    app.register_blueprint(_service_blueprint())
+
+
+def _service_blueprint() -> Blueprint:
+    service = Blueprint("service", __name__)
+
+    @service.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @service.get("/readyz")
+    def readyz():
+        try:
+            db.session.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError:
+            return render_error(503, "database unreachable")
+        return jsonify(status="ready", database=db.engine.dialect.name)
+
+    @service.get("/api/v1/docs/assets/<path:filename>")
+    def swagger_assets(filename: str):
+        return send_from_directory(str(swagger_ui_path), filename)
+
+    return service
+
+
+def _register_transaction_boundary(app: Flask) -> None:
+    """One transaction per request: commit a successful response, roll back anything else."""
+
+    @app.after_request
+    def commit_or_roll_back(response):
+        if response.status_code >= 400:
+            db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except sa.exc.IntegrityError:
+            db.session.rollback()
+            return render_error(409, "the change conflicts with existing data")
+        return response

@@ -1,0 +1,78 @@
+"""Configuration read from the environment; nothing here touches the database."""
+
+import os
+import secrets
+
+DEV_ENVS = {"development", "test"}
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable service."""
+
+
+def default_database_url(instance_path: str) -> str:
+    """SQLite file in the instance folder: the embedded default that needs no server."""
+    return "sqlite:///" + os.path.join(instance_path, "staffing.sqlite3")
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// spellings and route them to the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Return the Flask config mapping from the environment plus explicit overrides.
+
+    Raises ConfigError when SECRET_KEY is missing outside development and tests.
+    """
+    overrides = dict(overrides or {})
+    env = overrides.get("STAFFING_ENV") or os.environ.get("STAFFING_ENV", "production")
+    database_url = (
+        overrides.get("SQLALCHEMY_DATABASE_URI")
+        or os.environ.get("DATABASE_URL")
+        or default_database_url(instance_path)
+    )
+    secret_key = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if not secret_key:
+        if env not in DEV_ENVS:
+            raise ConfigError(
+                "SECRET_KEY must be set outside development "
+                "(export SECRET_KEY=... or STAFFING_ENV=development)"
+            )
+        secret_key = secrets.token_hex(32)
+    config = {
+        "STAFFING_ENV": env,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env not in DEV_ENVS,
+        "REMEMBER_COOKIE_SECURE": env not in DEV_ENVS,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "API_TITLE": "staffing",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
+        "API_SPEC_OPTIONS": {
+            "info": {
+                "description": (
+                    "Staff one multi-site IT rollout with competing partner firms. "
+                    "Authenticate with `Authorization: Bearer <token>` "
+                    "(create one with `staffing token create`)."
+                )
+            },
+            "security": [{"bearerAuth": []}],
+        },
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    }
+    config.update(overrides)
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    return config

@@ -1,0 +1,3 @@
+"""REST resources of the planning domain (plans arrive with the solver)."""
+
+blueprints = []

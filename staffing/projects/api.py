@@ -1,0 +1,3 @@
+"""REST resources of the projects domain."""
+
+blueprints = []

@@ -1,0 +1,265 @@
+"""Fixtures: one migrated database per run, a transaction rolled back after every test."""
+
+import datetime as dt
+import os
+import uuid
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from staffing import create_app
+from staffing.config import normalise_database_url
+from staffing.extensions import db as _db
+from staffing.partners.models import (
+    Availability,
+    CapacityOffer,
+    Exclusion,
+    Firm,
+    Membership,
+    OfferSkill,
+    User,
+)
+from staffing.projects.models import Project, Site, Skill, WorkItem
+from staffing.security import hash_password, issue_token
+
+PASSWORD = "correct horse battery"
+
+
+def _throwaway_postgres(url: str):
+    """Create an empty database beside the one in url; return its URL and a drop function."""
+    base = sa.engine.make_url(normalise_database_url(url))
+    name = f"staffing_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """DATABASE_URL picks the server (a fresh database is made on it); SQLite otherwise."""
+    url = os.environ.get("DATABASE_URL")
+    if not url or url.startswith("sqlite"):
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+        return
+    test_url, drop = _throwaway_postgres(url)
+    yield test_url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    app = create_app({
+        "STAFFING_ENV": "test",
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+    })
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """The database inside one outer transaction that is rolled back after the test.
+
+    The app's commits become savepoint releases on the same connection.
+    """
+    with app.app_context():
+        engines = _db._app_engines[app]
+        engine = engines[None]
+        connection = engine.connect()
+        outer = connection.begin()
+        engines[None] = connection
+        _db.session.remove()
+        _db.session.configure(join_transaction_mode="create_savepoint")
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            outer.rollback()
+            connection.close()
+            engines[None] = engine
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db):
+    return app.test_cli_runner()
+
+
+# --- factories ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def create_firm(db):
+    counter = iter(range(1, 10_000))
+
+    def create(**fields) -> Firm:
+        n = next(counter)
+        values = dict(
+            name=f"Firm {n}", region="North", contact_name=f"Contact {n}",
+            contact_email=f"office{n}@firm{n}.example", contact_phone=f"+49 30 {n:04d}",
+            address=f"Street {n}, Berlin", latitude=52.52, longitude=13.40,
+        )
+        values.update(fields)
+        firm = Firm(**values)
+        db.session.add(firm)
+        db.session.commit()
+        return firm
+
+    return create
+
+
+@pytest.fixture
+def create_user(db, create_firm):
+    counter = iter(range(1, 10_000))
+
+    def create(firm: Firm | None = None, role: str = "member", **fields) -> User:
+        n = next(counter)
+        values = dict(email=f"user{n}@example.com", name=f"User {n}", role=role,
+                      password_hash=hash_password(PASSWORD))
+        values.update(fields)
+        user = User(firm=firm or create_firm(), **values)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return create
+
+
+@pytest.fixture
+def auth(db):
+    """auth(user) -> headers with a fresh Bearer token for that user."""
+
+    def headers(user: User) -> dict:
+        _, secret = issue_token(user, "test", None)
+        db.session.commit()
+        return {"Authorization": f"Bearer {secret}"}
+
+    return headers
+
+
+@pytest.fixture
+def create_project(db, create_firm):
+    counter = iter(range(1, 10_000))
+
+    def create(lead_firm: Firm | None = None, **fields) -> Project:
+        n = next(counter)
+        values = dict(name=f"Rollout {n}", client_name=f"Client {n}",
+                      start_on=dt.date(2027, 3, 1), end_on=dt.date(2027, 6, 30))
+        values.update(fields)
+        project = Project(lead_firm=lead_firm or create_firm(), **values)
+        db.session.add(project)
+        db.session.commit()
+        return project
+
+    return create
+
+
+@pytest.fixture
+def create_skill(db):
+    def create(project: Project, code: str = "desktop", name: str | None = None) -> Skill:
+        skill = Skill(project_id=project.id, code=code, name=name or code.title())
+        db.session.add(skill)
+        db.session.commit()
+        return skill
+
+    return create
+
+
+@pytest.fixture
+def create_site(db):
+    counter = iter(range(1, 10_000))
+
+    def create(project: Project, **fields) -> Site:
+        n = next(counter)
+        values = dict(name=f"Site {n}", address=f"Main St {n}", region="North",
+                      latitude=52.0, longitude=13.0)
+        values.update(fields)
+        site = Site(project_id=project.id, **values)
+        db.session.add(site)
+        db.session.commit()
+        return site
+
+    return create
+
+
+@pytest.fixture
+def create_work_item(db, create_skill):
+    counter = iter(range(1, 10_000))
+
+    def create(site: Site, skill: Skill | None = None, **fields) -> WorkItem:
+        n = next(counter)
+        project = db.session.get(Project, site.project_id)
+        values = dict(ref=f"WI-{n}", kind="desktop_batch", label=f"Desktops {n}",
+                      effort_hours=1.5, quantity=40, crew_size=1, min_proficiency=2)
+        values.update(fields)
+        item = WorkItem(project_id=project.id, site_id=site.id,
+                        skill=skill or create_skill(project, code=f"skill{n}"), **values)
+        db.session.add(item)
+        db.session.commit()
+        return item
+
+    return create
+
+
+@pytest.fixture
+def create_membership(db):
+    def create(project: Project, firm: Firm, status: str = "accepted") -> Membership:
+        membership = Membership(project_id=project.id, firm_id=firm.id, status=status)
+        db.session.add(membership)
+        db.session.commit()
+        return membership
+
+    return create
+
+
+@pytest.fixture
+def create_offer(db):
+    def create(project: Project, firm: Firm, skills: dict | None = None, **fields) -> CapacityOffer:
+        """skills maps Skill -> (proficiency, hourly rate)."""
+        values = dict(travel_radius_km=150.0, travel_cost_per_km=Decimal("0.45"),
+                      min_share_percent=Decimal(5), max_share_percent=Decimal(40))
+        values.update(fields)
+        offer = CapacityOffer(project_id=project.id, firm_id=firm.id, **values)
+        for skill, (proficiency, rate) in (skills or {}).items():
+            offer.skills.append(OfferSkill(skill_id=skill.id, proficiency=proficiency,
+                                           hourly_rate=Decimal(str(rate))))
+        offer.availability.append(Availability(
+            start_on=project.start_on, end_on=project.end_on, technicians=3,
+            hours_per_technician=8.0))
+        db.session.add(offer)
+        db.session.commit()
+        return offer
+
+    return create
+
+
+@pytest.fixture
+def create_exclusion(db):
+    def create(project: Project, firm: Firm, site: Site | None = None,
+               reason: str = "") -> Exclusion:
+        exclusion = Exclusion(project_id=project.id, firm_id=firm.id,
+                              site_id=site.id if site else None, reason=reason)
+        db.session.add(exclusion)
+        db.session.commit()
+        return exclusion
+
+    return create
