@@ -36,8 +36,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         or default_database_url(instance_path)
     )
     secret_key = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    # The command line signs no cookie (its `run` is the single-process development server),
+    # so it may work with a throwaway key; a served app outside development may not.
+    ephemeral_ok = overrides.pop("EPHEMERAL_SECRET_OK", False)
     if not secret_key:
-        if env not in DEV_ENVS:
+        if env not in DEV_ENVS and not ephemeral_ok:
             raise ConfigError(
                 "SECRET_KEY must be set outside development "
                 "(export SECRET_KEY=... or STAFFING_ENV=development)"
@@ -49,6 +52,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env not in DEV_ENVS,
@@ -73,6 +77,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         },
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     }
+    if os.environ.get("STAFFING_MIGRATIONS_DIR"):
+        config["MIGRATIONS_DIR"] = os.environ["STAFFING_MIGRATIONS_DIR"]
     config.update(overrides)
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
     return config

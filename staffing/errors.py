@@ -81,6 +81,20 @@ def render_error(status: int, message: str, errors: dict | None = None):
     return make_response(page, status)
 
 
+REQUEST_LOCATIONS = ("json", "query", "files", "form", "headers", "cookies", "path")
+
+
+def _by_field(errors: dict | None) -> dict | None:
+    """webargs nests errors under the request location ({"json": {"field": [...]}}); merge the
+    locations away so every 422 maps field -> reasons, like the operations' own errors."""
+    if not isinstance(errors, dict) or not set(errors) <= set(REQUEST_LOCATIONS):
+        return errors
+    merged: dict = {}
+    for location_errors in errors.values():
+        merged.update(location_errors if isinstance(location_errors, dict) else {})
+    return merged
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the one handler for StaffingError, HTTP errors and unexpected failures."""
 
@@ -103,7 +117,7 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http_error(error: HTTPException):
         db.session.rollback()
         data = getattr(error, "data", None) or {}
-        errors = data.get("messages") or data.get("errors")
+        errors = _by_field(data.get("messages") or data.get("errors"))
         message = error.description if isinstance(error.description, str) else error.name
         response = render_error(error.code or 500, message, errors)
         for key, value in (data.get("headers") or {}).items():

@@ -25,6 +25,8 @@ from staffing.projects.models import Project, Site, Skill, WorkItem
 from staffing.security import hash_password, issue_token
 
 PASSWORD = "correct horse battery"
+# Argon2id is slow on purpose; hash the shared test password once per run.
+PASSWORD_HASH = hash_password(PASSWORD)
 
 
 def _throwaway_postgres(url: str):
@@ -134,7 +136,7 @@ def create_user(db, create_firm):
     def create(firm: Firm | None = None, role: str = "member", **fields) -> User:
         n = next(counter)
         values = dict(email=f"user{n}@example.com", name=f"User {n}", role=role,
-                      password_hash=hash_password(PASSWORD))
+                      password_hash=PASSWORD_HASH)
         values.update(fields)
         user = User(firm=firm or create_firm(), **values)
         db.session.add(user)

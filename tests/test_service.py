@@ -55,3 +55,37 @@ def test_migrations_match_the_models(app):
     with app.app_context(), _db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, _db.metadata) == []
+
+
+def test_openapi_documents_every_api_route_with_schemas(app, client):
+    spec = client.get("/api/v1/openapi.json").json
+    methods = {"get", "post", "put", "patch", "delete"}
+    documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
+    for rule in app.url_map.iter_rules():
+        own_pages = rule.endpoint.startswith(("api-docs", "service"))
+        if not rule.rule.startswith("/api/v1/") or own_pages:
+            continue
+        path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method.lower()) in documented, f"{method} {path} undocumented"
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method not in methods:
+                continue
+            success = [code for code in operation["responses"] if code.startswith("2")]
+            assert success, f"{method} {path} has no success response"
+            if success[0] != "204":
+                assert "content" in operation["responses"][success[0]], f"{method} {path}"
+            if method in ("post", "patch", "put"):
+                assert "requestBody" in operation, f"{method} {path} has no request schema"
+
+
+def test_no_secret_reaches_the_logs(client, create_user, auth, caplog):
+    user = create_user()
+    headers = auth(user)
+    caplog.set_level("DEBUG")
+    client.get("/api/v1/users/me", headers=headers)
+    client.get("/api/v1/users/me", headers={"Authorization": "Bearer stf_wrong-secret"})
+    client.post("/api/v1/tokens", json={"name": "x"}, headers=headers)
+    secret = headers["Authorization"].split()[1]
+    assert secret not in caplog.text and "stf_wrong-secret" not in caplog.text

@@ -3,14 +3,27 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ..access import get_project_for
 from ..pagination import SelectPage
 from ..security import authenticate_api_request, current_actor
 from . import operations as ops
 from .schemas import (
+    CapacityOfferArgs,
+    CapacityOfferQueryArgs,
+    CapacityOfferSchema,
+    CapacityOfferUpdateArgs,
+    ExclusionArgs,
+    ExclusionQueryArgs,
+    ExclusionSchema,
+    ExclusionUpdateArgs,
     FirmArgs,
     FirmQueryArgs,
     FirmSchema,
     FirmUpdateArgs,
+    MembershipArgs,
+    MembershipQueryArgs,
+    MembershipSchema,
+    MembershipUpdateArgs,
     NewTokenSchema,
     TokenArgs,
     TokenQueryArgs,
@@ -24,7 +37,13 @@ from .schemas import (
 firms = Blueprint("firms", __name__, url_prefix="/api/v1", description="Firms of the umbrella")
 users = Blueprint("users", __name__, url_prefix="/api/v1", description="Users of your firm")
 tokens = Blueprint("tokens", __name__, url_prefix="/api/v1", description="Your API tokens")
-blueprints = [firms, users, tokens]
+memberships = Blueprint("memberships", __name__, url_prefix="/api/v1",
+                        description="Partner firms invited to a project, and their answers")
+offers = Blueprint("capacity_offers", __name__, url_prefix="/api/v1",
+                   description="What a firm can do on a project; rates and shares are sealed")
+exclusions = Blueprint("exclusions", __name__, url_prefix="/api/v1",
+                       description="Firms barred from a site or the client (lead coordinators)")
+blueprints = [firms, users, tokens, memberships, offers, exclusions]
 for _blp in blueprints:
     _blp.before_request(authenticate_api_request)
 
@@ -137,3 +156,120 @@ class TokenById(MethodView):
     def delete(self, token_id):
         """Revoke one of your tokens"""
         ops.revoke_token(current_actor(), token_id)
+
+
+@memberships.route("/projects/<int:project_id>/memberships")
+class Memberships(MethodView):
+    @memberships.arguments(MembershipQueryArgs, location="query")
+    @memberships.response(200, MembershipSchema(many=True))
+    @memberships.paginate(SelectPage)
+    def get(self, args, project_id):
+        """List memberships (lead coordinators: all; others: their own firm's)"""
+        actor = current_actor()
+        return ops.list_memberships(actor, get_project_for(actor, project_id), **args)
+
+    @memberships.arguments(MembershipArgs)
+    @memberships.response(201, MembershipSchema)
+    def post(self, args, project_id):
+        """Invite a partner firm (lead coordinators)"""
+        actor = current_actor()
+        return ops.invite_firm(actor, get_project_for(actor, project_id), args)
+
+
+@memberships.route("/memberships/<int:membership_id>")
+class MembershipById(MethodView):
+    @memberships.response(200, MembershipSchema)
+    def get(self, membership_id):
+        """Read a membership (its firm, lead coordinators)"""
+        return ops.get_membership(current_actor(), membership_id)
+
+    @memberships.arguments(MembershipUpdateArgs)
+    @memberships.response(200, MembershipSchema)
+    def patch(self, args, membership_id):
+        """Accept, decline or withdraw (the firm); withdraw or re-invite (the lead)"""
+        actor = current_actor()
+        return ops.update_membership(actor, ops.get_membership(actor, membership_id), args)
+
+    @memberships.response(204)
+    def delete(self, membership_id):
+        """Remove a firm from the project (lead coordinators)"""
+        actor = current_actor()
+        ops.delete_membership(actor, ops.get_membership(actor, membership_id))
+
+
+@offers.route("/projects/<int:project_id>/capacity-offers")
+class CapacityOffers(MethodView):
+    @offers.arguments(CapacityOfferQueryArgs, location="query")
+    @offers.response(200, CapacityOfferSchema(many=True))
+    @offers.paginate(SelectPage)
+    def get(self, args, project_id):
+        """List offers (lead coordinators: all; others: their own firm's)"""
+        actor = current_actor()
+        return ops.list_offers(actor, get_project_for(actor, project_id), **args)
+
+    @offers.arguments(CapacityOfferArgs)
+    @offers.response(201, CapacityOfferSchema)
+    def post(self, args, project_id):
+        """Declare your firm's capacity (its coordinators; lead coordinators for a partner)"""
+        actor = current_actor()
+        return ops.create_offer(actor, get_project_for(actor, project_id), args)
+
+
+@offers.route("/capacity-offers/<int:offer_id>")
+class CapacityOfferById(MethodView):
+    @offers.response(200, CapacityOfferSchema)
+    def get(self, offer_id):
+        """Read an offer (its firm, lead coordinators)"""
+        return ops.get_offer(current_actor(), offer_id)
+
+    @offers.arguments(CapacityOfferUpdateArgs)
+    @offers.response(200, CapacityOfferSchema)
+    def patch(self, args, offer_id):
+        """Change an offer; skills and availability, when given, replace the old lists"""
+        actor = current_actor()
+        return ops.update_offer(actor, ops.get_offer(actor, offer_id), args)
+
+    @offers.response(204)
+    def delete(self, offer_id):
+        """Withdraw an offer"""
+        actor = current_actor()
+        ops.delete_offer(actor, ops.get_offer(actor, offer_id))
+
+
+@exclusions.route("/projects/<int:project_id>/exclusions")
+class Exclusions(MethodView):
+    @exclusions.arguments(ExclusionQueryArgs, location="query")
+    @exclusions.response(200, ExclusionSchema(many=True))
+    @exclusions.paginate(SelectPage)
+    def get(self, args, project_id):
+        """List the project's exclusions (lead coordinators)"""
+        actor = current_actor()
+        return ops.list_exclusions(actor, get_project_for(actor, project_id), **args)
+
+    @exclusions.arguments(ExclusionArgs)
+    @exclusions.response(201, ExclusionSchema)
+    def post(self, args, project_id):
+        """Bar a firm from a site or, with site_id null, from the whole client"""
+        actor = current_actor()
+        return ops.create_exclusion(actor, get_project_for(actor, project_id), args)
+
+
+@exclusions.route("/exclusions/<int:exclusion_id>")
+class ExclusionById(MethodView):
+    @exclusions.response(200, ExclusionSchema)
+    def get(self, exclusion_id):
+        """Read an exclusion (lead coordinators)"""
+        return ops.get_exclusion(current_actor(), exclusion_id)
+
+    @exclusions.arguments(ExclusionUpdateArgs)
+    @exclusions.response(200, ExclusionSchema)
+    def patch(self, args, exclusion_id):
+        """Change an exclusion (lead coordinators)"""
+        actor = current_actor()
+        return ops.update_exclusion(actor, ops.get_exclusion(actor, exclusion_id), args)
+
+    @exclusions.response(204)
+    def delete(self, exclusion_id):
+        """Lift an exclusion (lead coordinators)"""
+        actor = current_actor()
+        ops.delete_exclusion(actor, ops.get_exclusion(actor, exclusion_id))

@@ -1,10 +1,10 @@
 """Marshmallow schemas of the partners domain: XSchema for output, XArgs for input."""
 
 import marshmallow as ma
-from marshmallow import validate
+from marshmallow import validate, validates_schema
 
 from ..schemas import StrictArgs, latitude, longitude, name, text
-from .models import MEMBERSHIP_STATUSES, ROLES  # noqa: F401
+from .models import MEMBERSHIP_STATUSES, ROLES
 
 
 class FirmSchema(ma.Schema):
@@ -108,3 +108,153 @@ class TokenQueryArgs(StrictArgs):
     include_revoked = ma.fields.Boolean(load_default=False)
 
 
+# --- memberships -------------------------------------------------------------------------
+
+
+class MembershipSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    project_id = ma.fields.Integer()
+    firm_id = ma.fields.Integer()
+    firm_name = ma.fields.Function(lambda membership: membership.firm.name)
+    status = ma.fields.String()
+    message = ma.fields.String()
+    invited_at = ma.fields.DateTime()
+    responded_at = ma.fields.DateTime(allow_none=True)
+
+
+class MembershipArgs(StrictArgs):
+    firm_id = ma.fields.Integer(required=True)
+    message = text(1000, load_default="")
+
+
+class MembershipUpdateArgs(StrictArgs):
+    status = ma.fields.String(
+        validate=validate.OneOf(MEMBERSHIP_STATUSES),
+        metadata={"description": "partners: invited->accepted|declined, accepted->withdrawn; "
+                                 "lead: ->withdrawn, declined|withdrawn->invited"},
+    )
+    message = text(1000)
+
+
+class MembershipQueryArgs(StrictArgs):
+    status = ma.fields.String(validate=validate.OneOf(MEMBERSHIP_STATUSES))
+
+
+# --- capacity offers ---------------------------------------------------------------------
+
+
+def money(**kwargs) -> ma.fields.Decimal:
+    return ma.fields.Decimal(places=2, as_string=True, allow_nan=False,
+                             validate=validate.Range(0, 100_000), **kwargs)
+
+
+def percent(**kwargs) -> ma.fields.Decimal:
+    return ma.fields.Decimal(places=2, as_string=True, allow_nan=False,
+                             validate=validate.Range(0, 100), **kwargs)
+
+
+class OfferSkillSchema(StrictArgs):
+    skill_id = ma.fields.Integer(required=True)
+    proficiency = ma.fields.Integer(required=True, validate=validate.Range(1, 5),
+                                    metadata={"description": "1 (novice) .. 5 (expert)"})
+    hourly_rate = money(required=True, metadata={"description": "sealed; EUR per hour"})
+
+
+class AvailabilitySchema(StrictArgs):
+    start_on = ma.fields.Date(required=True)
+    end_on = ma.fields.Date(required=True)
+    technicians = ma.fields.Integer(required=True, validate=validate.Range(1, 1000),
+                                    metadata={"description": "technicians per working day"})
+    hours_per_technician = ma.fields.Float(
+        load_default=8.0, allow_nan=False, validate=validate.Range(0, 24, min_inclusive=False))
+
+    @validates_schema
+    def check_range(self, data, **kwargs):
+        if data["end_on"] < data["start_on"]:
+            raise ma.ValidationError("must not be before start_on", "end_on")
+
+
+class CapacityOfferSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    project_id = ma.fields.Integer()
+    firm_id = ma.fields.Integer()
+    travel_radius_km = ma.fields.Float()
+    travel_cost_per_km = ma.fields.Decimal(as_string=True)
+    min_share_percent = ma.fields.Decimal(as_string=True)
+    max_share_percent = ma.fields.Decimal(as_string=True)
+    blackout_dates = ma.fields.List(ma.fields.Date())
+    notes = ma.fields.String()
+    skills = ma.fields.List(ma.fields.Nested(OfferSkillSchema))
+    availability = ma.fields.List(ma.fields.Nested(AvailabilitySchema))
+    updated_at = ma.fields.DateTime()
+
+
+class _OfferFields(StrictArgs):
+    travel_radius_km = ma.fields.Float(allow_nan=False, validate=validate.Range(0, 5000),
+                                       metadata={"description": "from the firm's home base"})
+    travel_cost_per_km = money(metadata={"description": "sealed; EUR per km driven"})
+    min_share_percent = percent(metadata={"description": "sealed; of the project's hours"})
+    max_share_percent = percent(metadata={"description": "sealed; of the project's hours"})
+    blackout_dates = ma.fields.List(ma.fields.Date(), validate=validate.Length(max=1000))
+    notes = text(2000)
+    skills = ma.fields.List(ma.fields.Nested(OfferSkillSchema), validate=validate.Length(max=200))
+    availability = ma.fields.List(ma.fields.Nested(AvailabilitySchema),
+                                  validate=validate.Length(max=500))
+
+    @validates_schema
+    def check_shares(self, data, **kwargs):
+        low, high = data.get("min_share_percent"), data.get("max_share_percent")
+        if low is not None and high is not None and high < low:
+            raise ma.ValidationError("must not be below min_share_percent", "max_share_percent")
+
+
+class CapacityOfferArgs(_OfferFields):
+    firm_id = ma.fields.Integer(metadata={"description": "default: your firm; lead "
+                                                         "coordinators may enter a partner's"})
+    travel_radius_km = ma.fields.Float(required=True, allow_nan=False,
+                                       validate=validate.Range(0, 5000))
+    travel_cost_per_km = money(load_default=0)
+    skills = ma.fields.List(ma.fields.Nested(OfferSkillSchema), required=True,
+                            validate=validate.Length(min=1, max=200))
+    availability = ma.fields.List(ma.fields.Nested(AvailabilitySchema), required=True,
+                                  validate=validate.Length(min=1, max=500))
+
+
+class CapacityOfferUpdateArgs(_OfferFields):
+    pass
+
+
+class CapacityOfferQueryArgs(StrictArgs):
+    firm_id = ma.fields.Integer()
+
+
+# --- exclusions --------------------------------------------------------------------------
+
+
+class ExclusionSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    project_id = ma.fields.Integer()
+    firm_id = ma.fields.Integer()
+    site_id = ma.fields.Integer(allow_none=True,
+                                metadata={"description": "null: barred from the whole client"})
+    reason = ma.fields.String()
+    created_by_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.DateTime()
+
+
+class ExclusionArgs(StrictArgs):
+    firm_id = ma.fields.Integer(required=True)
+    site_id = ma.fields.Integer(load_default=None, allow_none=True,
+                                metadata={"description": "null: the whole client"})
+    reason = text(1000, load_default="")
+
+
+class ExclusionUpdateArgs(StrictArgs):
+    firm_id = ma.fields.Integer()
+    site_id = ma.fields.Integer(allow_none=True)
+    reason = text(1000)
+
+
+class ExclusionQueryArgs(StrictArgs):
+    firm_id = ma.fields.Integer()
+    site_id = ma.fields.Integer()

@@ -26,6 +26,9 @@ class Plan(db.Model):
     solver_status: Mapped[str | None] = mapped_column(sa.String(30))
     objective: Mapped[float | None] = mapped_column(sa.Float)
     notes: Mapped[str] = mapped_column(sa.String(4000), default="")
+    # the solver's report: terms, bound, gap, unassigned items with reasons, explanations,
+    # per-firm and per-site figures (sealed figures are filtered per reader by the API)
+    summary: Mapped[dict | None] = mapped_column(sa.JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

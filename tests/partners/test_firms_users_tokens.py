@@ -29,7 +29,7 @@ def test_firm_input_is_validated_with_field_and_reason(client, create_user, auth
     response = client.post("/api/v1/firms", json={**FIRM, "latitude": 95, "colour": "red"},
                            headers=auth(operator))
     assert response.status_code == 422
-    errors = response.json["errors"]["json"]
+    errors = response.json["errors"]
     assert "latitude" in errors and "colour" in errors
 
 
@@ -153,7 +153,7 @@ def test_short_password_is_422(client, create_user, auth):
     response = client.post("/api/v1/users", headers=auth(admin), json={
         "email": "x@example.com", "password": "short"})
     assert response.status_code == 422
-    assert "password" in response.json["errors"]["json"]
+    assert "password" in response.json["errors"]
 
 
 def test_token_lifecycle(client, create_user, auth, db):

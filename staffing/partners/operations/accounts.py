@@ -1,15 +1,15 @@
-"""Operations of the partners domain. They take the actor, flush, and never commit."""
+"""Firms, their users and API tokens."""
 
 import datetime as dt
 
 import sqlalchemy as sa
 
-from ..dbtypes import utcnow
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from ..extensions import db
-from ..projects.models import Project
-from ..security import hash_password, issue_token
-from .models import ApiToken, Firm, Membership, User
+from ...dbtypes import utcnow
+from ...errors import Conflict, Forbidden, InvalidInput, NotFound
+from ...extensions import db
+from ...projects.models import Project
+from ...security import hash_password, issue_token
+from ..models import ApiToken, Firm, Membership, User
 
 FIRM_PRIVATE_FIELDS = (
     "contact_name", "contact_email", "contact_phone", "address", "latitude", "longitude",

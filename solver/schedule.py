@@ -1,0 +1,379 @@
+"""Placing items on days: a list scheduler over the firms' remaining hours per day.
+
+`schedule` places items whose firm is already chosen (the master's answer), in dependency
+order, each on its earliest possible run of days. `greedy` also chooses the firm: the cheapest
+that can still take the item, as a coordinator would by hand; it is the construction heuristic
+(the first plan and the hint) and the greedy baseline of the benchmarks.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .prepare import HOUR, Core, Opt, bits, highest_bit
+
+
+@dataclass
+class Placement:
+    """Chosen options and first days; items missing from `chosen` are unassigned."""
+
+    chosen: dict[int, Opt] = field(default_factory=dict)
+    start: dict[int, int] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)  # item -> why it could not be placed
+
+
+class Calendar:
+    """The firms' remaining hours per day."""
+
+    def __init__(self, core: Core):
+        self.residual = [list(days) for days in core.capacity]
+
+    def earliest(self, option: Opt, ready: int) -> int | None:
+        """The first allowed start >= ready whose days all have room for the option."""
+        room = self.residual[option.firm]
+        for start in bits(option.starts >> ready << ready):
+            if all(room[d] >= option.load for d in range(start, start + option.days)):
+                return start
+        return None
+
+    def book(self, option: Opt, start: int) -> None:
+        room = self.residual[option.firm]
+        for d in range(start, start + option.days):
+            room[d] -= option.load
+
+    def unbook(self, option: Opt, start: int) -> None:
+        room = self.residual[option.firm]
+        for d in range(start, start + option.days):
+            room[d] += option.load
+
+
+def _priority(core: Core, item: int) -> tuple:
+    """Tightest first: the latest possible start, then the longest work."""
+    latest = max((highest_bit(core.options[k].starts) for k in core.by_item[item]), default=-1)
+    return (latest, -core.items[item].hours, item)
+
+
+def _in_order(core: Core):
+    """Yield items so that each comes after its dependencies, tightest ready item first."""
+    waiting = [len(p) for p in core.preds]
+    heap = [(_priority(core, i), i) for i in range(len(core.items)) if not waiting[i]]
+    heapq.heapify(heap)
+    while heap:
+        _, i = heapq.heappop(heap)
+        yield i
+        for j in core.succs[i]:
+            waiting[j] -= 1
+            if not waiting[j]:
+                heapq.heappush(heap, (_priority(core, j), j))
+
+
+def _ready_day(core: Core, placement: Placement, item: int) -> int | None:
+    """The first day after every dependency ends; None when a dependency is unassigned."""
+    ready = 0
+    for p in core.preds[item]:
+        if p not in placement.start:
+            return None
+        ready = max(ready, placement.start[p] + placement.chosen[p].days)
+    return ready
+
+
+def schedule(core: Core, chosen: dict[int, Opt], calendar: Calendar | None = None,
+             repair: bool = False) -> Placement:
+    """Place the items of `chosen` on their firm's days; report those that do not fit.
+    With `repair`, an item that does not fit with its firm tries the item's other firms,
+    cheapest first, within the site's firm limit and the sole-firm policy."""
+    calendar = calendar or Calendar(core)
+    placement = Placement()
+    policy = core.problem.policy
+    sites: dict[int, _SiteState] = defaultdict(_SiteState)
+    for i in _in_order(core):
+        option = chosen.get(i)
+        if option is None:
+            continue
+        ready = _ready_day(core, placement, i)
+        if ready is None:
+            placement.failed[i] = "dependency"
+            continue
+        allowed = _site_allows(policy, sites[core.item_site[i]], option.firm)
+        start = calendar.earliest(option, ready) if allowed else None
+        if start is None and repair:
+            option, start = _other_firm(core, calendar, sites[core.item_site[i]], i, ready,
+                                        option, policy)
+        if start is None:
+            placement.failed[i] = "capacity"
+            continue
+        calendar.book(option, start)
+        placement.chosen[i], placement.start[i] = option, start
+        sites[core.item_site[i]].firms[option.firm] += option.hours
+    return placement
+
+
+def _other_firm(core: Core, calendar: Calendar, state: _SiteState, item: int, ready: int,
+                failed: Opt, policy) -> tuple[Opt, int | None]:
+    # firms already at the site first: they keep the site within its firm limit
+    for k in sorted(core.by_item[item], key=lambda k: (core.options[k].firm not in state.firms,
+                                                       core.options[k].cost, k)):
+        option = core.options[k]
+        if option.index == failed.index or not _site_allows(policy, state, option.firm):
+            continue
+        start = calendar.earliest(option, ready)
+        if start is not None:
+            return option, start
+    return failed, None
+
+
+@dataclass
+class _SiteState:
+    firms: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+
+
+def greedy(core: Core) -> Placement:
+    """The greedy plan, twice: the first pass learns how many hours end up assigned, so
+    the second can hold each firm's maximum share against that total, not all the work."""
+    first = _greedy(core, sum(item.hours for item in core.items))
+    if not core.problem.policy.hard_shares:
+        return first
+    assigned = sum(option.hours for option in first.chosen.values())
+    return _greedy(core, 0.98 * assigned)
+
+
+def _greedy(core: Core, total: float) -> Placement:
+    """Cheapest firm that can still take each item, tightest items first.
+
+    Keeps the calendar, precedence, at most K firms per site, the sole-firm policy and each
+    firm's maximum share of all the work (estimated on the items' hours). It does not chase
+    minimum shares or the lead firm's half of a site: the model's job."""
+    policy = core.problem.policy
+    calendar = Calendar(core)
+    placement = Placement()
+    sites: dict[int, _SiteState] = defaultdict(_SiteState)
+    firm_hours = defaultdict(float)
+    locked = {lock.item for lock in core.problem.locks}
+    for i in _in_order(core):
+        ready = _ready_day(core, placement, i)
+        if ready is None:
+            placement.failed[i] = "dependency"
+            continue
+        state = sites[core.item_site[i]]
+        best = None
+        for k in sorted(core.by_item[i], key=lambda k: _greedy_cost(core, k, state)):
+            option = core.options[k]
+            if core.items[i].id not in locked and not (
+                    _site_allows(policy, state, option.firm)
+                    and _leaves_site_coverable(core, placement, i, state, option.firm)):
+                continue
+            cap = core.firms[option.firm].max_share_percent / 100 * total
+            if policy.hard_shares and firm_hours[option.firm] + option.hours > cap + 1e-9:
+                continue
+            start = calendar.earliest(option, ready)
+            if start is not None:
+                best = (option, start)
+                break
+        if best is None:
+            placement.failed[i] = "capacity"
+            continue
+        option, start = best
+        calendar.book(option, start)
+        placement.chosen[i], placement.start[i] = option, start
+        state.firms[option.firm] += option.hours
+        firm_hours[option.firm] += option.hours
+    return placement
+
+
+def _greedy_cost(core: Core, k: int, state: _SiteState) -> tuple:
+    option = core.options[k]
+    new_firm = option.firm not in state.firms
+    return (option.cost + (core.problem.policy.weights.continuity if new_firm else 0.0),
+            option.firm)
+
+
+def _leaves_site_coverable(core: Core, placement: Placement, item: int, state: _SiteState,
+                           firm: int) -> bool:
+    """A firm that fills the site's last free place must leave every item of the site still
+    to be placed to a firm at the site (by hand: don't let the server firm lock out the
+    desktops)."""
+    limit = 1 if core.problem.policy.face_policy == "sole" else \
+        core.problem.policy.max_firms_per_site
+    if firm in state.firms or len(state.firms) + 1 < limit:
+        return True
+    firms = set(state.firms) | {firm}
+    site = core.item_site[item]
+    return all(any(core.options[k].firm in firms for k in core.by_item[j])
+               for j in core.site_items[site]
+               if j != item and j not in placement.chosen and core.by_item[j])
+
+
+def _site_allows(policy, state: _SiteState, firm: int) -> bool:
+    if firm in state.firms:
+        return True
+    if policy.face_policy == "sole" and state.firms:
+        return False
+    return len(state.firms) < policy.max_firms_per_site
+
+
+def site_hours(core: Core, placement: Placement) -> dict[int, dict[int, float]]:
+    """Hours per site and firm of a placement."""
+    result: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for i, option in placement.chosen.items():
+        result[core.item_site[i]][option.firm] += option.hours
+    return result
+
+
+def face_firms(core: Core, placement: Placement) -> dict[int, int]:
+    """The firm facing the client at each site with work: the one with the most hours."""
+    return {site: max(firms.items(), key=lambda kv: (kv[1], -kv[0]))[0]
+            for site, firms in site_hours(core, placement).items()}
+
+
+def scaled(hours: float) -> int:
+    return int(round(hours * HOUR))
+
+
+def regret(core: Core) -> dict[int, Opt]:
+    """Firms by regret (Martello and Toth): repeatedly give the item that would lose most by
+    not getting its cheapest firm that firm, against each firm's hours over the whole
+    horizon. Keeps at most K firms per site and the sole-firm policy; days come later."""
+    policy = core.problem.policy
+    residual = [sum(days) for days in core.capacity]
+    site_firms: dict[int, set[int]] = defaultdict(set)
+    ordered = [sorted((core.options[k] for k in ks), key=lambda o: (o.cost, o.firm))
+               for ks in core.by_item]
+
+    def best_two(i: int):
+        state = _SiteState()
+        state.firms.update(dict.fromkeys(site_firms[core.item_site[i]], 1.0))
+        found = []
+        for option in ordered[i]:
+            if option.energy <= residual[option.firm] and _site_allows(policy, state,
+                                                                       option.firm):
+                found.append(option)
+                if len(found) == 2:
+                    break
+        return found
+
+    def key(found) -> float:
+        if not found:
+            return 0.0
+        return found[1].cost - found[0].cost if len(found) > 1 else float("inf")
+
+    heap = []
+    for i in range(len(core.items)):
+        found = best_two(i)
+        if found:
+            heap.append((-key(found), i))
+    heapq.heapify(heap)
+    chosen: dict[int, Opt] = {}
+    while heap:
+        neg, i = heapq.heappop(heap)
+        found = best_two(i)
+        if not found:
+            continue
+        if -key(found) != neg:  # stale: capacity or site firms changed since it was pushed
+            heapq.heappush(heap, (-key(found), i))
+            continue
+        option = found[0]
+        chosen[i] = option
+        residual[option.firm] -= option.energy
+        site_firms[core.item_site[i]].add(option.firm)
+    for i in core.topo:  # an item whose dependency is left out is left out too
+        if i in chosen and any(p not in chosen for p in core.preds[i]):
+            del chosen[i]
+    return chosen
+
+
+def rebalance(core: Core, placement: Placement, deadline: float | None = None) -> Placement:
+    """Move items between firms until every firm's hours lie in its share range (when shares
+    are hard): from a firm above its maximum, or to a firm below its minimum, each move onto
+    days where the new firm has room, between the item's dependencies and dependents, within
+    the site's firm limit. Best effort; the checker decides whether the result is valid."""
+    if not core.problem.policy.hard_shares:
+        return placement
+    calendar = Calendar(core)
+    hours = defaultdict(float)
+    for i, option in placement.chosen.items():
+        calendar.book(option, placement.start[i])
+        hours[option.firm] += option.hours
+    stuck: set[int] = set()
+    for _ in range(20 * len(core.items) + 100):
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        total = sum(hours.values())
+        margin = 1e-5 * total  # a thousandth of a percent inside the range, as the model
+        over = [f for f, firm in enumerate(core.firms) if f not in stuck
+                and hours[f] > firm.max_share_percent / 100 * total - margin]
+        under = [f for f, firm in enumerate(core.firms) if f not in stuck
+                 and 0 < firm.min_share_percent
+                 and hours[f] < firm.min_share_percent / 100 * total + margin]
+        if not over and not under:
+            break
+        firm = over[0] if over else under[0]
+        move = (_move_away(core, placement, calendar, firm, set(over)) if over
+                else _move_to(core, placement, calendar, firm))
+        if move is None:
+            stuck.add(firm)  # nothing more to move for this firm: let the checker judge
+            continue
+        before, after = move
+        hours[before.firm] -= before.hours
+        hours[after.firm] += after.hours
+    return placement
+
+
+def _bounds(core: Core, placement: Placement, item: int) -> tuple[int, int]:
+    """First day after the item's dependencies end; day after which dependents start."""
+    ready = max((placement.start[p] + placement.chosen[p].days for p in core.preds[item]
+                 if p in placement.chosen), default=0)
+    until = min((placement.start[s] for s in core.succs[item] if s in placement.chosen),
+                default=core.horizon)
+    return ready, until
+
+
+def _try_move(core: Core, placement: Placement, calendar: Calendar, item: int,
+              option: Opt) -> tuple[Opt, Opt] | None:
+    current = placement.chosen[item]
+    site_firms = {placement.chosen[i].firm for i in core.site_items[core.item_site[item]]
+                  if i != item and i in placement.chosen}
+    policy = core.problem.policy
+    if option.firm not in site_firms:
+        if policy.face_policy == "sole" and site_firms:
+            return None
+        if len(site_firms) >= policy.max_firms_per_site:
+            return None
+    ready, until = _bounds(core, placement, item)
+    calendar.unbook(current, placement.start[item])
+    start = calendar.earliest(option, ready)
+    if start is None or start + option.days > until:
+        calendar.book(current, placement.start[item])
+        return None
+    calendar.book(option, start)
+    placement.chosen[item], placement.start[item] = option, start
+    return current, option
+
+
+def _move_away(core, placement, calendar, firm: int, over: set[int]):
+    items = sorted((i for i, o in placement.chosen.items() if o.firm == firm),
+                   key=lambda i: placement.chosen[i].hours)
+    for i in items:
+        for k in sorted(core.by_item[i], key=lambda k: core.options[k].cost):
+            option = core.options[k]
+            if option.firm not in over:
+                move = _try_move(core, placement, calendar, i, option)
+                if move is not None:
+                    return move
+    return None
+
+
+def _move_to(core, placement, calendar, firm: int) -> bool:
+    candidates = []
+    for i, current in placement.chosen.items():
+        for k in core.by_item[i]:
+            option = core.options[k]
+            if option.firm == firm and current.firm != firm:
+                candidates.append((option.cost - current.cost, i, option))
+    for _, i, option in sorted(candidates, key=lambda c: (c[0], c[1])):
+        move = _try_move(core, placement, calendar, i, option)
+        if move is not None:
+            return move
+    return None

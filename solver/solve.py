@@ -1,0 +1,345 @@
+"""The entry point: `solve(problem, options) -> Result`, for the product and the benchmarks.
+
+Small problems get one exact CP-SAT model (firms and days together), proven optimal when time
+allows. Larger ones are decomposed: CP-SAT assigns firms under relaxed (energy) capacity, the
+list scheduler places the items on days, and options it cannot place are forbidden before the
+next round. The greedy plan is the first plan and the hint (hints are best effort).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, replace
+
+from ortools.sat.python import cp_model
+
+from . import lns, report
+from .check import check
+from .instance import Plan
+from .model import Model, build
+from .prepare import Core, prepare
+from .schedule import Placement, face_firms, greedy, rebalance, regret, schedule
+from .types import Problem, Progress, Result, SolveOptions
+
+EXACT_MAX_OPTIONS = 800  # above this, one model with every option's days is too slow
+MAX_OPTIONS_PER_ITEM = 20  # kept per item (the cheapest) once a problem has PRUNE_ABOVE options
+PRUNE_ABOVE = 250_000
+STATUS_WORDS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
+                cp_model.INFEASIBLE: "infeasible", cp_model.UNKNOWN: "unknown",
+                cp_model.MODEL_INVALID: "invalid"}
+
+
+@dataclass
+class _Run:
+    """What one CP-SAT solve left behind."""
+
+    status: int
+    values: dict | None  # var index -> value of the best solution
+    bound: float | None
+    objective: float | None
+
+
+class _Progress(cp_model.CpSolverSolutionCallback):
+    def __init__(self, model: Model, clock: _Clock, phase: str, options: SolveOptions):
+        super().__init__()
+        self.model, self.clock, self.phase, self.options = model, clock, phase, options
+        self.first_at: float | None = None
+
+    def on_solution_callback(self) -> None:
+        if self.first_at is None:
+            self.first_at = self.clock.elapsed()
+        if self.options.on_progress:
+            self.options.on_progress(Progress(
+                objective=self.objective_value / 100, bound=self.best_objective_bound / 100,
+                elapsed=self.clock.elapsed(), phase=self.phase))
+
+
+class _Clock:
+    def __init__(self, options: SolveOptions):
+        self.started = time.monotonic()
+        self.options = options
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def left(self) -> float:
+        return max(0.0, self.options.time_limit - self.elapsed())
+
+    def deadline(self, share: float) -> float:
+        """A monotonic time: `share` of the time still left from now."""
+        return time.monotonic() + share * self.left()
+
+    def stopped(self) -> bool:
+        return bool(self.options.should_stop and self.options.should_stop())
+
+
+def _watch_stop(solver: cp_model.CpSolver, clock: _Clock, done: threading.Event) -> None:
+    """Honour the stop flag within a tenth of a second while CP-SAT runs."""
+    while not done.wait(0.1):
+        if clock.stopped():
+            solver.stop_search()
+            return
+
+
+def _run(model: Model, clock: _Clock, options: SolveOptions, phase: str,
+         hint: Placement | lns.Incumbent | None, time_limit: float) -> tuple[_Run, float | None]:
+    cp = model.cp
+    cp.clear_hints()
+    if hint is not None:
+        _add_hint(model, hint)
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.max_time_in_seconds = max(0.05, time_limit)
+    params.num_workers = max(1, options.workers)
+    params.random_seed = options.seed
+    if model.exact:
+        # the full LP (with the cumulative and precedence cuts) is what proves small rollouts
+        # optimal; a bound-raising search beside it closes the gap
+        if options.workers > 1:
+            params.subsolvers.extend(["max_lp", "objective_lb_search"])
+        else:
+            params.linearization_level = 2
+    if options.workers > 1 and options.deterministic:
+        params.interleave_search = True  # the same plan for the same seed and worker count
+    callback = _Progress(model, clock, phase, options)
+    done = threading.Event()
+    watcher = threading.Thread(target=_watch_stop, args=(solver, clock, done), daemon=True)
+    watcher.start()
+    try:
+        status = solver.solve(cp, callback)
+    finally:
+        done.set()
+        watcher.join()
+    values = None
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        values = {"x": [solver.boolean_value(v) for v in model.x],
+                  "start": {k: solver.value(v) for k, v in model.start.items()},
+                  "face": {key: solver.boolean_value(v) for key, v in model.face.items()},
+                  "unassigned": [solver.boolean_value(v) for v in model.unassigned]}
+    # CP-SAT's bound holds even when it found no solution in time
+    bound = solver.best_objective_bound / 100 if status != cp_model.INFEASIBLE else None
+    if bound is not None and not math.isfinite(bound):
+        bound = None
+    objective = solver.objective_value / 100 if values is not None else None
+    return _Run(status, values, bound, objective), callback.first_at
+
+
+def _add_hint(model: Model, hint: Placement | lns.Incumbent) -> None:
+    if isinstance(hint, lns.Incumbent):
+        for var, value in zip(model.x, hint.x, strict=True):
+            model.cp.add_hint(var, value)
+        for var, value in zip(model.unassigned, hint.unassigned, strict=True):
+            model.cp.add_hint(var, value)
+        return
+    chosen = {option.index for option in hint.chosen.values()}
+    for k, var in enumerate(model.x):
+        model.cp.add_hint(var, k in chosen)
+    for i, var in enumerate(model.unassigned):
+        model.cp.add_hint(var, i not in hint.chosen)
+    for i, option in hint.chosen.items():
+        if option.index in model.start:
+            model.cp.add_hint(model.start[option.index], hint.start[i])
+
+
+def _placement_from_exact(core: Core, values: dict) -> Placement:
+    placement = Placement()
+    for k, taken in enumerate(values["x"]):
+        if taken:
+            option = core.options[k]
+            placement.chosen[option.item] = option
+            placement.start[option.item] = values["start"][k]
+    return placement
+
+
+def solve(problem: Problem, options: SolveOptions | None = None) -> Result:
+    """Plan the problem; raise ProblemError on bad input, never on an infeasible one."""
+    options = options or SolveOptions()
+    clock = _Clock(options)
+    core = prepare(problem, max_options_per_item=MAX_OPTIONS_PER_ITEM, prune_above=PRUNE_ABOVE)
+    if core.infeasible:
+        return _infeasible(core, clock, core.infeasible)
+    first = greedy(core)
+    # With one working day the master's energy rule is the exact capacity: no intervals needed.
+    exact = options.mode == "exact" or (
+        options.mode == "auto" and core.horizon > 1 and len(core.options) <= EXACT_MAX_OPTIONS)
+    if exact:
+        return _solve_exact(core, clock, options, first)
+    return _solve_decomposed(core, clock, options, first)
+
+
+def _solve_exact(core: Core, clock: _Clock, options: SolveOptions,
+                 hint: Placement) -> Result:
+    model = build(core, exact=True)
+    run, first_at = _run(model, clock, options, "exact", hint, clock.left())
+    if run.values is None:
+        return _no_plan(core, clock, run.status)
+    placement = _placement_from_exact(core, run.values)
+    faces = _faces(run.values)
+    status = "optimal" if run.status == cp_model.OPTIMAL else "feasible"
+    return _result(core, clock, placement, faces, status, run.bound, first_at, options,
+                   {"mode": 1.0})
+
+
+def _faces(values: dict) -> dict[int, int]:
+    """The face firm of each site the model chose (lead policy); others are derived."""
+    return {site: firm for (site, firm), taken in values["face"].items() if taken}
+
+
+def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
+                      calendar_greedy: Placement) -> Result:
+    """Assign (LP start, CP-SAT, LNS), place on days (repairing what does not fit), forbid
+    what could not be placed, repeat. Every candidate plan passes the independent checker
+    before it is kept; the best one is returned."""
+    forbidden: set[int] = set()
+    hint = rebalance(core, _best_start(core, calendar_greedy), clock.deadline(0.1))
+    # time kept for placing items on days; one-day problems place trivially
+    reserve = 0.02 * options.time_limit if core.horizon == 1 else 0.15 * options.time_limit
+    best: Placement | None = None
+    best_value = float("inf")
+    first_at = None
+    bound = None
+    if _is_valid(core, hint):
+        best, best_value, first_at = hint, _value(core, hint), clock.elapsed()
+    rounds = 0
+    while clock.left() > 0.05 * options.time_limit and not clock.stopped() and rounds < 6:
+        rounds += 1
+        model = build(core, exact=False, forbidden=forbidden)
+        start = lns.lp_start(model, clock.left() * 0.25, options.workers, options.seed)
+        incumbent, rounded = start.incumbent, start.rounded
+        if rounds == 1 and start.bound is not None and not core.pruned_options:
+            bound = start.bound / 100  # the LP of the master: a bound of the whole problem
+        if incumbent is not None:
+            early = _place(core, incumbent, clock.deadline(0.1))
+        else:  # CP-SAT did not complete the LP in time: place the rounded LP, repairing
+            early = rebalance(core, schedule(
+                core, {i: core.options[k] for i, k in rounded.items()}, repair=True),
+                clock.deadline(0.1))
+        if _value(core, early) < best_value and _is_valid(core, early):
+            best, best_value = early, _value(core, early)
+            first_at = clock.elapsed() if first_at is None else first_at
+        if incumbent is None and best is not None:
+            incumbent = lns.evaluate(model, {i: o.index for i, o in best.chosen.items()
+                                             if o.index not in forbidden},
+                                     clock.left() * 0.1, options.workers)
+        run, _ = _run(model, clock, options, f"assign round {rounds}", incumbent or hint,
+                      clock.left() * 0.3)
+        if run.values is not None and (incumbent is None
+                                       or run.objective * 100 < incumbent.objective):
+            incumbent = lns.Incumbent(run.values["x"], run.values["unassigned"],
+                                      run.objective * 100)
+        if rounds == 1 and run.bound is not None and not core.pruned_options:
+            # forbidding options later only raises the master's bound: keep the first round's
+            bound = max(bound if bound is not None else run.bound, run.bound)
+        if incumbent is None:
+            if run.status == cp_model.INFEASIBLE and best is None:
+                return _no_plan(core, clock, run.status)
+            break
+        if run.status != cp_model.OPTIMAL:
+            incumbent = lns.improve(
+                model, incumbent, deadline=lambda: clock.left() - reserve,
+                workers=options.workers, seed=options.seed, stopped=clock.stopped,
+                on_better=_reporter(clock, options, run.bound, rounds))
+        chosen = _chosen(core, incumbent)
+        placement = rebalance(core, schedule(core, chosen, repair=True), clock.deadline(0.5))
+        value = _value(core, placement)
+        if value < best_value and _is_valid(core, placement):
+            best, best_value = placement, value
+            first_at = clock.elapsed() if first_at is None else first_at
+        if not placement.failed and all(chosen[i] is placement.chosen.get(i) for i in chosen):
+            break
+        forbidden |= {chosen[i].index for i in chosen
+                      if placement.chosen.get(i) is not chosen[i]}
+        hint = placement
+    if best is None:
+        return _no_plan(core, clock, cp_model.UNKNOWN)
+    result = _result(core, clock, best, {}, "feasible", bound, first_at, options,
+                     {"mode": 2.0, "rounds": float(rounds)})
+    # the bound is proven (a relaxation's): a plan that meets it is optimal
+    if result.gap is not None and result.gap <= 1e-6:
+        result = replace(result, status="optimal")
+    return result
+
+
+def _chosen(core: Core, incumbent: lns.Incumbent) -> dict:
+    return {core.options[k].item: core.options[k] for k, on in enumerate(incumbent.x) if on}
+
+
+def _place(core: Core, incumbent: lns.Incumbent, deadline: float) -> Placement:
+    return rebalance(core, schedule(core, _chosen(core, incumbent), repair=True), deadline)
+
+
+def _value(core: Core, placement: Placement) -> float:
+    return sum(report.plan_terms(core, placement).values())
+
+
+def _is_valid(core: Core, placement: Placement) -> bool:
+    """The plan keeps every hard rule, by the independent checker."""
+    faces = face_firms(core, placement)
+    plan = Plan(assignments=report.assignments(core, placement),
+                face_firms={core.site_ids[s]: core.firms[f].id for s, f in faces.items()},
+                unassigned=tuple(core.items[i].id for i in range(len(core.items))
+                                 if i not in placement.chosen))
+    return not check(core.problem, plan)
+
+
+def _reporter(clock: _Clock, options: SolveOptions, bound: float | None, rounds: int):
+    def report(incumbent: lns.Incumbent) -> None:
+        if options.on_progress:
+            options.on_progress(Progress(objective=incumbent.objective / 100,
+                                         bound=bound if bound is not None else float("nan"),
+                                         elapsed=clock.elapsed(), phase=f"lns round {rounds}"))
+    return report
+
+
+def _best_start(core: Core, calendar_greedy: Placement) -> Placement:
+    """The better first plan of the calendar greedy and regret-then-schedule."""
+    by_regret = schedule(core, regret(core))
+    candidates = [calendar_greedy, by_regret]
+    return min(candidates, key=lambda p: sum(report.plan_terms(core, p).values()))
+
+
+def _infeasible(core: Core, clock: _Clock, reasons) -> Result:
+    return Result(status="infeasible", objective=None, bound=None, gap=None,
+                  time_to_first_plan=None, wall_time=clock.elapsed(), terms={},
+                  reasons=tuple(reasons))
+
+
+def _no_plan(core: Core, clock: _Clock, status: int) -> Result:
+    if status == cp_model.INFEASIBLE:
+        locked = ", ".join(lock.item for lock in core.problem.locks) or "none"
+        return _infeasible(core, clock, [
+            "the hard rules contradict each other: the locked items "
+            f"({locked}) cannot all be kept with the calendars, capacity, site rules and "
+            "share ranges"])
+    return Result(status="unknown", objective=None, bound=None, gap=None,
+                  time_to_first_plan=None, wall_time=clock.elapsed(), terms={},
+                  reasons=("no plan found in the time given",))
+
+
+def _result(core: Core, clock: _Clock, placement: Placement, faces: dict[int, int],
+            status: str, bound: float | None, first_at: float | None,
+            options: SolveOptions, stats: dict) -> Result:
+    faces = faces or face_firms(core, placement)
+    terms = report.plan_terms(core, placement)
+    objective = sum(terms.values())
+    gap = None
+    if bound is not None and objective > 0:
+        gap = max(0.0, (objective - bound) / objective)
+    elif bound is not None:
+        gap = 0.0
+    stats = dict(stats, options=float(len(core.options)), items=float(len(core.items)),
+                 pruned_options=float(core.pruned_options))
+    return Result(
+        status=status, objective=round(objective, 2),
+        bound=round(bound, 2) if bound is not None else None, gap=gap,
+        time_to_first_plan=first_at, wall_time=clock.elapsed(),
+        terms={k: round(v, 2) for k, v in terms.items()},
+        assignments=report.assignments(core, placement),
+        unassigned=report.unassigned(core, placement),
+        firms=report.firm_reports(core, placement),
+        sites=report.site_reports(core, placement, faces),
+        explanations=report.explanations(core, placement) if options.explain else (),
+        face_firms={core.site_ids[s]: core.firms[f].id for s, f in faces.items()},
+        stats=stats)

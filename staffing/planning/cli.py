@@ -1,0 +1,167 @@
+"""Planner commands: generate instances, solve and check them, export and import projects.
+
+`generate`, `solve` and `check` work on instance files and need no database; `project export`
+and `project import` move a project between the database and an instance file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from solver.check import check as check_plan
+from solver.generate import generate as generate_problem
+from solver.instance import (
+    load_plan,
+    load_problem,
+    plan_to_dict,
+    result_to_dict,
+    save_problem,
+)
+from solver.solve import solve as solve_problem
+from solver.types import ProblemError, Progress, Result, SolveOptions
+
+from ..extensions import db
+from ..partners.models import Firm
+from ..projects.models import Project
+from . import mapping
+
+
+def _load(path: str):
+    try:
+        return load_problem(path)
+    except (ProblemError, OSError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"{path}: {error}") from None
+
+
+def register(main: click.Group) -> None:
+    """Add the planner commands to the `staffing` group."""
+
+    @main.command(with_appcontext=False)
+    @click.option("--sites", type=click.IntRange(1), required=True)
+    @click.option("--firms", type=click.IntRange(1), required=True)
+    @click.option("--days", type=click.IntRange(1), required=True, help="Working days.")
+    @click.option("--seed", type=int, default=0, show_default=True)
+    @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+    def generate(sites, firms, days, seed, output):
+        """Write a realistic rollout instance (JSON) of the given size."""
+        problem = generate_problem(sites, firms, days, seed)
+        save_problem(problem, output)
+        hours = sum(item.hours for item in problem.items)
+        click.echo(f"{output}: {len(problem.sites)} sites, {len(problem.items)} work items "
+                   f"({hours:,.0f} h), {len(problem.firms)} firms, "
+                   f"{len(problem.working_days)} working days")
+
+    @main.command(with_appcontext=False)
+    @click.argument("instance", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--time-limit", type=click.FloatRange(0.1), default=10.0, show_default=True)
+    @click.option("--workers", type=click.IntRange(1), default=2, show_default=True)
+    @click.option("--seed", type=int, default=0, show_default=True)
+    @click.option("--mode", type=click.Choice(["auto", "exact", "decompose"]), default="auto",
+                  show_default=True)
+    @click.option("--plan-out", type=click.Path(dir_okay=False),
+                  help="Write the plan (for `staffing check`).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+    @click.option("--progress", is_flag=True, help="Print each better plan as it is found.")
+    def solve(instance, time_limit, workers, seed, mode, plan_out, as_json, progress):
+        """Plan an instance file: a readable summary, or the whole result as JSON."""
+        problem = _load(instance)
+
+        def show(step: Progress) -> None:
+            click.echo(f"  {step.elapsed:7.2f}s {step.phase:<18} plan {step.objective:,.2f} "
+                       f"bound {step.bound:,.2f}", err=True)
+
+        options = SolveOptions(time_limit=time_limit, workers=workers, seed=seed, mode=mode,
+                               on_progress=show if progress else None)
+        try:
+            result = solve_problem(problem, options)
+        except ProblemError as error:
+            raise click.ClickException(f"{instance}: {error}") from None
+        if plan_out:
+            with open(plan_out, "w") as handle:
+                json.dump(plan_to_dict(result), handle, indent=1)
+        if as_json:
+            click.echo(json.dumps(result_to_dict(result), indent=1))
+        else:
+            click.echo(summary(result, problem))
+        if result.status in ("infeasible", "unknown"):
+            sys.exit(3)
+
+    @main.command(with_appcontext=False)
+    @click.argument("instance", type=click.Path(exists=True, dir_okay=False))
+    @click.argument("plan", type=click.Path(exists=True, dir_okay=False))
+    def check(instance, plan):
+        """List every hard-rule violation of a plan; exit status 1 if there is any."""
+        problem = _load(instance)
+        try:
+            loaded = load_plan(plan)
+        except (ProblemError, OSError, UnicodeDecodeError) as error:
+            raise click.ClickException(f"{plan}: {error}") from None
+        violations = check_plan(problem, loaded)
+        for violation in violations:
+            click.echo(f"{violation.rule}: {violation.message}")
+        click.echo(f"{len(violations)} violation(s)" if violations else "no violation")
+        sys.exit(1 if violations else 0)
+
+
+    @main.group()
+    def project():
+        """Move a project between the database and an instance file."""
+
+    @project.command("export")
+    @click.argument("project_id", type=int)
+    @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+    def export_project(project_id, output):
+        """Write a project (with its participating firms' offers) as an instance file."""
+        found = db.session.get(Project, project_id)
+        if found is None:
+            raise click.ClickException(f"no project {project_id}")
+        problem = mapping.problem_for(found)
+        save_problem(problem, output)
+        click.echo(f"{output}: {len(problem.items)} work items, {len(problem.firms)} firms")
+
+    @project.command("import")
+    @click.argument("instance", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--lead-firm-id", type=int, required=True)
+    @click.option("--name", help="Project name (default: the instance's name).")
+    def import_project(instance, lead_firm_id, name):
+        """Create a project from an instance file; firms are matched by name or registered."""
+        problem = _load(instance)
+        if db.session.get(Firm, lead_firm_id) is None:
+            raise click.ClickException(f"no firm {lead_firm_id}")
+        try:
+            created = mapping.import_problem(problem, lead_firm_id, name)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        click.echo(f"project {created.id} {created.name}: {len(problem.items)} work items")
+
+
+def summary(result: Result, problem) -> str:
+    """What a coordinator reads first: status, money, who does how much, what is left."""
+    names = {firm.id: firm.name or firm.id for firm in problem.firms}
+    lines = [f"status {result.status}"]
+    if result.objective is not None:
+        bound = f"{result.bound:,.2f}" if result.bound is not None else "-"
+        gap = f"{100 * result.gap:.2f} %" if result.gap is not None else "-"
+        first = f"{result.time_to_first_plan:.2f}s" if result.time_to_first_plan else "-"
+        lines.append(f"objective {result.objective:,.2f}  bound {bound}  gap {gap}  "
+                     f"first plan {first}  wall {result.wall_time:.2f}s")
+        lines.append("terms " + ", ".join(f"{k} {v:,.2f}" for k, v in result.terms.items()))
+        lines.append(f"{len(result.assignments)} of {len(problem.items)} work items assigned")
+        lines.append(f"{'firm':<28} {'hours':>9} {'share':>7} {'range':>11} {'cost':>12} "
+                     f"{'visits':>6}")
+        for firm in result.firms:
+            if firm.hours:
+                lines.append(f"{names[firm.firm][:28]:<28} {firm.hours:>9,.1f} "
+                             f"{firm.share_percent:>6.1f}% "
+                             f"{firm.min_share_percent:>4.0f}-{firm.max_share_percent:<4.0f}% "
+                             f"{firm.cost:>12,.2f} {firm.visits:>6}")
+    for item in result.unassigned:
+        lines.append(f"unassigned {item.item}: {'; '.join(item.reasons)}")
+    for reason in result.reasons:
+        lines.append(reason)
+    return "\n".join(lines)

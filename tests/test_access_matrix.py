@@ -1,0 +1,231 @@
+"""The access rules as a matrix: every role against every endpoint, on other firms' objects.
+
+The world: lead firm L leads project P; partners A and B accepted, C invited, D declined; O is
+an outsider. B's offer carries sealed values that no one but B and L's coordinators may read.
+"""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+B_RATE = "87.65"
+B_TRAVEL = "1.23"
+B_SECRET_STRINGS = (B_RATE, B_TRAVEL, "secret-b@rival.example", "Geheimweg 7")
+
+ROLES = (
+    "lead_admin", "lead_coordinator", "lead_member",
+    "a_admin", "a_coordinator", "a_member",
+    "b_coordinator", "b_member",
+    "c_coordinator",  # invited, not yet accepted
+    "d_coordinator",  # declined
+    "o_admin",  # outsider
+)
+LEAD_COORDINATORS = {"lead_admin", "lead_coordinator"}
+PARTICIPANTS = LEAD_COORDINATORS | {"lead_member", "a_admin", "a_coordinator", "a_member",
+                                    "b_coordinator", "b_member", "c_coordinator"}
+B_USERS = {"b_coordinator", "b_member"}
+
+
+@pytest.fixture
+def world(db, create_firm, create_user, create_project, create_membership, create_site,
+          create_skill, create_work_item, create_offer, create_exclusion, auth):
+    lead = create_firm(name="Lead AG")
+    firms = {key: create_firm(name=f"Partner {key.upper()}") for key in "abcdo"}
+    firms["b"].contact_email = "secret-b@rival.example"
+    firms["b"].address = "Geheimweg 7, Köln"
+    project = create_project(lead_firm=lead)
+    for key, status in (("a", "accepted"), ("b", "accepted"), ("c", "invited"),
+                        ("d", "declined")):
+        create_membership(project, firms[key], status=status)
+    site = create_site(project, name="Hamburg HQ")
+    other_site = create_site(project, name="Kiel Branch")
+    skill = create_skill(project, code="desktop")
+    server_skill = create_skill(project, code="winserver")
+    item = create_work_item(site, skill=skill, ref="HH-DT-1")
+    create_work_item(other_site, skill=skill, ref="KI-DT-1", depends_on=[item])
+    offers = {
+        "a": create_offer(project, firms["a"], {skill: (3, "55.00")}),
+        "b": create_offer(project, firms["b"], {skill: (4, B_RATE)},
+                          travel_cost_per_km=Decimal(B_TRAVEL),
+                          min_share_percent=Decimal("11.00"), max_share_percent=Decimal("33.00")),
+        "lead": create_offer(project, lead, {skill: (5, "70.00")}),
+    }
+    exclusion = create_exclusion(project, firms["b"], site, reason="sister company of client")
+    roles = {"lead_admin": (lead, "admin"), "lead_coordinator": (lead, "coordinator"),
+             "lead_member": (lead, "member")}
+    for key in "ab":
+        for role in ("admin", "coordinator", "member"):
+            roles[f"{key}_{role}"] = (firms[key], role)
+    for key in "cd":
+        roles[f"{key}_coordinator"] = (firms[key], "coordinator")
+    roles["o_admin"] = (firms["o"], "admin")
+    headers = {name: auth(create_user(firm=firm, role=role)) for name, (firm, role)
+               in roles.items() if name in ROLES}
+    db.session.commit()
+    return {
+        "headers": headers, "project": project.id, "site": site.id, "skill": skill.id,
+        "server_skill": server_skill.id, "item": item.id, "offer_a": offers["a"].id,
+        "offer_b": offers["b"].id, "exclusion": exclusion.id,
+        "membership_b": _membership_id(db, project.id, firms["b"].id),
+        "firm_b": firms["b"].id, "firm_o": firms["o"].id,
+    }
+
+
+def _membership_id(db, project_id, firm_id):
+    from staffing.partners.models import Membership
+    return db.session.scalar(
+        db.select(Membership.id).filter_by(project_id=project_id, firm_id=firm_id))
+
+
+# (method, url, body, who may do it, success status). Everyone else: 404 when they cannot
+# see the object at all, 403 when they can see it but not change it.
+REQUESTS = [
+    ("GET", "/api/v1/projects/{project}", None, PARTICIPANTS, 200),
+    ("PATCH", "/api/v1/projects/{project}", {"description": "x"}, LEAD_COORDINATORS, 200),
+    ("DELETE", "/api/v1/projects/{project}", None, LEAD_COORDINATORS, 204),
+    ("GET", "/api/v1/projects/{project}/sites", None, PARTICIPANTS, 200),
+    ("POST", "/api/v1/projects/{project}/sites",
+     {"name": "New Site", "latitude": 50.0, "longitude": 8.0}, LEAD_COORDINATORS, 201),
+    ("GET", "/api/v1/sites/{site}", None, PARTICIPANTS, 200),
+    ("PATCH", "/api/v1/sites/{site}", {"region": "West"}, LEAD_COORDINATORS, 200),
+    ("DELETE", "/api/v1/sites/{site}", None, LEAD_COORDINATORS, 204),
+    ("GET", "/api/v1/projects/{project}/skills", None, PARTICIPANTS, 200),
+    ("POST", "/api/v1/projects/{project}/skills", {"code": "exchange", "name": "Exchange"},
+     LEAD_COORDINATORS, 201),
+    ("GET", "/api/v1/skills/{skill}", None, PARTICIPANTS, 200),
+    ("PATCH", "/api/v1/skills/{skill}", {"name": "Desktop rollout"}, LEAD_COORDINATORS, 200),
+    ("DELETE", "/api/v1/skills/{server_skill}", None, LEAD_COORDINATORS, 204),
+    ("GET", "/api/v1/projects/{project}/work-items", None, PARTICIPANTS, 200),
+    ("POST", "/api/v1/projects/{project}/work-items",
+     {"ref": "HH-NW-1", "site_id": "{site}", "kind": "network", "label": "Switches",
+      "skill_id": "{skill}", "effort_hours": 4, "quantity": 2}, LEAD_COORDINATORS, 201),
+    ("GET", "/api/v1/work-items/{item}", None, PARTICIPANTS, 200),
+    ("PATCH", "/api/v1/work-items/{item}", {"label": "Desktops wave 1"}, LEAD_COORDINATORS, 200),
+    ("GET", "/api/v1/projects/{project}/memberships", None, PARTICIPANTS, 200),
+    ("POST", "/api/v1/projects/{project}/memberships", {"firm_id": "{firm_o}"},
+     LEAD_COORDINATORS, 201),
+    ("GET", "/api/v1/memberships/{membership_b}", None, LEAD_COORDINATORS | B_USERS, 200),
+    ("PATCH", "/api/v1/memberships/{membership_b}", {"status": "withdrawn"},
+     LEAD_COORDINATORS | {"b_coordinator"}, 200),
+    ("DELETE", "/api/v1/memberships/{membership_b}", None, LEAD_COORDINATORS, 204),
+    ("GET", "/api/v1/projects/{project}/capacity-offers", None, PARTICIPANTS, 200),
+    ("GET", "/api/v1/capacity-offers/{offer_b}", None, LEAD_COORDINATORS | B_USERS, 200),
+    ("PATCH", "/api/v1/capacity-offers/{offer_b}", {"travel_radius_km": 99},
+     LEAD_COORDINATORS | {"b_coordinator"}, 200),
+    ("DELETE", "/api/v1/capacity-offers/{offer_b}", None,
+     LEAD_COORDINATORS | {"b_coordinator"}, 204),
+    ("GET", "/api/v1/exclusions/{exclusion}", None, LEAD_COORDINATORS, 200),
+    ("PATCH", "/api/v1/exclusions/{exclusion}", {"reason": "audit"}, LEAD_COORDINATORS, 200),
+    ("DELETE", "/api/v1/exclusions/{exclusion}", None, LEAD_COORDINATORS, 204),
+    ("POST", "/api/v1/projects/{project}/exclusions", {"firm_id": "{firm_b}", "site_id": None},
+     LEAD_COORDINATORS, 201),
+]
+
+# Objects a role can see but not change answer 403; everything else out of reach is 404.
+VISIBLE_TO = {
+    "/api/v1/projects/{project}": PARTICIPANTS,
+    "/api/v1/projects/{project}/sites": PARTICIPANTS,
+    "/api/v1/sites/{site}": PARTICIPANTS,
+    "/api/v1/projects/{project}/skills": PARTICIPANTS,
+    "/api/v1/skills/{skill}": PARTICIPANTS,
+    "/api/v1/skills/{server_skill}": PARTICIPANTS,
+    "/api/v1/projects/{project}/work-items": PARTICIPANTS,
+    "/api/v1/work-items/{item}": PARTICIPANTS,
+    "/api/v1/projects/{project}/memberships": PARTICIPANTS,
+    "/api/v1/memberships/{membership_b}": LEAD_COORDINATORS | B_USERS,
+    "/api/v1/capacity-offers/{offer_b}": LEAD_COORDINATORS | B_USERS,
+    "/api/v1/exclusions/{exclusion}": LEAD_COORDINATORS,
+    "/api/v1/projects/{project}/exclusions": PARTICIPANTS,
+}
+
+
+def _fill(value, world):
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return world[value[1:-1]]
+    if isinstance(value, dict):
+        return {k: _fill(v, world) for k, v in value.items()}
+    return value
+
+
+def _call(client, world, role, method, url, body):
+    return client.open(url.format(**world), method=method, json=_fill(body, world),
+                       headers=world["headers"][role])
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("method,url,body,allowed,success", REQUESTS,
+                         ids=[f"{r[0]} {r[1]}" for r in REQUESTS])
+def test_matrix(client, world, role, method, url, body, allowed, success):
+    response = _call(client, world, role, method, url, body)
+    if role in allowed:
+        assert response.status_code == success, response.get_data(as_text=True)
+    elif role in VISIBLE_TO.get(url, set()):
+        assert response.status_code in (403, 404) if url.endswith("exclusions") \
+            else response.status_code == 403, response.get_data(as_text=True)
+    else:
+        assert response.status_code == 404, response.get_data(as_text=True)
+    if response.status_code >= 400:
+        assert set(response.json) >= {"code", "status", "message"}
+
+
+def _crawl(client, world, role):
+    """Every GET a role can issue against the project and the firm directory."""
+    urls = [
+        "/api/v1/projects", "/api/v1/firms", f"/api/v1/firms/{world['firm_b']}",
+        "/api/v1/users", "/api/v1/users/me",
+        "/api/v1/projects/{project}", "/api/v1/projects/{project}/sites",
+        "/api/v1/projects/{project}/skills", "/api/v1/projects/{project}/work-items",
+        "/api/v1/projects/{project}/memberships", "/api/v1/projects/{project}/exclusions",
+        "/api/v1/projects/{project}/capacity-offers",
+        "/api/v1/projects/{project}/capacity-offers?firm_id={firm_b}",
+        "/api/v1/capacity-offers/{offer_a}", "/api/v1/capacity-offers/{offer_b}",
+        "/api/v1/memberships/{membership_b}", "/api/v1/exclusions/{exclusion}",
+        "/api/v1/sites/{site}", "/api/v1/work-items/{item}",
+    ]
+    for url in urls:
+        response = client.get(url.format(**world), headers=world["headers"][role])
+        yield url, response
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - LEAD_COORDINATORS - B_USERS))
+def test_no_response_leaks_b_sealed_values(client, world, role):
+    for url, response in _crawl(client, world, role):
+        text = response.get_data(as_text=True)
+        for secret in B_SECRET_STRINGS:
+            assert secret not in text, f"{role} read {secret!r} from {url}"
+
+
+@pytest.mark.parametrize("role", sorted(LEAD_COORDINATORS | B_USERS))
+def test_b_and_lead_coordinators_read_b_sealed_values(client, world, role):
+    body = client.get(f"/api/v1/capacity-offers/{world['offer_b']}",
+                      headers=world["headers"][role]).json
+    assert B_RATE in json.dumps(body) and body["travel_cost_per_km"] == B_TRAVEL
+
+
+@pytest.mark.parametrize("role", ["a_admin", "a_member", "c_coordinator", "lead_member"])
+def test_offer_list_holds_only_own_firm(client, world, role):
+    listed = client.get(f"/api/v1/projects/{world['project']}/capacity-offers",
+                        headers=world["headers"][role]).json
+    own = client.get("/api/v1/users/me", headers=world["headers"][role]).json["firm_id"]
+    assert all(offer["firm_id"] == own for offer in listed)
+
+
+@pytest.mark.parametrize("role", ["a_admin", "c_coordinator", "b_member"])
+def test_membership_list_holds_only_own_firm(client, world, role):
+    listed = client.get(f"/api/v1/projects/{world['project']}/memberships",
+                        headers=world["headers"][role]).json
+    own = client.get("/api/v1/users/me", headers=world["headers"][role]).json["firm_id"]
+    assert [m["firm_id"] for m in listed] == [own]
+
+
+@pytest.mark.parametrize("role", ["d_coordinator", "o_admin"])
+def test_outsiders_do_not_see_the_project_in_lists(client, world, role):
+    listed = client.get("/api/v1/projects", headers=world["headers"][role]).json
+    assert world["project"] not in [p["id"] for p in listed]
+
+
+def test_lead_coordinators_see_all_offers(client, world):
+    listed = client.get(f"/api/v1/projects/{world['project']}/capacity-offers",
+                        headers=world["headers"]["lead_coordinator"]).json
+    assert len(listed) == 3
