@@ -101,7 +101,7 @@ def add_one_firm_per_item(model: Model) -> None:
         model.cp.add_exactly_one([model.x[k] for k in options] + [model.unassigned[i]])
     locked = {lock.item for lock in model.core.problem.locks}
     for i, item in enumerate(model.core.items):
-        if item.id in locked:
+        if item.id in locked or i in model.core.required:
             model.cp.add(model.unassigned[i] == 0)
 
 
@@ -174,32 +174,81 @@ def add_shares(model: Model, hard: bool) -> None:
     per_firm = defaultdict(list)
     for option in core.options:
         per_firm[option.firm].append((_scaled_hours(option), model.x[option.index]))
+    fixed = core.fixed_hours or [0] * len(core.firms)
     upper = sum(max((_scaled_hours(core.options[k]) for k in ks), default=0)
-                for ks in core.by_item)
-    model.firm_hours = []
-    for f, firm in enumerate(core.firms):
-        hours = cp.new_int_var(0, upper, f"hours[{firm.id}]")
-        cp.add(hours == _weighted(per_firm[f]))
-        model.firm_hours.append(hours)
-    model.total_hours = cp.new_int_var(0, upper, "hours_total")
-    cp.add(model.total_hours == cp_model.LinearExpr.sum(model.firm_hours))
+                for ks in core.by_item) + sum(fixed)
+    # in a part of a plan (solver.sites), firms without an option there keep fixed hours:
+    # they are handled through the total alone (_add_fixed_firms)
+    active = [f for f in range(len(core.firms)) if per_firm[f] or not core.fixed_hours]
+    model.firm_hours = [None] * len(core.firms)
+    for f in active:
+        hours = cp.new_int_var(0, upper, f"hours[{core.firms[f].id}]")
+        cp.add(hours == _weighted(per_firm[f]) + fixed[f])
+        model.firm_hours[f] = hours
+    model.total_hours = cp.new_int_var(sum(fixed), upper, "hours_total")
+    cp.add(model.total_hours == cp_model.LinearExpr.sum([model.firm_hours[f] for f in active])
+           + sum(fixed[f] for f in range(len(core.firms)) if model.firm_hours[f] is None))
     targets = _targets(core)
     weight = core.problem.policy.weights.fairness
-    for f, firm in enumerate(core.firms):
-        # rounded inwards: a plan the model accepts is one the checker accepts
-        low = math.ceil(firm.min_share_percent * 1000 - 1e-9)
-        high = math.floor(firm.max_share_percent * 1000 + 1e-9)
+    coefficient = int(round(weight * SCALE / HOUR))
+    for f in active:
+        low, high = _share_range(core.firms[f])
         if hard and low > 0:
             cp.add(SHARE * model.firm_hours[f] >= low * model.total_hours)
         if hard and high < SHARE:
             cp.add(SHARE * model.firm_hours[f] <= high * model.total_hours)
         if weight > 0:
-            dev = cp.new_int_var(0, upper, f"fairness[{firm.id}]")
+            dev = cp.new_int_var(0, upper, f"fairness[{core.firms[f].id}]")
             gap = SHARE * model.firm_hours[f] - targets[f] * model.total_hours
             cp.add(SHARE * dev >= gap)
             cp.add(SHARE * dev >= -gap)
             model.deviation.append(dev)
-            model.terms["fairness"].append((int(round(weight * SCALE / HOUR)), dev))
+            model.terms["fairness"].append((coefficient, dev))
+    _add_fixed_firms(model, hard, fixed, targets, coefficient, upper)
+
+
+def _share_range(firm) -> tuple[int, int]:
+    # rounded inwards: a plan the model accepts is one the checker accepts
+    return (math.ceil(firm.min_share_percent * 1000 - 1e-9),
+            math.floor(firm.max_share_percent * 1000 + 1e-9))
+
+
+def _add_fixed_firms(model: Model, hard: bool, fixed: list[int], targets: list[int],
+                     coefficient: int, upper: int) -> None:
+    """Firms whose hours are fixed: their share ranges bound the total; their fairness is
+    linear in the total wherever its sign cannot change (one aggregated term), else kept
+    per firm."""
+    core, cp = model.core, model.cp
+    total = model.total_hours
+    lowest = sum(fixed)
+    signed_hours, signed_targets = 0, 0
+    for f, firm in enumerate(core.firms):
+        if model.firm_hours[f] is not None:
+            continue
+        low, high = _share_range(firm)
+        if hard and low > 0:
+            cp.add(low * total <= SHARE * fixed[f])
+        if hard and high < SHARE:
+            cp.add(high * total >= SHARE * fixed[f])
+        if not coefficient:
+            continue
+        at_low = SHARE * fixed[f] - targets[f] * lowest
+        at_high = SHARE * fixed[f] - targets[f] * upper
+        if (at_low >= 0) == (at_high >= 0):
+            sign = 1 if at_low >= 0 else -1
+            signed_hours += sign * SHARE * fixed[f]
+            signed_targets += sign * targets[f]
+            continue
+        dev = cp.new_int_var(0, upper, f"fairness[{firm.id}]")
+        gap = SHARE * fixed[f] - targets[f] * total
+        cp.add(SHARE * dev >= gap)
+        cp.add(SHARE * dev >= -gap)
+        model.terms["fairness"].append((coefficient, dev))
+    if coefficient and (signed_hours or signed_targets):
+        dev = cp.new_int_var(-upper * len(core.firms), upper * len(core.firms),
+                             "fairness[fixed firms]")
+        cp.add(SHARE * dev >= signed_hours - signed_targets * total)
+        model.terms["fairness"].append((coefficient, dev))
 
 
 def _targets(core: Core) -> list[int]:

@@ -72,6 +72,10 @@ class Core:
     pruned_options: int = 0
     site_items: list[list[int]] = field(default_factory=list)  # per site, its items
     by_firm: list[list[int]] = field(default_factory=list)  # per firm, its options
+    # a part of a plan (solver.sites): hours the rest of the plan gives each firm (scaled),
+    # and items the rest needs assigned (an assigned dependent)
+    fixed_hours: list[int] = field(default_factory=list)
+    required: set[int] = field(default_factory=set)
 
     @property
     def horizon(self) -> int:
@@ -533,20 +537,46 @@ def prepare(problem: Problem, max_options_per_item: int | None = None,
     return core
 
 
+SITE_FIRMS_KEPT = 8  # when pruning: firms kept for every item of a site (see _site_firms)
+
+
+def _site_firms(core: Core) -> dict[int, set[int]]:
+    """Per site, the firms that can do most of its items, cheapest for them first: kept for
+    every item of the site, so one or two firms can still take a whole site after pruning
+    (the site's firm limit), instead of each item keeping a different cheapest few."""
+    result = {}
+    for site, items in enumerate(core.site_items):
+        if len(items) < 2:
+            continue
+        covered: dict[int, list] = defaultdict(lambda: [0, 0.0])
+        for i in items:
+            for k in core.by_item[i]:
+                option = core.options[k]
+                if option.starts:
+                    covered[option.firm][0] += 1
+                    covered[option.firm][1] += option.cost
+        ranked = sorted(covered, key=lambda f: (-covered[f][0], covered[f][1], f))
+        result[site] = set(ranked[:SITE_FIRMS_KEPT])
+    return result
+
+
 def _compact(core: Core, limit: int | None) -> None:
-    """Drop options without a start; above `limit` per item keep the cheapest (and any
-    reference or locked firm), counting what was pruned."""
+    """Drop options without a start; above `limit` per item keep the firms best placed to do
+    the whole site, then the cheapest (and any reference or locked firm), counting what was
+    pruned."""
     keep = []
     locked = {core.problem.locks[n].item for n in range(len(core.problem.locks))}
+    site_firms = _site_firms(core) if limit else {}
     for i, indices in enumerate(core.by_item):
         options = [core.options[k] for k in indices if core.options[k].starts]
         if limit and len(options) > limit and core.items[i].id not in locked:
             options.sort(key=lambda o: (o.cost, o.firm))
-            kept = options[:limit]
-            ref = core.reference.get(i)
-            kept += [o for o in options[limit:] if o.firm == ref]
+            wanted = site_firms.get(core.item_site[i], set()) | {core.reference.get(i)}
+            kept = [o for o in options if o.firm in wanted]
+            cheapest = [o for o in options if o.firm not in wanted]
+            kept += cheapest[:max(0, limit - len(kept))]
             core.pruned_options += len(options) - len(kept)
-            options = kept
+            options = sorted(kept, key=lambda o: (o.cost, o.firm))
         keep.extend(options)
     core.options = []
     core.by_item = [[] for _ in core.items]

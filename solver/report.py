@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 
@@ -17,37 +18,48 @@ from .types import (
     WeekLoad,
 )
 
+TERMS = ("coverage", "cost", "lateness", "fairness", "continuity", "stability")
+
 
 def plan_terms(core: Core, placement: Placement) -> dict[str, float]:
     """Each objective term of a placement in euros, by the formulas of docs/solver.md."""
+    terms = dict.fromkeys(TERMS, 0.0)
+    for i in range(len(core.items)):
+        add_item_terms(core, terms, i, placement.chosen.get(i), placement.start.get(i))
+    hours = defaultdict(float)
+    for option in placement.chosen.values():
+        hours[option.firm] += round(option.hours * HOUR) / HOUR
+    terms["fairness"] = fairness(core, hours)
+    terms["continuity"] = core.problem.policy.weights.continuity * sum(
+        len(firms) for firms in site_hours(core, placement).values())
+    return terms
+
+
+def add_item_terms(core: Core, terms: dict[str, float], i: int, option, start,
+                   sign: float = 1.0) -> None:
+    """Add (sign -1: take away) what item i done by `option` from day `start` (None: left
+    unassigned) adds to the coverage, cost, lateness and stability terms."""
     policy = core.problem.policy
     weights = policy.weights
-    assigned = placement.chosen
-    terms = dict.fromkeys(("coverage", "cost", "lateness", "fairness", "continuity",
-                           "stability"), 0.0)
-    terms["coverage"] = weights.coverage * sum(
-        item.hours for i, item in enumerate(core.items) if i not in assigned)
-    terms["cost"] = weights.cost * sum(o.cost for o in assigned.values())
-    if not policy.due_dates_hard:
-        for i, option in assigned.items():
-            due = core.items[i].due_on
-            if due is not None:
-                end = placement.start[i] + option.days
-                due_end = sum(1 for day in core.days if day <= due)
-                terms["lateness"] += weights.lateness * max(0, end - due_end)
-    hours = defaultdict(float)
-    for option in assigned.values():
-        hours[option.firm] += round(option.hours * HOUR) / HOUR
+    if option is None:
+        terms["coverage"] += sign * weights.coverage * core.items[i].hours
+    else:
+        terms["cost"] += sign * weights.cost * option.cost
+        due = core.items[i].due_on
+        if due is not None and not policy.due_dates_hard:
+            late = start + option.days - bisect.bisect_right(core.days, due)
+            terms["lateness"] += sign * weights.lateness * max(0, late)
+    reference = core.reference.get(i)
+    if reference is not None and (option is None or option.firm != reference):
+        terms["stability"] += sign * weights.stability
+
+
+def fairness(core: Core, hours) -> float:
+    """The fairness term in euros, from each firm's hours (rounded as the model rounds)."""
     total = sum(hours.values())
     targets = _targets(core)
-    terms["fairness"] = weights.fairness * sum(
-        abs(hours[f] - targets[f] / SHARE * total) for f in range(len(core.firms)))
-    terms["continuity"] = weights.continuity * sum(
-        len(firms) for firms in site_hours(core, placement).values())
-    terms["stability"] = weights.stability * sum(
-        1 for i, f in core.reference.items()
-        if i not in assigned or assigned[i].firm != f)
-    return terms
+    return core.problem.policy.weights.fairness * sum(
+        abs(hours.get(f, 0.0) - targets[f] / SHARE * total) for f in range(len(core.firms)))
 
 
 def assignments(core: Core, placement: Placement) -> tuple[Assignment, ...]:

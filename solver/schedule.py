@@ -9,6 +9,7 @@ that can still take the item, as a coordinator would by hand; it is the construc
 from __future__ import annotations
 
 import heapq
+import itertools
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -377,3 +378,153 @@ def _move_to(core, placement, calendar, firm: int) -> bool:
         if move is not None:
             return move
     return None
+
+
+def fill(core: Core, placement: Placement) -> Placement:
+    """Place what is left unassigned: first each such item with the cheapest firm that has
+    room between its dependencies and its dependents, preferring firms already at the site;
+    then each site still short re-planned whole with the one or two firms that can take all
+    of it. Keeps the site's firm limit and the sole-firm policy; a new placement; shares are
+    left to `rebalance` and the checker."""
+    result = Placement(chosen=dict(placement.chosen), start=dict(placement.start))
+    calendar = Calendar(core)
+    sites: dict[int, _SiteState] = defaultdict(_SiteState)
+    for i, option in result.chosen.items():
+        calendar.book(option, result.start[i])
+        sites[core.item_site[i]].firms[option.firm] += option.hours
+    policy = core.problem.policy
+    shares = Shares(core, result)
+    for i in core.topo:
+        if i in result.chosen or not core.by_item[i]:
+            continue
+        state = sites[core.item_site[i]]
+        ranked = sorted(core.by_item[i], key=lambda k: (core.options[k].firm not in state.firms,
+                                                        core.options[k].cost, k))
+        placed = _place_one(core, result, calendar, i,
+                            [core.options[k] for k in ranked
+                             if _site_allows(policy, state, core.options[k].firm)], shares)
+        if placed is not None:
+            state.firms[placed.firm] += placed.hours
+    short = sorted({core.item_site[i] for i in range(len(core.items))
+                    if i not in result.chosen and core.by_item[i]})
+    for site in short:
+        _replan_site(core, result, calendar, sites, shares, site)
+    return result
+
+
+class Shares:
+    """Each firm's hours against its share range (hard shares): whether one more option
+    keeps every firm inside, with the model's margin of a thousandth of a percent."""
+
+    def __init__(self, core: Core, placement: Placement):
+        self.core = core
+        self.hard = core.problem.policy.hard_shares
+        self.hours = defaultdict(float)
+        for option in placement.chosen.values():
+            self.hours[option.firm] += option.hours
+        self.total = sum(self.hours.values())
+        self.lows = [(f, firm.min_share_percent / 100) for f, firm in enumerate(core.firms)
+                     if firm.min_share_percent > 0]
+        self._refresh()
+
+    def _refresh(self) -> None:
+        # the largest total at which every firm with a minimum share still has it
+        self.room = min((self.hours[f] / (share + 1e-5) for f, share in self.lows),
+                        default=float("inf"))
+
+    def allows(self, option: Opt) -> bool:
+        if not self.hard:
+            return True
+        total = self.total + option.hours
+        high = self.core.firms[option.firm].max_share_percent / 100
+        if self.hours[option.firm] + option.hours > (high - 1e-5) * total:
+            return False
+        if total <= self.room:
+            return True
+        return all(self.hours[f] + (option.hours if f == option.firm else 0.0)
+                   >= (share + 1e-5) * total for f, share in self.lows)
+
+    def add(self, option: Opt, sign: float = 1.0) -> None:
+        self.hours[option.firm] += sign * option.hours
+        self.total += sign * option.hours
+        self._refresh()
+
+
+def _place_one(core: Core, placement: Placement, calendar: Calendar, item: int,
+               options: list[Opt], shares: Shares) -> Opt | None:
+    """Book the item with the first of `options` that has room between its dependencies and
+    its dependents and keeps the share ranges; the option, or None."""
+    ready = _ready_day(core, placement, item)
+    if ready is None:
+        return None
+    until = min((placement.start[s] for s in core.succs[item] if s in placement.chosen),
+                default=core.horizon)
+    for option in options:
+        if not shares.allows(option):
+            continue
+        start = calendar.earliest(option, ready)
+        if start is not None and start + option.days <= until:
+            calendar.book(option, start)
+            shares.add(option)
+            placement.chosen[item], placement.start[item] = option, start
+            return option
+    return None
+
+
+def _replan_site(core: Core, placement: Placement, calendar: Calendar,
+                 sites: dict[int, _SiteState], shares: Shares, site: int) -> None:
+    """Take the site's items off the plan and place them all again with one firm, or two,
+    that can do all of them, cheapest first; keep the old placement unless more is placed."""
+    items = [i for i in core.topo if core.item_site[i] == site]
+    before = {i: (placement.chosen[i], placement.start[i]) for i in items
+              if i in placement.chosen}
+    if any(s in placement.chosen and core.item_site[s] != site
+           for i in items if i not in before for s in core.succs[i]):
+        return
+    for i, (option, start) in before.items():
+        calendar.unbook(option, start)
+        shares.add(option, -1.0)
+        del placement.chosen[i], placement.start[i]
+    for firms in _firm_sets(core, items):
+        booked = []
+        for i in items:
+            options = sorted((core.options[k] for k in core.by_item[i]
+                              if core.options[k].firm in firms), key=lambda o: (o.cost, o.firm))
+            if _place_one(core, placement, calendar, i, options, shares) is None:
+                break
+            booked.append(i)
+        if len(booked) == len(items) and len(booked) > len(before):
+            sites[site].firms = defaultdict(float)
+            for i in booked:
+                sites[site].firms[placement.chosen[i].firm] += placement.chosen[i].hours
+            return
+        for i in booked:
+            calendar.unbook(placement.chosen[i], placement.start[i])
+            shares.add(placement.chosen[i], -1.0)
+            del placement.chosen[i], placement.start[i]
+    for i, (option, start) in before.items():
+        calendar.book(option, start)
+        shares.add(option)
+        placement.chosen[i], placement.start[i] = option, start
+
+
+def _firm_sets(core: Core, items: list[int], tries: int = 12):
+    """Sets of firms (one firm, or two if the policy allows) that between them can do every
+    item of a site, cheapest first; at most `tries` of them."""
+    policy = core.problem.policy
+    cost: dict[int, dict[int, float]] = defaultdict(dict)  # firm -> item -> cost
+    for i in items:
+        for k in core.by_item[i]:
+            cost[core.options[k].firm][i] = core.options[k].cost
+    need = set(items)
+    singles = sorted((sum(c.values()), f) for f, c in cost.items() if set(c) >= need)
+    found = [({f}, total) for total, f in singles[:tries]]
+    if policy.face_policy != "sole" and policy.max_firms_per_site >= 2 and len(found) < tries:
+        ranked = sorted(cost, key=lambda f: (-len(cost[f]), sum(cost[f].values()), f))[:tries]
+        for a, b in itertools.combinations(ranked, 2):
+            if set(cost[a]) | set(cost[b]) >= need:
+                total = sum(min(cost[a].get(i, float("inf")), cost[b].get(i, float("inf")))
+                            for i in items)
+                found.append(({a, b}, total))
+    found.sort(key=lambda pair: (pair[1], sorted(pair[0])))
+    return [firms for firms, _ in found[:tries]]

@@ -15,17 +15,19 @@ from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
-from . import lns, report
+from . import lns, report, sites
 from .check import check
 from .instance import Plan
 from .model import Model, build
 from .prepare import Core, prepare
-from .schedule import Placement, face_firms, greedy, rebalance, regret, schedule
+from .schedule import Placement, face_firms, fill, greedy, rebalance, regret, schedule
 from .types import Problem, Progress, Result, SolveOptions
 
 EXACT_MAX_OPTIONS = 800  # above this, one model with every option's days is too slow
 MAX_OPTIONS_PER_ITEM = 20  # kept per item (the cheapest) once a problem has PRUNE_ABOVE options
 PRUNE_ABOVE = 250_000
+RELAXATION_TIME = 1.0  # seconds at most for the relaxation that may prove a plan optimal
+SITE_SEARCH_SHARE = 0.4  # of the time limit, for the search over sites with days
 STATUS_WORDS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
                 cp_model.INFEASIBLE: "infeasible", cp_model.UNKNOWN: "unknown",
                 cp_model.MODEL_INVALID: "invalid"}
@@ -171,6 +173,9 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Result:
 
 def _solve_exact(core: Core, clock: _Clock, options: SolveOptions,
                  hint: Placement) -> Result:
+    proven = _proven_by_relaxation(core, clock, options, hint)
+    if proven is not None:
+        return proven
     model = build(core, exact=True)
     run, first_at = _run(model, clock, options, "exact", hint, clock.left())
     if run.values is None:
@@ -180,6 +185,28 @@ def _solve_exact(core: Core, clock: _Clock, options: SolveOptions,
     status = "optimal" if run.status == cp_model.OPTIMAL else "feasible"
     return _result(core, clock, placement, faces, status, run.bound, first_at, options,
                    {"mode": 1.0})
+
+
+def _proven_by_relaxation(core: Core, clock: _Clock, options: SolveOptions,
+                          hint: Placement) -> Result | None:
+    """Solve the assignment master (capacity as energy, no days: a relaxation) to optimality
+    and place its answer on days; a plan whose value meets the master's optimum is optimal
+    for the whole problem. None when that does not happen quickly."""
+    model = build(core, exact=False)
+    run, _ = _run(model, clock, options, "relaxation", hint,
+                  min(RELAXATION_TIME, 0.25 * clock.left()))
+    if run.status != cp_model.OPTIMAL or run.bound is None:
+        return None
+    chosen = {core.options[k].item: core.options[k] for k, on in enumerate(run.values["x"])
+              if on}
+    placement = schedule(core, chosen)
+    if placement.failed or len(placement.chosen) != len(chosen):
+        return None
+    value = _value(core, placement)
+    if value - run.bound > 1e-6 * max(1.0, value) or not _is_valid(core, placement):
+        return None
+    return _result(core, clock, placement, {}, "optimal", run.bound, clock.elapsed(), options,
+                   {"mode": 1.0, "proof": 1.0})
 
 
 def _faces(values: dict) -> dict[int, int]:
@@ -193,9 +220,11 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
     what could not be placed, repeat. Every candidate plan passes the independent checker
     before it is kept; the best one is returned."""
     forbidden: set[int] = set()
-    hint = rebalance(core, _best_start(core, calendar_greedy), clock.deadline(0.1))
-    # time kept for placing items on days; one-day problems place trivially
-    reserve = 0.02 * options.time_limit if core.horizon == 1 else 0.15 * options.time_limit
+    hint = _complete(core, _best_start(core, calendar_greedy), clock.deadline(0.1))
+    # time kept for placing items on days (one-day problems place trivially), then for the
+    # search over sites with days
+    site_time = 0.0 if core.horizon == 1 else SITE_SEARCH_SHARE * options.time_limit
+    reserve = site_time + (0.02 if core.horizon == 1 else 0.15) * options.time_limit
     best: Placement | None = None
     best_value = float("inf")
     first_at = None
@@ -203,7 +232,8 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
     if _is_valid(core, hint):
         best, best_value, first_at = hint, _value(core, hint), clock.elapsed()
     rounds = 0
-    while clock.left() > 0.05 * options.time_limit and not clock.stopped() and rounds < 6:
+    while (clock.left() > site_time + 0.05 * options.time_limit and not clock.stopped()
+           and rounds < 6):
         rounds += 1
         model = build(core, exact=False, forbidden=forbidden)
         start = lns.lp_start(model, clock.left() * 0.25, options.workers, options.seed)
@@ -213,7 +243,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
         if incumbent is not None:
             early = _place(core, incumbent, clock.deadline(0.1))
         else:  # CP-SAT did not complete the LP in time: place the rounded LP, repairing
-            early = rebalance(core, schedule(
+            early = _complete(core, schedule(
                 core, {i: core.options[k] for i, k in rounded.items()}, repair=True),
                 clock.deadline(0.1))
         if _value(core, early) < best_value and _is_valid(core, early):
@@ -242,7 +272,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
                 workers=options.workers, seed=options.seed, stopped=clock.stopped,
                 on_better=_reporter(clock, options, run.bound, rounds))
         chosen = _chosen(core, incumbent)
-        placement = rebalance(core, schedule(core, chosen, repair=True), clock.deadline(0.5))
+        placement = _complete(core, schedule(core, chosen, repair=True), clock.deadline(0.5))
         value = _value(core, placement)
         if value < best_value and _is_valid(core, placement):
             best, best_value = placement, value
@@ -254,8 +284,13 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
         hint = placement
     if best is None:
         return _no_plan(core, clock, cp_model.UNKNOWN)
-    result = _result(core, clock, best, {}, "feasible", bound, first_at, options,
-                     {"mode": 2.0, "rounds": float(rounds)})
+    stats = {"mode": 2.0, "rounds": float(rounds)}
+    if site_time:
+        searched = sites.improve(core, best, deadline=clock.left, workers=options.workers,
+                                 seed=options.seed, stopped=clock.stopped, stats=stats)
+        if _value(core, searched) < best_value and _is_valid(core, searched):
+            best = searched
+    result = _result(core, clock, best, {}, "feasible", bound, first_at, options, stats)
     # the bound is proven (a relaxation's): a plan that meets it is optimal
     if result.gap is not None and result.gap <= 1e-6:
         result = replace(result, status="optimal")
@@ -267,7 +302,12 @@ def _chosen(core: Core, incumbent: lns.Incumbent) -> dict:
 
 
 def _place(core: Core, incumbent: lns.Incumbent, deadline: float) -> Placement:
-    return rebalance(core, schedule(core, _chosen(core, incumbent), repair=True), deadline)
+    return _complete(core, schedule(core, _chosen(core, incumbent), repair=True), deadline)
+
+
+def _complete(core: Core, placement: Placement, deadline: float) -> Placement:
+    """Bring each firm into its share range, then place what is still unassigned."""
+    return fill(core, rebalance(core, placement, deadline))
 
 
 def _value(core: Core, placement: Placement) -> float:
