@@ -354,7 +354,7 @@ class _Rollout:
         for s, site in enumerate(self.sites):
             c = self.site_city[s]
             banned = self.banned.get(s, set())
-            for key in {(i.skill, i.min_proficiency, i.crew_size) for i in self.items[s]}:
+            for key in sorted({(i.skill, i.min_proficiency, i.crew_size) for i in self.items[s]}):
                 if not _enough(candidates.get(key, ()), banned, need):
                     candidates[key] = self._candidates(key, usable, need, banned)
                 if (c, key) not in sure:

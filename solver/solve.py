@@ -86,7 +86,8 @@ def _watch_stop(solver: cp_model.CpSolver, clock: _Clock, done: threading.Event)
 
 
 def _run(model: Model, clock: _Clock, options: SolveOptions, phase: str,
-         hint: Placement | lns.Incumbent | None, time_limit: float) -> tuple[_Run, float | None]:
+         hint: Placement | lns.Incumbent | None, time_limit: float,
+         prove: bool = False) -> tuple[_Run, float | None]:
     cp = model.cp
     cp.clear_hints()
     if hint is not None:
@@ -96,7 +97,7 @@ def _run(model: Model, clock: _Clock, options: SolveOptions, phase: str,
     params.max_time_in_seconds = max(0.05, time_limit)
     params.num_workers = max(1, options.workers)
     params.random_seed = options.seed
-    if model.exact:
+    if model.exact or prove:
         # the full LP (with the cumulative and precedence cuts) is what proves small rollouts
         # optimal; a bound-raising search beside it closes the gap
         if options.workers > 1:
@@ -194,7 +195,7 @@ def _proven_by_relaxation(core: Core, clock: _Clock, options: SolveOptions,
     for the whole problem. None when that does not happen quickly."""
     model = build(core, exact=False)
     run, _ = _run(model, clock, options, "relaxation", hint,
-                  min(RELAXATION_TIME, 0.25 * clock.left()))
+                  min(RELAXATION_TIME, 0.25 * clock.left()), prove=True)
     if run.status != cp_model.OPTIMAL or run.bound is None:
         return None
     chosen = {core.options[k].item: core.options[k] for k, on in enumerate(run.values["x"])

@@ -164,3 +164,19 @@ def test_command_line_writes_the_instance(tmp_path, capsys):
     jsonschema.validate(json.loads(path.read_text(encoding="utf-8")), schema())
     assert load_problem(path) == generate(13, 8, 20, seed=3)
     assert "13 sites" in capsys.readouterr().err
+
+
+def test_same_seed_same_instance_in_any_process(tmp_path):
+    """The instance depends on the seed only, not on Python's per-process hash seed."""
+    import os
+    import subprocess
+    import sys
+
+    texts = []
+    for hash_seed in ("1", "2", "3", "4"):
+        out = tmp_path / f"i{hash_seed}.json"
+        subprocess.run([sys.executable, "-m", "solver.generate", "--sites", "13", "--firms", "8",
+                        "--days", "20", "--seed", "1", "-o", str(out)], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        texts.append(out.read_text())
+    assert all(text == texts[0] for text in texts)

@@ -3,13 +3,15 @@ unassigned (schedule.fill), and the proof of optimality by the assignment relaxa
 
 import datetime as dt
 
+import pytest
+
 from solver.check import check
 from solver.instance import Plan
 from solver.prepare import prepare
 from solver.report import assignments, plan_terms
 from solver.schedule import Placement, face_firms, fill
 from solver.sites import Plan as SearchPlan
-from solver.sites import improve
+from solver.sites import improve, solve_part
 from solver.solve import solve
 from solver.types import (
     Availability,
@@ -151,3 +153,22 @@ def test_exact_model_decides_when_days_bind():
                    SolveOptions(time_limit=5, workers=1))
     assert result.status == "optimal" and "proof" not in result.stats
     assert sorted(a.firm for a in result.assignments) == ["F", "G"]
+
+
+def test_part_value_moves_with_the_whole_plan_value():
+    # fairness and continuity on: the part's value must change exactly as the whole plan's
+    items = [item("A"), item("B"), item("C", site="S2"), item("D", site="S3")]
+    firms = [firm("F", technicians=2), firm("G", rate=55.0), firm("H", rate=70.0)]
+    core = prepare(problem(items, firms, sites=("S1", "S2", "S3"),
+                           weights=Weights(fairness=10.0, continuity=300.0)))
+    plan = SearchPlan(core, placed(core, {"A": ("F", 0), "B": ("G", 0), "C": ("F", 1),
+                                          "D": ("H", 2)}))
+    old = value(core, plan.placement)
+    part = plan.part_of([0, 2])  # S1 and S3
+    answer = solve_part(part, plan.placement, 2.0, 1, 0)
+    assert answer is not None
+    delta = plan.value_of(part, answer) - plan.value_of(part)
+    plan.replace(part, answer)
+    assert value(core, plan.placement) - old == pytest.approx(delta, abs=1e-6)
+    assert delta < 0  # one firm at S1 instead of two, H's dearer day gone
+    assert not violations(core, plan.placement)
