@@ -42,6 +42,11 @@ class Opt:
     starts: int  # bitset of allowed first days
 
     @property
+    def model_hours(self) -> float:
+        """Hours as the model counts them (whole hundredths), for shares and fairness."""
+        return round(self.hours * HOUR) / HOUR
+
+    @property
     def energy(self) -> int:
         return self.load * self.days
 

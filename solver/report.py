@@ -28,7 +28,7 @@ def plan_terms(core: Core, placement: Placement) -> dict[str, float]:
         add_item_terms(core, terms, i, placement.chosen.get(i), placement.start.get(i))
     hours = defaultdict(float)
     for option in placement.chosen.values():
-        hours[option.firm] += round(option.hours * HOUR) / HOUR
+        hours[option.firm] += option.model_hours
     terms["fairness"] = fairness(core, hours)
     terms["continuity"] = core.problem.policy.weights.continuity * sum(
         len(firms) for firms in site_hours(core, placement).values())

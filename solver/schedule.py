@@ -114,16 +114,21 @@ def schedule(core: Core, chosen: dict[int, Opt], calendar: Calendar | None = Non
 
 def _other_firm(core: Core, calendar: Calendar, state: _SiteState, item: int, ready: int,
                 failed: Opt, policy) -> tuple[Opt, int | None]:
-    # firms already at the site first: they keep the site within its firm limit
-    for k in sorted(core.by_item[item], key=lambda k: (core.options[k].firm not in state.firms,
-                                                       core.options[k].cost, k)):
-        option = core.options[k]
+    for option in _site_firms_first(core, state, item):
         if option.index == failed.index or not _site_allows(policy, state, option.firm):
             continue
         start = calendar.earliest(option, ready)
         if start is not None:
             return option, start
     return failed, None
+
+
+def _site_firms_first(core: Core, state: _SiteState, item: int) -> list[Opt]:
+    """The item's options, firms already at the site first (they keep the site within its
+    firm limit), then cheapest."""
+    return [core.options[k] for k in sorted(
+        core.by_item[item], key=lambda k: (core.options[k].firm not in state.firms,
+                                           core.options[k].cost, k))]
 
 
 @dataclass
@@ -398,11 +403,9 @@ def fill(core: Core, placement: Placement) -> Placement:
         if i in result.chosen or not core.by_item[i]:
             continue
         state = sites[core.item_site[i]]
-        ranked = sorted(core.by_item[i], key=lambda k: (core.options[k].firm not in state.firms,
-                                                        core.options[k].cost, k))
         placed = _place_one(core, result, calendar, i,
-                            [core.options[k] for k in ranked
-                             if _site_allows(policy, state, core.options[k].firm)], shares)
+                            [option for option in _site_firms_first(core, state, i)
+                             if _site_allows(policy, state, option.firm)], shares)
         if placed is not None:
             state.firms[placed.firm] += placed.hours
     short = sorted({core.item_site[i] for i in range(len(core.items))
@@ -457,8 +460,7 @@ def _place_one(core: Core, placement: Placement, calendar: Calendar, item: int,
     ready = _ready_day(core, placement, item)
     if ready is None:
         return None
-    until = min((placement.start[s] for s in core.succs[item] if s in placement.chosen),
-                default=core.horizon)
+    until = _bounds(core, placement, item)[1]
     for option in options:
         if not shares.allows(option):
             continue

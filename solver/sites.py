@@ -49,13 +49,13 @@ class Plan:
 
     def _book(self, i: int, option: Opt, start: int) -> None:
         self.calendar.book(option, start)
-        self.hours[option.firm] += round(option.hours * HOUR) / HOUR
+        self.hours[option.firm] += option.model_hours
         self.site_firms[self.core.item_site[i]][option.firm] += 1
 
     def _unbook(self, i: int) -> None:
         option, start = self.placement.chosen[i], self.placement.start[i]
         self.calendar.unbook(option, start)
-        self.hours[option.firm] -= round(option.hours * HOUR) / HOUR
+        self.hours[option.firm] -= option.model_hours
         firms = self.site_firms[self.core.item_site[i]]
         firms[option.firm] -= 1
         if not firms[option.firm]:
@@ -70,7 +70,7 @@ class Plan:
         for i in part.items:
             now = self.placement.chosen.get(i)
             if now is not None:
-                hours[now.firm] -= round(now.hours * HOUR) / HOUR
+                hours[now.firm] -= now.model_hours
         continuity = 0
         for site in part.sites:
             firms = set()
@@ -79,8 +79,7 @@ class Plan:
                 report.add_item_terms(core, terms, i, option, start)
                 if option is not None:
                     firms.add(option.firm)
-                    hours[option.firm] = hours.get(option.firm, 0.0) + \
-                        round(option.hours * HOUR) / HOUR
+                    hours[option.firm] = hours.get(option.firm, 0.0) + option.model_hours
             continuity += len(firms)
         terms["continuity"] = core.problem.policy.weights.continuity * continuity
         terms["fairness"] = report.fairness(core, hours)
@@ -121,7 +120,7 @@ class Plan:
         fixed = dict(self.hours)
         for i in booked:
             option = placement.chosen[i]
-            fixed[option.firm] -= round(option.hours * HOUR) / HOUR
+            fixed[option.firm] -= option.model_hours
         site_items: list[list[int]] = [[] for _ in core.site_ids]
         for n, i in enumerate(freed):
             site_items[core.item_site[i]].append(n)
@@ -251,8 +250,8 @@ class SiteNeighbourhoods:
             size += self.size_of_site[s]
         return chosen
 
-    def forget(self, sites: list[int]) -> None:
-        """Sites left with unassigned work may fit once these have moved: try them again."""
+    def forget(self) -> None:
+        """Sites left with unassigned work may fit once others have moved: try them again."""
         self.tried_together.clear()
 
 
@@ -275,7 +274,7 @@ def improve(core: Core, placement: Placement, deadline: Callable[[], float], wor
                             seed + step)
         if answer is not None and plan.value_of(part, answer) < before - 1e-6:
             plan.replace(part, answer)
-            neighbourhoods.forget(part.sites)
+            neighbourhoods.forget()
             kept += 1
     if stats is not None:
         stats.update(site_steps=float(step), site_steps_kept=float(kept))
