@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-from .model import Model, energy_windows
+from .bound import site_bound
+from .model import SCALE, Model, energy_windows
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,47 @@ def coefficients(model: Model) -> dict[int, int]:
     return coef
 
 
+def master_lp(model: Model):
+    """The LP relaxation of the assignment master (GLOP): one firm per item (none for a
+    locked or required item), dependencies, energy windows; the objective of the x and u
+    variables and the model's constant. Returns (solver, x vars, u vars, windows with their
+    rows): (firm, [(option, energy)], hours available, row)."""
+    core = model.core
+    lp = pywraplp.Solver.CreateSolver("GLOP")
+    coef = coefficients(model)
+    infinity = lp.infinity()
+    xs = [lp.NumVar(0.0, 0.0 if k in model.forbidden else 1.0, "") for k in range(len(model.x))]
+    us = [lp.NumVar(0.0, 1.0, "") for _ in model.unassigned]
+    objective = lp.Objective()
+    for i, ks in enumerate(core.by_item):
+        row = lp.Constraint(1.0, 1.0)
+        row.SetCoefficient(us[i], 1.0)
+        for k in ks:
+            row.SetCoefficient(xs[k], 1.0)
+    locked = {lock.item for lock in core.problem.locks}
+    for i, item in enumerate(core.items):
+        if item.id in locked or i in core.required:
+            us[i].SetUb(0.0)
+    for j, preds in enumerate(core.preds):
+        for p in preds:
+            row = lp.Constraint(-infinity, 0.0)
+            row.SetCoefficient(us[p], 1.0)
+            row.SetCoefficient(us[j], -1.0)
+    windows = []
+    for firm, inside, available in energy_windows(core, model.forbidden):
+        row = lp.Constraint(-infinity, float(available))
+        for k, energy in inside:
+            row.SetCoefficient(xs[k], float(energy))
+        windows.append((firm, inside, available, row))
+    for k, var in enumerate(model.x):
+        objective.SetCoefficient(xs[k], coef.get(var.index, 0))
+    for i, var in enumerate(model.unassigned):
+        objective.SetCoefficient(us[i], coef.get(var.index, 0))
+    objective.SetOffset(float(sum(model.constant.values())))
+    objective.SetMinimization()
+    return lp, xs, us, windows
+
+
 @dataclass
 class LpStart:
     incumbent: Incumbent | None  # a complete assignment, if CP-SAT completed the LP in time
@@ -141,43 +183,29 @@ class LpStart:
     bound: float | None  # the LP optimum (cents): a lower bound of the whole problem
 
 
-def lp_start(model: Model, time_limit: float, workers: int, seed: int) -> LpStart:
+def lp_start(model: Model, time_limit: float, workers: int, seed: int,
+             target: float | None = None) -> LpStart:
     """A first plan near the LP optimum: solve the LP relaxation of the assignment (GLOP),
     keep the items it assigns wholly to one firm, and let CP-SAT place the others. Also
     returns the LP rounded (each item to its largest option, item -> option) for when CP-SAT
-    does not complete it in time."""
+    does not complete it in time, and a lower bound (cents) of the whole problem when no
+    option is forbidden or pruned; `target` (cents), a known plan's value, steers it."""
     core = model.core
     started = time.monotonic()
-    lp = pywraplp.Solver.CreateSolver("GLOP")
-    coef = coefficients(model)
-    infinity = lp.infinity()
-    xs = [lp.NumVar(0.0, 0.0 if k in model.forbidden else 1.0, "") for k in range(len(model.x))]
-    us = [lp.NumVar(0.0, 1.0, "") for _ in model.unassigned]
-    for i, ks in enumerate(core.by_item):
-        row = lp.Constraint(1.0, 1.0)
-        row.SetCoefficient(us[i], 1.0)
-        for k in ks:
-            row.SetCoefficient(xs[k], 1.0)
-    for j, preds in enumerate(core.preds):
-        for p in preds:
-            row = lp.Constraint(-infinity, 0.0)
-            row.SetCoefficient(us[p], 1.0)
-            row.SetCoefficient(us[j], -1.0)
-    for _, inside, available in energy_windows(core, model.forbidden):
-        row = lp.Constraint(-infinity, float(available))
-        for k, energy in inside:
-            row.SetCoefficient(xs[k], float(energy))
-    objective = lp.Objective()
-    for k, var in enumerate(model.x):
-        objective.SetCoefficient(xs[k], coef.get(var.index, 0))
-    for i, var in enumerate(model.unassigned):
-        objective.SetCoefficient(us[i], coef.get(var.index, 0))
-    objective.SetMinimization()
+    lp, xs, us, windows = master_lp(model)
     lp.SetTimeLimit(int(max(0.1, time_limit * 0.6) * 1000))
     built = time.monotonic()
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return LpStart(None, {}, None)
     bound = lp.Objective().Value()
+    if not model.forbidden and not core.pruned_options:
+        # the LP's window prices start a Lagrangian bound that also counts continuity and
+        # fairness (solver.bound); it holds for the whole problem, like the LP's
+        prices = [max(0.0, -row.dual_value()) / SCALE for *_, row in windows]
+        lagrangian = site_bound(core, [w[:3] for w in windows], prices,
+                                None if target is None else target / SCALE,
+                                min(1.0, 0.1 * time_limit))
+        bound = max(bound, lagrangian * SCALE)
     log.debug("lp: built in %.2fs, solved in %.2fs", built - started, time.monotonic() - built)
     whole, rounded, largest = {}, {}, {}
     for k, var in enumerate(xs):

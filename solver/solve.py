@@ -237,10 +237,11 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
            and rounds < 6):
         rounds += 1
         model = build(core, exact=False, forbidden=forbidden)
-        start = lns.lp_start(model, clock.left() * 0.25, options.workers, options.seed)
+        start = lns.lp_start(model, clock.left() * 0.25, options.workers, options.seed,
+                             target=best_value * 100 if best is not None else None)
         incumbent, rounded = start.incumbent, start.rounded
         if rounds == 1 and start.bound is not None and not core.pruned_options:
-            bound = start.bound / 100  # the LP of the master: a bound of the whole problem
+            bound = start.bound / 100  # the master's LP or Lagrangian: a bound of the whole
         if incumbent is not None:
             early = _place(core, incumbent, clock.deadline(0.1))
         else:  # CP-SAT did not complete the LP in time: place the rounded LP, repairing
