@@ -184,12 +184,13 @@ class LpStart:
 
 
 def lp_start(model: Model, time_limit: float, workers: int, seed: int,
-             target: float | None = None) -> LpStart:
+             target: float | None = None, bound_seconds: float = 1.0) -> LpStart:
     """A first plan near the LP optimum: solve the LP relaxation of the assignment (GLOP),
     keep the items it assigns wholly to one firm, and let CP-SAT place the others. Also
     returns the LP rounded (each item to its largest option, item -> option) for when CP-SAT
     does not complete it in time, and a lower bound (cents) of the whole problem when no
-    option is forbidden or pruned; `target` (cents), a known plan's value, steers it."""
+    option is forbidden or pruned; `target` (cents), a known plan's value, steers it and
+    `bound_seconds` limits its search."""
     core = model.core
     started = time.monotonic()
     lp, xs, us, windows = master_lp(model)
@@ -204,7 +205,7 @@ def lp_start(model: Model, time_limit: float, workers: int, seed: int,
         prices = [max(0.0, -row.dual_value()) / SCALE for *_, row in windows]
         lagrangian = site_bound(core, [w[:3] for w in windows], prices,
                                 None if target is None else target / SCALE,
-                                min(1.0, 0.1 * time_limit))
+                                bound_seconds)
         bound = max(bound, lagrangian * SCALE)
     log.debug("lp: built in %.2fs, solved in %.2fs", built - started, time.monotonic() - built)
     whole, rounded, largest = {}, {}, {}

@@ -27,6 +27,7 @@ EXACT_MAX_OPTIONS = 800  # above this, one model with every option's days is too
 MAX_OPTIONS_PER_ITEM = 20  # kept per item (the cheapest) once a problem has PRUNE_ABOVE options
 PRUNE_ABOVE = 250_000
 RELAXATION_TIME = 1.0  # seconds at most for the relaxation that may prove a plan optimal
+BOUND_SHARE = 0.05  # of the time limit at most, for raising the Lagrangian bound
 SITE_SEARCH_SHARE = 0.4  # of the time limit, for the search over sites with days
 STATUS_WORDS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
                 cp_model.INFEASIBLE: "infeasible", cp_model.UNKNOWN: "unknown",
@@ -238,7 +239,8 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
         rounds += 1
         model = build(core, exact=False, forbidden=forbidden)
         start = lns.lp_start(model, clock.left() * 0.25, options.workers, options.seed,
-                             target=best_value * 100 if best is not None else None)
+                             target=best_value * 100 if best is not None else None,
+                             bound_seconds=BOUND_SHARE * options.time_limit)
         incumbent, rounded = start.incumbent, start.rounded
         if rounds == 1 and start.bound is not None and not core.pruned_options:
             bound = start.bound / 100  # the master's LP or Lagrangian: a bound of the whole
