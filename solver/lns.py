@@ -184,17 +184,20 @@ class LpStart:
 
 
 def lp_start(model: Model, time_limit: float, workers: int, seed: int,
-             target: float | None = None, bound_seconds: float = 1.0) -> LpStart:
+             target: float | None = None, bound_seconds: float = 1.0,
+             lp_seconds: float | None = None) -> LpStart:
     """A first plan near the LP optimum: solve the LP relaxation of the assignment (GLOP),
     keep the items it assigns wholly to one firm, and let CP-SAT place the others. Also
     returns the LP rounded (each item to its largest option, item -> option) for when CP-SAT
     does not complete it in time, and a lower bound (cents) of the whole problem when no
     option is forbidden or pruned; `target` (cents), a known plan's value, steers it and
-    `bound_seconds` limits its search."""
+    `bound_seconds` limits its search. The LP may take `lp_seconds` (default: most of
+    `time_limit`); CP-SAT gets what is left of `time_limit` after it."""
     core = model.core
     started = time.monotonic()
     lp, xs, us, windows = master_lp(model)
-    lp.SetTimeLimit(int(max(0.1, time_limit * 0.6) * 1000))
+    lp.SetTimeLimit(int(max(0.1, time_limit * 0.6 if lp_seconds is None else lp_seconds)
+                        * 1000))
     built = time.monotonic()
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return LpStart(None, {}, None)

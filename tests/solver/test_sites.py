@@ -6,13 +6,14 @@ import datetime as dt
 import pytest
 
 from solver.check import check
+from solver.generate import generate
 from solver.instance import Plan
 from solver.prepare import prepare
 from solver.report import assignments, plan_terms
 from solver.schedule import Placement, face_firms, fill
 from solver.sites import Plan as SearchPlan
 from solver.sites import improve, solve_part
-from solver.solve import solve
+from solver.solve import _Clock, _proven_by_relaxation, solve
 from solver.types import (
     Availability,
     Firm,
@@ -153,6 +154,29 @@ def test_exact_model_decides_when_days_bind():
                    SolveOptions(time_limit=5, workers=1))
     assert result.status == "optimal" and "proof" not in result.stats
     assert sorted(a.firm for a in result.assignments) == ["F", "G"]
+
+
+def test_relaxed_answer_placed_on_days_becomes_the_exact_models_hint():
+    # as above: the relaxation's answer (both on F) cannot be placed as it is; repaired on
+    # days it is a complete, valid plan that seeds the exact model
+    monday = WEEK[0]
+    items = [item("A", due_on=monday), item("B", due_on=monday)]
+    core = prepare(problem(items, [firm("F"), firm("G", rate=60.0)], due_dates_hard=True))
+    options = SolveOptions(time_limit=5, workers=1)
+    proven, placed = _proven_by_relaxation(core, _Clock(options), options, Placement())
+    assert proven is None and placed is not None
+    assert len(placed.chosen) == 2 and not violations(core, placed)
+    assert sorted(core.firms[o.firm].id for o in placed.chosen.values()) == ["F", "G"]
+
+
+@pytest.mark.parametrize("size", [(4, 3, 10, 2), (6, 4, 10, 4)])
+def test_exact_solve_gives_the_same_plan_for_the_same_seed_and_workers(size):
+    problem_ = generate(*size)
+    options = SolveOptions(time_limit=10, workers=2, seed=3, explain=False)
+    first, second = solve(problem_, options), solve(problem_, options)
+    assert first.status == "optimal" and first.stats["mode"] == 1.0
+    assert first.assignments == second.assignments
+    assert first.objective == second.objective
 
 
 def test_part_value_moves_with_the_whole_plan_value():
