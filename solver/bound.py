@@ -108,6 +108,7 @@ class _Data:
         weights = core.problem.policy.weights
         policy = core.problem.policy
         self.fairness_weight = weights.fairness / HOUR  # euros per scaled hour
+        self.cover_per_hour = weights.coverage / HOUR
         self.continuity = weights.continuity
         self.limit = 1 if policy.face_policy == "sole" else policy.max_firms_per_site
         required = {lock.item for lock in core.problem.locks}

@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
-from . import lns, report, sites
+from . import columns, lns, report, sites
 from .check import check
 from .instance import Plan
-from .model import Model, build
+from .model import Model, build, energy_windows
 from .prepare import Core, prepare
 from .schedule import Placement, face_firms, fill, greedy, rebalance, regret, schedule
 from .types import Problem, Progress, Result, SolveOptions
@@ -29,6 +29,7 @@ PRUNE_ABOVE = 250_000
 RELAXATION_TIME = 1.0  # seconds at most for the relaxation that may prove a plan optimal
 BOUND_SHARE = 0.05  # of the time limit at most, for raising the Lagrangian bound
 SITE_SEARCH_SHARE = 0.4  # of the time limit, for the search over sites with days
+COLUMN_SHARE = 0.4  # of the time limit at most, for column generation over site patterns
 STATUS_WORDS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
                 cp_model.INFEASIBLE: "infeasible", cp_model.UNKNOWN: "unknown",
                 cp_model.MODEL_INVALID: "invalid"}
@@ -239,9 +240,17 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
     bound = None
     if _is_valid(core, hint):
         best, best_value, first_at = hint, _value(core, hint), clock.elapsed()
+    patterns = None
+    if _by_sites(core):
+        patterns, bound = _from_columns(core, clock, options, best)
+        if patterns is not None and _value(core, patterns) < best_value:
+            best, best_value = patterns, _value(core, patterns)
+            first_at = clock.elapsed() if first_at is None else first_at
+            _report(options, clock, best_value, bound, "columns")
     rounds = 0
-    while (clock.left() > site_time + 0.05 * options.time_limit and not clock.stopped()
-           and rounds < 6):
+    # the assignment master's rounds, when the site patterns gave no plan
+    while (patterns is None and clock.left() > site_time + 0.05 * options.time_limit
+           and not clock.stopped() and rounds < 6):
         rounds += 1
         model = build(core, exact=False, forbidden=forbidden)
         # the LP is the first plan's guide and the proven bound: it may take half the time
@@ -252,7 +261,8 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
                              lp_seconds=clock.left() * 0.5)
         incumbent, rounded = start.incumbent, start.rounded
         if rounds == 1 and start.bound is not None and not core.pruned_options:
-            bound = start.bound / 100  # the master's LP or Lagrangian: a bound of the whole
+            # the master's LP or Lagrangian: a bound of the whole
+            bound = max(bound if bound is not None else -math.inf, start.bound / 100)
         if incumbent is not None:
             early = _place(core, incumbent, clock.deadline(0.1))
         else:  # CP-SAT did not complete the LP in time: place the rounded LP, repairing
@@ -308,6 +318,37 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
     if result.gap is not None and result.gap <= 1e-6:
         result = replace(result, status="optimal")
     return result
+
+
+def _by_sites(core: Core) -> bool:
+    """Whether the problem falls apart into many small sites (column generation prices
+    each site exactly); a one-site problem such as the GAP does not."""
+    sizes = [len(items) for items in core.site_items if items]
+    return len(sizes) > 1 and sum(sizes) <= columns.EXACT_ITEMS * len(sizes)
+
+
+def _from_columns(core: Core, clock: _Clock, options: SolveOptions,
+                  start: Placement | None) -> tuple[Placement | None, float | None]:
+    """Column generation over site patterns: the LP's mix rounded to a plan (each site's
+    heaviest pattern), placed on days and completed, or None when that plan breaks a rule;
+    and its bound of the whole problem (None when options were pruned)."""
+    seconds = min(COLUMN_SHARE * options.time_limit, 0.6 * clock.left())
+    known = {i: o.index for i, o in start.chosen.items()} if start is not None else None
+    found = columns.column_bound(core, list(energy_windows(core)), known, seconds)
+    if found is None:
+        return None, None
+    chosen = {i: core.options[k] for i, k in columns.rounded(found.mix).items()}
+    placement = _complete(core, schedule(core, chosen, repair=True), clock.deadline(0.1))
+    bound = None if core.pruned_options else found.bound
+    return (placement if _is_valid(core, placement) else None), bound
+
+
+def _report(options: SolveOptions, clock: _Clock, objective: float, bound: float | None,
+            phase: str) -> None:
+    if options.on_progress:
+        options.on_progress(Progress(objective=objective,
+                                     bound=bound if bound is not None else float("nan"),
+                                     elapsed=clock.elapsed(), phase=phase))
 
 
 def _chosen(core: Core, incumbent: lns.Incumbent) -> dict:

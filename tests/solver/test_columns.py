@@ -1,0 +1,110 @@
+"""Column generation over site patterns (solver.columns): exact pricing, a bound never above
+a proven optimum and at least the Lagrangian's, and its LP mix rounded to a valid plan."""
+
+import itertools
+import math
+import random
+
+import pytest
+
+from solver.bound import site_bound
+from solver.columns import Pattern, _best_split, column_bound, rounded
+from solver.generate import generate
+from solver.model import energy_windows
+from solver.prepare import prepare
+from solver.solve import solve
+from solver.types import Lock, SolveOptions
+
+
+def _brute_force(cover, cell, limit, continuity):
+    """Every way to give each item one firm or nobody, with at most `limit` firms."""
+    n = len(cover)
+    choices = [[None] + [f for f in cell if m in cell[f]] for m in range(n)]
+    best = math.inf
+    for pick in itertools.product(*choices):
+        firms = {f for f in pick if f is not None}
+        if len(firms) > limit:
+            continue
+        value = continuity * len(firms) + sum(
+            cover[m] if f is None else cell[f][m][0] for m, f in enumerate(pick))
+        best = min(best, value)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_pricing_finds_the_least_pattern_of_a_site(seed):
+    rng = random.Random(seed)
+    n, firms, limit = rng.randint(1, 5), rng.randint(1, 4), rng.randint(1, 3)
+    cover = [rng.choice([rng.uniform(5, 50), math.inf]) for _ in range(n)]
+    cell, k = {0: {0: (rng.uniform(-20, 40), 0)}}, 1
+    for f in range(firms):
+        for m in range(n):
+            if rng.random() < 0.7:
+                cell.setdefault(f, {})[m] = (rng.uniform(-20, 40), k)
+                k += 1
+    value, options = _best_split(list(range(n)), cover, cell, min(limit, len(cell)), 7.0)
+    # the split uses one firm at least; nobody at all is priced beside it
+    assert min(value, sum(cover)) == pytest.approx(_brute_force(cover, cell, limit, 7.0))
+    if math.isfinite(value):
+        # the pattern returned costs what the pricing says (or less, with fewer firms)
+        by_option = {k: (f, m, c) for f, row in cell.items() for m, (c, k) in row.items()}
+        used = {by_option[k][0] for k in options}
+        done = {by_option[k][1] for k in options}
+        cost = sum(by_option[k][2] for k in options) + 7.0 * len(used) + sum(
+            cover[m] for m in range(n) if m not in done)
+        assert len(used) <= limit and cost <= value + 1e-9
+
+
+@pytest.mark.parametrize("seed", [1, 3, 4, 6])
+def test_bound_never_above_the_proven_optimum_and_above_the_lagrangian(seed):
+    problem = generate(4, 4, 10, seed)
+    result = solve(problem, SolveOptions(time_limit=30, mode="exact", explain=False))
+    assert result.status == "optimal"
+    core = prepare(problem)
+    windows = list(energy_windows(core))
+    found = column_bound(core, windows, None, seconds=10.0)
+    assert found is not None and found.converged
+    assert found.bound <= result.objective + 1e-6
+    lagrangian = site_bound(core, windows, [0.0] * len(windows), result.objective, 2.0)
+    assert found.bound >= lagrangian - 1e-6
+
+
+def test_a_locked_item_is_never_left_out_of_a_pattern():
+    problem = generate(4, 4, 10, 3)
+    free = solve(problem, SolveOptions(time_limit=30, mode="exact", explain=False))
+    # lock one item to a firm other than the optimal one: the optimum can only rise
+    assignment = free.assignments[0]
+    core = prepare(problem)
+    other = next(core.firms[core.options[k].firm].id for k in core.by_item[
+        next(i for i, item in enumerate(core.items) if item.id == assignment.item)]
+        if core.firms[core.options[k].firm].id != assignment.firm)
+    locked = problem.__class__(**{**problem.__dict__, "locks": (
+        Lock(item=assignment.item, firm=other),)})
+    result = solve(locked, SolveOptions(time_limit=30, mode="exact", explain=False))
+    assert result.status == "optimal"
+    core = prepare(locked)
+    found = column_bound(core, list(energy_windows(core)), None, seconds=10.0)
+    assert found.bound <= result.objective + 1e-6
+    lock_item = next(i for i, item in enumerate(core.items) if item.id == assignment.item)
+    for pattern, _ in found.mix:
+        if lock_item in core.site_items[pattern.site]:
+            assert lock_item in pattern.items
+
+
+def test_rounding_takes_each_sites_heaviest_pattern():
+    light = Pattern(site=0, options=(1,), items=(10,), cost=5.0)
+    heavy = Pattern(site=0, options=(2, 3), items=(10, 11), cost=9.0)
+    other = Pattern(site=1, options=(4,), items=(12,), cost=1.0)
+    assert rounded([(light, 0.4), (heavy, 0.6), (other, 1.0)]) == {10: 2, 11: 3, 12: 4}
+
+
+def test_decomposed_solve_plans_from_the_patterns_within_its_bound():
+    problem = generate(60, 12, 20, 0)
+    core = prepare(problem)
+    windows = list(energy_windows(core))
+    lagrangian = site_bound(core, windows, [0.0] * len(windows), None, 1.0)
+    result = solve(problem, SolveOptions(time_limit=6, mode="decompose", explain=False))
+    assert result.stats["rounds"] == 0  # the patterns gave the plan; no master rounds
+    assert not result.unassigned
+    assert lagrangian - 1e-6 <= result.bound <= result.objective
+    assert result.gap < 0.1
