@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ortools.math_opt.python import mathopt
@@ -49,17 +50,19 @@ class Pattern:
 class ColumnBound:
     """What the column generation left: the best bound and the LP's mix of patterns."""
 
-    bound: float
+    bound: float | None  # None when stopped before the first pricing was done
     iterations: int
     converged: bool  # no negative reduced cost left: `bound` is the LP optimum
     mix: list[tuple[Pattern, float]] = field(default_factory=list)
 
 
-def column_bound(core: Core, windows, start: dict[int, int] | None,
-                 seconds: float) -> ColumnBound | None:
-    """Run column generation for at most `seconds`. `windows` are model.energy_windows;
+def column_bound(core: Core, windows, start: dict[int, int] | None, seconds: float,
+                 stopped: Callable[[], bool] = lambda: False) -> ColumnBound | None:
+    """Run column generation for at most `seconds`, or until `stopped()` (polled after
+    each LP and each hundred sites priced). `windows` are model.energy_windows;
     `start` a plan (item -> option) whose patterns seed the LP, or None. Returns the best
-    Lagrangian bound found (euros), or None when a site has no pattern at all."""
+    Lagrangian bound found (euros) and the last LP's mix; None when a site has no pattern
+    at all or the LP fails."""
     started = time.monotonic()
     master = _Master(core, windows)
     plain = master.data.cost  # reduced costs at zero duals
@@ -70,7 +73,7 @@ def column_bound(core: Core, windows, start: dict[int, int] | None,
         if not master.has_column[site]:
             return None
     best, iterations, converged, solved = -math.inf, 0, False, 0
-    while iterations == 0 or time.monotonic() - started < seconds:  # one round at least
+    while iterations == 0 or (time.monotonic() - started < seconds and not stopped()):
         if not master.solve():
             return None
         solved = len(master.columns)  # the columns the LP's values cover
@@ -80,6 +83,8 @@ def column_bound(core: Core, windows, start: dict[int, int] | None,
         value = master.fixed_part(duals)
         added = 0
         for site, items in enumerate(master.sites):
+            if site % 100 == 99 and stopped():
+                return _result(master, best, iterations, False, solved)
             least, pattern = master.price(site, items, reduced)
             value += least
             if pattern is not None and least - duals.convexity[site] < -TOLERANCE:
@@ -89,12 +94,16 @@ def column_bound(core: Core, windows, start: dict[int, int] | None,
         if not added:
             converged = True
             break
-    if not math.isfinite(best):
-        return None
+    return _result(master, best, iterations, converged, solved)
+
+
+def _result(master: _Master, best: float, iterations: int, converged: bool,
+            solved: int) -> ColumnBound:
     values = master.result.variable_values([var for _, var in master.columns[:solved]])
     mix = [(p, value) for (p, _), value in zip(master.columns[:solved], values, strict=True)
            if value > 1e-9]
-    return ColumnBound(bound=best, iterations=iterations, converged=converged, mix=mix)
+    return ColumnBound(bound=best if math.isfinite(best) else None, iterations=iterations,
+                       converged=converged, mix=mix)
 
 
 def rounded(mix: list[tuple[Pattern, float]]) -> dict[int, int]:

@@ -46,7 +46,11 @@ class _Run:
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
-    def __init__(self, model: Model, clock: _Clock, phase: str, options: SolveOptions):
+    """Reports each better solution of a model whose solutions are plans; a relaxation's
+    (phase None) are not, so they only count for the time to the first solution."""
+
+    def __init__(self, model: Model, clock: _Clock, phase: str | None,
+                 options: SolveOptions):
         super().__init__()
         self.model, self.clock, self.phase, self.options = model, clock, phase, options
         self.first_at: float | None = None
@@ -54,7 +58,7 @@ class _Progress(cp_model.CpSolverSolutionCallback):
     def on_solution_callback(self) -> None:
         if self.first_at is None:
             self.first_at = self.clock.elapsed()
-        if self.options.on_progress:
+        if self.options.on_progress and self.phase is not None:
             self.options.on_progress(Progress(
                 objective=self.objective_value / 100, bound=self.best_objective_bound / 100,
                 elapsed=self.clock.elapsed(), phase=self.phase))
@@ -87,7 +91,7 @@ def _watch_stop(solver: cp_model.CpSolver, clock: _Clock, done: threading.Event)
             return
 
 
-def _run(model: Model, clock: _Clock, options: SolveOptions, phase: str,
+def _run(model: Model, clock: _Clock, options: SolveOptions, phase: str | None,
          hint: Placement | lns.Incumbent | None, time_limit: float,
          prove: bool = False) -> tuple[_Run, float | None]:
     cp = model.cp
@@ -185,8 +189,13 @@ def _solve_exact(core: Core, clock: _Clock, options: SolveOptions,
     if placed is not None and _value(core, placed) < _value(core, hint):
         hint = placed  # the relaxed optimum on days: usually near the optimum
     model = build(core, exact=True)
+    ready_at = clock.elapsed()
     run, first_at = _run(model, clock, options, "exact", hint, clock.left())
     if run.values is None:
+        if run.status != cp_model.INFEASIBLE and _is_valid(core, hint):
+            # stopped or out of time before CP-SAT's first plan: the hint is a plan
+            return _result(core, clock, hint, {}, "feasible", run.bound, ready_at, options,
+                           {"mode": 1.0})
         return _no_plan(core, clock, run.status)
     placement = _placement_from_exact(core, run.values)
     faces = _faces(run.values)
@@ -201,7 +210,7 @@ def _proven_by_relaxation(core: Core, clock: _Clock, options: SolveOptions,
     answer on days: (the optimal result, None) when that plan meets the master's proven
     optimum, else (None, that plan repaired and completed, or None without an answer)."""
     model = build(core, exact=False)
-    run, _ = _run(model, clock, options, "relaxation", hint,
+    run, _ = _run(model, clock, options, None, hint,
                   min(RELAXATION_TIME, 0.25 * clock.left()), prove=True)
     if run.values is None:
         return None, None
@@ -334,7 +343,8 @@ def _from_columns(core: Core, clock: _Clock, options: SolveOptions,
     and its bound of the whole problem (None when options were pruned)."""
     seconds = min(COLUMN_SHARE * options.time_limit, 0.6 * clock.left())
     known = {i: o.index for i, o in start.chosen.items()} if start is not None else None
-    found = columns.column_bound(core, list(energy_windows(core)), known, seconds)
+    found = columns.column_bound(core, list(energy_windows(core)), known, seconds,
+                                 stopped=clock.stopped)
     if found is None:
         return None, None
     chosen = {i: core.options[k] for i, k in columns.rounded(found.mix).items()}

@@ -1,0 +1,45 @@
+"""The entry point's contract: progress reports and the stop flag, in both modes."""
+
+import pytest
+
+from solver.generate import generate
+from solver.solve import solve
+from solver.types import SolveOptions
+
+
+@pytest.mark.parametrize("mode, size", [("decompose", (200, 30, 30)), ("exact", (13, 8, 20))])
+def test_stop_flag_ends_the_search_with_the_best_plan_so_far(mode, size):
+    problem = generate(*size, seed=2)
+    reports = []
+
+    def stop_after_first_plan() -> bool:
+        return bool(reports)
+
+    result = solve(problem, SolveOptions(time_limit=120, mode=mode, explain=False,
+                                         on_progress=reports.append,
+                                         should_stop=stop_after_first_plan))
+    assert reports and result.status in ("feasible", "optimal")
+    assert result.objective is not None and result.assignments
+    # a 120 s limit, stopped at the first plan: the solve ends long before its limit
+    assert result.wall_time < 60
+    assert result.stats.get("site_steps", 0.0) == 0.0  # no search after the stop
+
+
+def test_progress_reports_better_plans_with_their_bound_and_time():
+    reports = []
+    solve(generate(60, 12, 20, seed=1), SolveOptions(time_limit=5, mode="decompose",
+                                                      explain=False,
+                                                      on_progress=reports.append))
+    assert reports
+    elapsed = [r.elapsed for r in reports]
+    assert elapsed == sorted(elapsed)
+    assert all(r.bound <= r.objective + 1e-6 for r in reports if r.bound == r.bound)
+    assert reports[0].phase == "columns"
+
+
+@pytest.mark.parametrize("mode, size", [("decompose", (100, 20, 30)), ("exact", (13, 8, 20))])
+def test_stop_asked_from_the_start_still_returns_the_first_plan(mode, size):
+    result = solve(generate(*size, seed=4), SolveOptions(
+        time_limit=120, mode=mode, explain=False, should_stop=lambda: True))
+    assert result.status == "feasible" and result.assignments
+    assert result.wall_time < 60
