@@ -85,11 +85,13 @@ def schedule(core: Core, chosen: dict[int, Opt], calendar: Calendar | None = Non
              repair: bool = False) -> Placement:
     """Place the items of `chosen` on their firm's days; report those that do not fit.
     With `repair`, an item that does not fit with its firm tries the item's other firms,
-    cheapest first, within the site's firm limit and the sole-firm policy."""
+    cheapest first, within the site's firm limit, the sole-firm policy and the firms'
+    maximum shares of the chosen hours."""
     calendar = calendar or Calendar(core)
     placement = Placement()
     policy = core.problem.policy
     sites: dict[int, _SiteState] = defaultdict(_SiteState)
+    shares = _ShareRoom(core, chosen)
     for i in _in_order(core):
         option = chosen.get(i)
         if option is None:
@@ -102,7 +104,9 @@ def schedule(core: Core, chosen: dict[int, Opt], calendar: Calendar | None = Non
         start = calendar.earliest(option, ready) if allowed else None
         if start is None and repair:
             option, start = _other_firm(core, calendar, sites[core.item_site[i]], i, ready,
-                                        option, policy)
+                                        option, policy, shares)
+            if start is not None:
+                shares.move(chosen[i], option)
         if start is None:
             placement.failed[i] = "capacity"
             continue
@@ -112,10 +116,32 @@ def schedule(core: Core, chosen: dict[int, Opt], calendar: Calendar | None = Non
     return placement
 
 
+class _ShareRoom:
+    """Each firm's hours in a chosen assignment against its maximum share of them."""
+
+    def __init__(self, core: Core, chosen: dict[int, Opt]):
+        self.hours: dict[int, float] = defaultdict(float)
+        for option in chosen.values():
+            self.hours[option.firm] += option.hours
+        total = sum(self.hours.values())
+        hard = core.problem.policy.hard_shares
+        self.cap = [firm.max_share_percent / 100 * total * (1 - 1e-4)
+                    if hard and firm.max_share_percent < 100 else float("inf")
+                    for firm in core.firms]
+
+    def allows(self, option: Opt) -> bool:
+        return self.hours[option.firm] + option.hours <= self.cap[option.firm]
+
+    def move(self, before: Opt, after: Opt) -> None:
+        self.hours[before.firm] -= before.hours
+        self.hours[after.firm] += after.hours
+
+
 def _other_firm(core: Core, calendar: Calendar, state: _SiteState, item: int, ready: int,
-                failed: Opt, policy) -> tuple[Opt, int | None]:
+                failed: Opt, policy, shares: _ShareRoom) -> tuple[Opt, int | None]:
     for option in _site_firms_first(core, state, item):
-        if option.index == failed.index or not _site_allows(policy, state, option.firm):
+        if option.index == failed.index or not _site_allows(policy, state, option.firm) \
+                or not shares.allows(option):
             continue
         start = calendar.earliest(option, ready)
         if start is not None:
@@ -318,13 +344,31 @@ def rebalance(core: Core, placement: Placement, deadline: float | None = None) -
         firm = over[0] if over else under[0]
         move = (_move_away(core, placement, calendar, firm, set(over)) if over
                 else _move_to(core, placement, calendar, firm))
+        if move is None and over:
+            # no firm can take one item alone (the site's firm limit, days): leave one out,
+            # for fill to place within the share ranges
+            move = _leave_out(core, placement, calendar, firm)
         if move is None:
             stuck.add(firm)  # nothing more to move for this firm: let the checker judge
             continue
         before, after = move
         hours[before.firm] -= before.hours
-        hours[after.firm] += after.hours
+        if after is not None:
+            hours[after.firm] += after.hours
     return placement
+
+
+def _leave_out(core: Core, placement: Placement, calendar: Calendar,
+               firm: int) -> tuple[Opt, None] | None:
+    """Unassign the firm's smallest item that no assigned item depends on."""
+    items = [i for i, o in placement.chosen.items() if o.firm == firm
+             and not any(s in placement.chosen for s in core.succs[i])]
+    if not items:
+        return None
+    item = min(items, key=lambda i: (placement.chosen[i].hours, i))
+    option = placement.chosen.pop(item)
+    calendar.unbook(option, placement.start.pop(item))
+    return option, None
 
 
 def _bounds(core: Core, placement: Placement, item: int) -> tuple[int, int]:

@@ -347,7 +347,7 @@ def _from_columns(core: Core, clock: _Clock, options: SolveOptions,
                                  stopped=clock.stopped)
     if found is None:
         return None, None
-    chosen = {i: core.options[k] for i, k in columns.rounded(found.mix).items()}
+    chosen = {i: core.options[k] for i, k in columns.rounded(core, found.mix).items()}
     placement = _complete(core, schedule(core, chosen, repair=True), clock.deadline(0.1))
     bound = None if core.pruned_options else found.bound
     return (placement if _is_valid(core, placement) else None), bound

@@ -4,6 +4,7 @@ a proven optimum and at least the Lagrangian's, and its LP mix rounded to a vali
 import itertools
 import math
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -91,11 +92,23 @@ def test_a_locked_item_is_never_left_out_of_a_pattern():
             assert lock_item in pattern.items
 
 
-def test_rounding_takes_each_sites_heaviest_pattern():
-    light = Pattern(site=0, options=(1,), items=(10,), cost=5.0)
-    heavy = Pattern(site=0, options=(2, 3), items=(10, 11), cost=9.0)
-    other = Pattern(site=1, options=(4,), items=(12,), cost=1.0)
-    assert rounded([(light, 0.4), (heavy, 0.6), (other, 1.0)]) == {10: 2, 11: 3, 12: 4}
+def test_rounding_takes_the_heaviest_pattern_that_keeps_the_share_ranges():
+    problem = generate(4, 4, 10, 1)
+    core = prepare(problem)
+    by_firm = {}
+    for k in core.by_item[0]:
+        by_firm.setdefault(core.options[k].firm, k)
+    (f, k_f), (g, k_g) = sorted(by_firm.items())[:2]
+    site = core.item_site[0]
+    light = Pattern(site=site, options=(k_g,), items=(0,), cost=5.0)
+    heavy = Pattern(site=site, options=(k_f,), items=(0,), cost=9.0)
+    assert rounded(core, [(light, 0.4), (heavy, 0.6)]) == {0: k_f}
+    # a firm capped at (almost) nothing cannot take the heaviest pattern: the next one fits
+    limits = {f: 0.001, g: 100.0}
+    capped = replace(problem, firms=tuple(
+        replace(firm, min_share_percent=0.0, max_share_percent=limits[n]) if n in limits
+        else firm for n, firm in enumerate(problem.firms)))
+    assert rounded(prepare(capped), [(light, 0.4), (heavy, 0.6)]) == {0: k_g}
 
 
 def test_decomposed_solve_plans_from_the_patterns_within_its_bound():

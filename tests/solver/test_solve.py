@@ -41,5 +41,6 @@ def test_progress_reports_better_plans_with_their_bound_and_time():
 def test_stop_asked_from_the_start_still_returns_the_first_plan(mode, size):
     result = solve(generate(*size, seed=4), SolveOptions(
         time_limit=120, mode=mode, explain=False, should_stop=lambda: True))
-    assert result.status == "feasible" and result.assignments
+    # a plan all the same: the first one, or a relaxation's optimum proven within 0.1 s
+    assert result.status in ("feasible", "optimal") and result.assignments
     assert result.wall_time < 60
