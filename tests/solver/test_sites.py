@@ -2,6 +2,7 @@
 unassigned (schedule.fill), and the proof of optimality by the assignment relaxation."""
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -10,7 +11,7 @@ from solver.generate import generate
 from solver.instance import Plan
 from solver.prepare import prepare
 from solver.report import assignments, plan_terms
-from solver.schedule import Placement, face_firms, fill
+from solver.schedule import Placement, face_firms, fill, rebalance, schedule
 from solver.sites import Plan as SearchPlan
 from solver.sites import improve, solve_part
 from solver.solve import _Clock, _proven_by_relaxation, solve
@@ -196,3 +197,38 @@ def test_part_value_moves_with_the_whole_plan_value():
     assert value(core, plan.placement) - old == pytest.approx(delta, abs=1e-6)
     assert delta < 0  # one firm at S1 instead of two, H's dearer day gone
     assert not violations(core, plan.placement)
+
+
+
+def _firm_with_share(fid, max_share, **extra):
+    return replace(firm(fid, **extra), max_share_percent=max_share)
+
+
+def _on(core, fid):
+    """Every item on firm `fid` (item -> option)."""
+    return {i: core.options[k] for i in range(len(core.items)) for k in core.by_item[i]
+            if core.firms[core.options[k].firm].id == fid}
+
+
+def test_repair_never_moves_an_item_onto_a_firm_at_its_maximum_share():
+    # A and B must both run on Monday; F has room for one of them that day
+    monday = WEEK[0]
+    items = [item("A", due_on=monday), item("B", due_on=monday)]
+    capped = prepare(problem(items, [firm("F"), _firm_with_share("G", 10.0)],
+                             due_dates_hard=True))
+    placement = schedule(capped, _on(capped, "F"), repair=True)
+    assert 0 in placement.chosen and placement.failed == {1: "capacity"}  # not onto G
+    free = prepare(problem(items, [firm("F"), firm("G")], due_dates_hard=True))
+    placement = schedule(free, _on(free, "F"), repair=True)
+    assert free.firms[placement.chosen[1].firm].id == "G"
+
+
+def test_rebalance_leaves_out_an_item_no_firm_can_take_when_a_firm_is_over_its_share():
+    # F (max 60 %) does A and B at S1, G does C at S2: F has 2/3 of the hours. One firm per
+    # site, so neither A nor B can move to G alone: B (nothing depends on it) is left out
+    items = [item("A"), item("B", depends_on=("A",)), item("C", site="S2")]
+    core = prepare(problem(items, [_firm_with_share("F", 60.0), firm("G")],
+                           sites=("S1", "S2"), max_firms_per_site=1))
+    start = placed(core, {"A": ("F", 0), "B": ("F", 1), "C": ("G", 0)})
+    balanced = rebalance(core, start)
+    assert sorted(balanced.chosen) == [0, 2] and not violations(core, balanced)
