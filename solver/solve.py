@@ -390,10 +390,7 @@ def _is_valid(core: Core, placement: Placement) -> bool:
 
 def _reporter(clock: _Clock, options: SolveOptions, bound: float | None, rounds: int):
     def report(incumbent: lns.Incumbent) -> None:
-        if options.on_progress:
-            options.on_progress(Progress(objective=incumbent.objective / 100,
-                                         bound=bound if bound is not None else float("nan"),
-                                         elapsed=clock.elapsed(), phase=f"lns round {rounds}"))
+        _report(options, clock, incumbent.objective / 100, bound, f"lns round {rounds}")
     return report
 
 
