@@ -42,18 +42,21 @@ class Model:
     terms: dict = field(default_factory=lambda: defaultdict(list))  # term -> [(coef, var)]
     constant: dict = field(default_factory=lambda: defaultdict(int))
     forbidden: set = field(default_factory=set)  # options a schedule could not place
+    hard_shares: bool = True  # share ranges are hard rules
 
 
 def build(core: Core, exact: bool, forbidden: set[int] | None = None,
           hard_shares: bool | None = None) -> Model:
     """The CP-SAT model of the core; `forbidden` options are fixed to 0."""
-    model = Model(core=core, exact=exact, forbidden=set(forbidden or ()))
+    if hard_shares is None:
+        hard_shares = core.problem.policy.hard_shares
+    model = Model(core=core, exact=exact, forbidden=set(forbidden or ()), hard_shares=hard_shares)
     add_variables(model)
     add_one_firm_per_item(model)
     add_dependencies_need_assignment(model)
     add_sites(model)
     add_face_policy(model)
-    add_shares(model, core.problem.policy.hard_shares if hard_shares is None else hard_shares)
+    add_shares(model, hard_shares)
     if exact:
         add_days_and_capacity(model)
         add_precedence(model)
