@@ -29,6 +29,7 @@ PRUNE_ABOVE = 250_000
 RELAXATION_TIME = 1.0  # seconds at most for the relaxation that may prove a plan optimal
 BOUND_SHARE = 0.05  # of the time limit at most, for raising the Lagrangian bound
 SITE_SEARCH_SHARE = 0.4  # of the time limit, for the search over sites with days
+EXACT_SHARE = 0.6  # of the time left, for the exact model before the search over sites
 COLUMN_SHARE = 0.4  # of the time limit at most, for column generation over site patterns
 STATUS_WORDS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
                 cp_model.INFEASIBLE: "infeasible", cp_model.UNKNOWN: "unknown",
@@ -190,18 +191,35 @@ def _solve_exact(core: Core, clock: _Clock, options: SolveOptions,
         hint = placed  # the relaxed optimum on days: usually near the optimum
     model = build(core, exact=True)
     ready_at = clock.elapsed()
-    run, first_at = _run(model, clock, options, "exact", hint, clock.left())
+    # most of the time to prove; what an unproven search leaves goes to the site search,
+    # which improves a plan faster than one CP-SAT worker on the whole model
+    proving = clock.left() * (1.0 if core.horizon == 1 else EXACT_SHARE)
+    run, first_at = _run(model, clock, options, "exact", hint, proving)
     if run.values is None:
         if run.status != cp_model.INFEASIBLE and _is_valid(core, hint):
             # stopped or out of time before CP-SAT's first plan: the hint is a plan
-            return _result(core, clock, hint, {}, "feasible", run.bound, ready_at, options,
-                           {"mode": 1.0})
+            return _improved(core, clock, options, hint, run.bound, ready_at)
         return _no_plan(core, clock, run.status)
     placement = _placement_from_exact(core, run.values)
-    faces = _faces(run.values)
-    status = "optimal" if run.status == cp_model.OPTIMAL else "feasible"
-    return _result(core, clock, placement, faces, status, run.bound, first_at, options,
-                   {"mode": 1.0})
+    if run.status == cp_model.OPTIMAL:
+        return _result(core, clock, placement, _faces(run.values), "optimal", run.bound,
+                       first_at, options, {"mode": 1.0})
+    return _improved(core, clock, options, placement, run.bound, first_at)
+
+
+def _improved(core: Core, clock: _Clock, options: SolveOptions, placement: Placement,
+              bound: float | None, first_at: float | None) -> Result:
+    """The exact model's unproven plan after the search over sites, for the time left."""
+    stats = {"mode": 1.0}
+    if core.horizon > 1 and not clock.stopped():
+        searched = sites.improve(core, placement, deadline=clock.left, workers=options.workers,
+                                 seed=options.seed, stopped=clock.stopped, stats=stats)
+        if _value(core, searched) < _value(core, placement) and _is_valid(core, searched):
+            placement = searched
+    result = _result(core, clock, placement, {}, "feasible", bound, first_at, options, stats)
+    if result.gap is not None and result.gap <= 1e-6:
+        result = replace(result, status="optimal")  # the plan meets CP-SAT's proven bound
+    return result
 
 
 def _proven_by_relaxation(core: Core, clock: _Clock, options: SolveOptions,
