@@ -30,7 +30,7 @@ STEPS = 50  # subgradient steps at most
 
 
 @dataclass
-class _Rows:
+class PricedRows:
     """The priced rows: energy windows (option -> energy), and per-firm share data."""
 
     windows: list[tuple[list[tuple[int, int]], int]]  # ([(option, energy)], hours available)
@@ -48,8 +48,8 @@ def site_bound(core: Core, windows, window_prices: list[float], target: float | 
     hour, or zeros); `target` a known plan's value (steers the step size); the search stops
     after `seconds`."""
     started = time.monotonic()
-    rows = _rows(core, windows)
-    data = _Data(core)
+    rows = priced_rows(core, windows)
+    data = SiteCosts(core)
     n_firms = len(core.firms)
     prices = [max(0.0, p) for p in window_prices]
     lows, highs, fair = [0.0] * n_firms, [0.0] * n_firms, [0.0] * n_firms
@@ -89,18 +89,19 @@ def site_bound(core: Core, windows, window_prices: list[float], target: float | 
     return best
 
 
-def _rows(core: Core, windows) -> _Rows:
+def priced_rows(core: Core, windows) -> PricedRows:
+    """The rows that tie sites together: energy windows and each firm's share data."""
     hard = core.problem.policy.hard_shares
     low, high = [], []
     for firm in core.firms:
         lo, hi = _share_range(firm)
         low.append(lo / SHARE if hard else 0.0)
         high.append(hi / SHARE if hard else 1.0)
-    return _Rows(windows=[(inside, available) for _, inside, available in windows],
-                 low=low, high=high, target=[t / SHARE for t in _targets(core)])
+    return PricedRows(windows=[(inside, available) for _, inside, available in windows],
+                      low=low, high=high, target=[t / SHARE for t in _targets(core)])
 
 
-class _Data:
+class SiteCosts:
     """The problem's costs in euros, arranged by site."""
 
     def __init__(self, core: Core):
@@ -128,7 +129,7 @@ class _Data:
         self.sites = [items for items in core.site_items if items] if core.site_items else \
             _group(core.item_site)
 
-    def evaluate(self, rows: _Rows, prices, lows, highs, fair) -> tuple[float, list[int]]:
+    def evaluate(self, rows: PricedRows, prices, lows, highs, fair) -> tuple[float, list[int]]:
         """The Lagrangian function at the given multipliers and the options it chooses."""
         core = self.core
         reduced = list(self.cost)
@@ -192,7 +193,7 @@ class _Data:
                 candidates.append((cheapest + 2 * self.continuity, cheapest_options))
         return min(candidates, key=lambda c: c[0])
 
-    def subgradient(self, rows: _Rows, chosen: list[int]):
+    def subgradient(self, rows: PricedRows, chosen: list[int]):
         """How much the chosen options break each priced row (positive: too much)."""
         core = self.core
         taken = set(chosen)

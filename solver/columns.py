@@ -1,4 +1,5 @@
-"""A lower bound of the whole problem by column generation over site patterns (Dantzig-Wolfe).
+"""Column generation over site patterns (Dantzig-Wolfe): a lower bound of the whole problem,
+and an LP mix of patterns that rounds to a plan (`rounded`).
 
 A *pattern* of a site says which firm does each of its items (or nobody). The master LP (GLOP)
 mixes patterns, one unit per site, under the rows that tie the sites together: each firm's
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 
 from ortools.math_opt.python import mathopt
 
-from .bound import _Data, _rows
+from .bound import SiteCosts, priced_rows
 from .prepare import Core
 
 EXACT_ITEMS = 10  # sites with more items get the closed-form lower bound in pricing
@@ -156,8 +157,8 @@ class _Master:
 
     def __init__(self, core: Core, windows):
         self.core = core
-        self.data = _Data(core)
-        self.rows = _rows(core, windows)
+        self.data = SiteCosts(core)
+        self.rows = priced_rows(core, windows)
         self.sites = self.data.sites
         n_firms = len(core.firms)
         self.option_windows: list[list[tuple[int, int]]] = [[] for _ in core.options]

@@ -385,3 +385,12 @@ def term_values(model: Model, value) -> dict[str, float]:
             + model.constant.get(term, 0)
         result[term] = cents / SCALE
     return result
+
+
+def coefficients(model: Model) -> dict[int, int]:
+    """Objective coefficients of the model's variables, by variable index."""
+    coef: dict[int, int] = defaultdict(int)
+    for entries in model.terms.values():
+        for c, var in entries:
+            coef[var.index] += c
+    return coef

@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
-from . import columns, lns, report, sites
+from . import columns, lns, master, report, sites
 from .check import check
 from .instance import Plan
 from .model import Model, build, energy_windows
@@ -30,6 +31,7 @@ RELAXATION_TIME = 1.0  # seconds at most for the relaxation that may prove a pla
 BOUND_SHARE = 0.05  # of the time limit at most, for raising the Lagrangian bound
 SITE_SEARCH_SHARE = 0.4  # of the time limit, for the search over sites with days
 EXACT_SHARE = 0.6  # of the time left, for the exact model before the search over sites
+FINISH_SHARE = 0.01  # of the time limit, kept for checking and reporting the final plan
 COLUMN_SHARE = 0.4  # of the time limit at most, for column generation over site patterns
 STATUS_WORDS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
                 cp_model.INFEASIBLE: "infeasible", cp_model.UNKNOWN: "unknown",
@@ -79,6 +81,11 @@ class _Clock:
     def deadline(self, share: float) -> float:
         """A monotonic time: `share` of the time still left from now."""
         return time.monotonic() + share * self.left()
+
+    def finishing(self) -> Callable[[], float]:
+        """Seconds left for a search that ends the solve: the time left less what checking
+        and reporting the plan take (1 % of the limit; about a second on 5,000 sites)."""
+        return lambda: self.left() - FINISH_SHARE * self.options.time_limit
 
     def stopped(self) -> bool:
         return bool(self.options.should_stop and self.options.should_stop())
@@ -212,8 +219,9 @@ def _improved(core: Core, clock: _Clock, options: SolveOptions, placement: Place
     """The exact model's unproven plan after the search over sites, for the time left."""
     stats = {"mode": 1.0}
     if core.horizon > 1 and not clock.stopped():
-        searched = sites.improve(core, placement, deadline=clock.left, workers=options.workers,
-                                 seed=options.seed, stopped=clock.stopped, stats=stats)
+        searched = sites.improve(core, placement, deadline=clock.finishing(),
+                                 workers=options.workers, seed=options.seed,
+                                 stopped=clock.stopped, stats=stats)
         if _value(core, searched) < _value(core, placement) and _is_valid(core, searched):
             placement = searched
     result = _result(core, clock, placement, {}, "feasible", bound, first_at, options, stats)
@@ -282,7 +290,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
         model = build(core, exact=False, forbidden=forbidden)
         # the LP is the first plan's guide and the proven bound: it may take half the time
         # left (it stops when solved, in about a second for a thousand sites)
-        start = lns.lp_start(model, clock.left() * 0.25, options.workers, options.seed,
+        start = master.lp_start(model, clock.left() * 0.25, options.workers, options.seed,
                              target=best_value * 100 if best is not None else None,
                              bound_seconds=BOUND_SHARE * options.time_limit,
                              lp_seconds=clock.left() * 0.5)
@@ -300,7 +308,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
             best, best_value = early, _value(core, early)
             first_at = clock.elapsed() if first_at is None else first_at
         if incumbent is None and best is not None:
-            incumbent = lns.evaluate(model, {i: o.index for i, o in best.chosen.items()
+            incumbent = master.evaluate(model, {i: o.index for i, o in best.chosen.items()
                                              if o.index not in forbidden},
                                      clock.left() * 0.1, options.workers)
         run, _ = _run(model, clock, options, f"assign round {rounds}", incumbent or hint,
@@ -336,8 +344,9 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
         return _no_plan(core, clock, cp_model.UNKNOWN)
     stats = {"mode": 2.0, "rounds": float(rounds)}
     if site_time:
-        searched = sites.improve(core, best, deadline=clock.left, workers=options.workers,
-                                 seed=options.seed, stopped=clock.stopped, stats=stats)
+        searched = sites.improve(core, best, deadline=clock.finishing(),
+                                 workers=options.workers, seed=options.seed,
+                                 stopped=clock.stopped, stats=stats)
         if _value(core, searched) < best_value and _is_valid(core, searched):
             best = searched
     result = _result(core, clock, best, {}, "feasible", bound, first_at, options, stats)

@@ -6,7 +6,7 @@ from ortools.linear_solver import pywraplp
 
 from solver.bound import site_bound
 from solver.generate import generate
-from solver.lns import master_lp
+from solver.master import master_lp
 from solver.model import SCALE, build, energy_windows
 from solver.prepare import prepare
 from solver.solve import solve

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from solver.bound import site_bound
+from solver.bound import SiteCosts, site_bound
 from solver.columns import Pattern, _best_split, column_bound, rounded
 from solver.generate import generate
 from solver.model import energy_windows
@@ -87,9 +87,9 @@ def test_a_locked_item_is_never_left_out_of_a_pattern():
     found = column_bound(core, list(energy_windows(core)), None, seconds=10.0)
     assert found.bound <= result.objective + 1e-6
     lock_item = next(i for i, item in enumerate(core.items) if item.id == assignment.item)
-    for pattern, _ in found.mix:
-        if lock_item in core.site_items[pattern.site]:
-            assert lock_item in pattern.items
+    site = next(n for n, items in enumerate(SiteCosts(core).sites) if lock_item in items)
+    mixed = [pattern for pattern, _ in found.mix if pattern.site == site]
+    assert mixed and all(lock_item in pattern.items for pattern in mixed)
 
 
 def test_rounding_takes_the_heaviest_pattern_that_keeps_the_share_ranges():

@@ -2,6 +2,7 @@
 
 import pytest
 
+from solver import solve as solve_module
 from solver.generate import generate
 from solver.solve import solve
 from solver.types import SolveOptions
@@ -44,3 +45,15 @@ def test_stop_asked_from_the_start_still_returns_the_first_plan(mode, size):
     # a plan all the same: the first one, or a relaxation's optimum proven within 0.1 s
     assert result.status in ("feasible", "optimal") and result.assignments
     assert result.wall_time < 60
+
+
+def test_an_unproven_exact_search_hands_its_plan_to_the_site_search(monkeypatch):
+    # the exact model gets a tenth of the time, too little to prove this rollout optimal:
+    # the search over sites improves its plan within the rest, keeping every rule
+    monkeypatch.setattr(solve_module, "EXACT_SHARE", 0.1)
+    problem = generate(13, 8, 20, seed=2)
+    result = solve(problem, SolveOptions(time_limit=4, mode="exact", explain=False))
+    assert result.status in ("feasible", "optimal") and result.stats["mode"] == 1.0
+    assert result.stats["site_steps"] > 0
+    assert not result.unassigned
+    assert result.bound is None or result.bound <= result.objective + 1e-6
