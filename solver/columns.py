@@ -23,6 +23,7 @@ face rules, lateness. Money in euros, hours in the model's scaled units (prepare
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
 from collections.abc import Callable
@@ -53,7 +54,8 @@ class ColumnBound:
 
     bound: float | None  # None when stopped before the first pricing was done
     iterations: int
-    converged: bool  # no negative reduced cost left: `bound` is the LP optimum
+    converged: bool  # no new column priced out: `bound` is the LP optimum (for sites of at
+    # most EXACT_ITEMS items, whose pricing is exact)
     mix: list[tuple[Pattern, float]] = field(default_factory=list)
 
 
@@ -71,12 +73,13 @@ def column_bound(core: Core, windows, start: dict[int, int] | None, seconds: flo
         master.add(master.pattern_of(site, start or {}))
         master.add(master.pattern_of(site, {}))  # nobody: skipped when an item must be done
         master.add(master.price(site, items, plain)[1])
-        if not master.has_column[site]:
+        if not master.has_column[site] or (site % 100 == 99 and stopped()):
             return None
     best, iterations, converged, solved = -math.inf, 0, False, 0
     while iterations == 0 or (time.monotonic() - started < seconds and not stopped()):
-        if not master.solve():
-            return None
+        # the first LP may take a little longer than `seconds`: without it there is nothing
+        if not master.solve(max(0.5, seconds - (time.monotonic() - started))):
+            return _result(master, best, iterations, False, solved) if solved else None
         solved = len(master.columns)  # the columns the LP's values cover
         iterations += 1
         duals = master.duals()
@@ -89,8 +92,8 @@ def column_bound(core: Core, windows, start: dict[int, int] | None, seconds: flo
             least, pattern = master.price(site, items, reduced)
             value += least
             if pattern is not None and least - duals.convexity[site] < -TOLERANCE:
-                master.add(pattern)
-                added += 1
+                # a large site's closed-form bound may point at a pattern already there
+                added += master.add(pattern)
         best = max(best, value)
         if not added:
             converged = True
@@ -219,9 +222,9 @@ class _Master:
             row.set_coefficient(var, coefficient)
         return row
 
-    def solve(self) -> bool:
+    def solve(self, seconds: float) -> bool:
         """Re-solve the master LP from the last optimal basis (new columns at zero, so it
-        stays primal feasible); False unless optimal."""
+        stays primal feasible) within `seconds`; False unless optimal."""
         model_params = None
         if self.basis is not None:
             for _, var in self.columns:
@@ -230,7 +233,8 @@ class _Master:
         self.result = self.solver.solve(params=mathopt.SolveParameters(
             # measured on 1,000 and 5,000 sites: the dual simplex from the last basis is
             # the fastest re-solve (the primal one, or either from scratch, 1.5-4x slower)
-            presolve=mathopt.Emphasis.OFF, lp_algorithm=mathopt.LPAlgorithm.DUAL_SIMPLEX),
+            presolve=mathopt.Emphasis.OFF, lp_algorithm=mathopt.LPAlgorithm.DUAL_SIMPLEX,
+            time_limit=dt.timedelta(seconds=seconds)),
             model_params=model_params)
         optimal = self.result.termination.reason == mathopt.TerminationReason.OPTIMAL
         if optimal and self.result.solutions and self.result.solutions[0].basis is not None:
@@ -250,10 +254,11 @@ class _Master:
             + sum(data.cover[i] for i in self.sites[site] if i not in done)
         return Pattern(site, options, tuple(core.options[k].item for k in options), cost)
 
-    def add(self, pattern: Pattern | None) -> None:
+    def add(self, pattern: Pattern | None) -> bool:
+        """Add the pattern as a column; False when it is there already (or impossible)."""
         key = None if pattern is None else (pattern.site, pattern.options)
         if pattern is None or key in self.seen or not math.isfinite(pattern.cost):
-            return
+            return False
         self.seen.add(key)
         self.has_column[pattern.site] = True
         var = self.lp.add_variable(lb=0.0)  # the convexity row bounds it
@@ -271,6 +276,7 @@ class _Master:
             self.hour_rows[f].set_coefficient(var, h)
         self.lp.objective.set_linear_coefficient(var, pattern.cost)
         self.columns.append((pattern, var))
+        return True
 
     def duals(self) -> _Duals:
         """The LP's duals, clipped to the signs that keep the Lagrangian a lower bound."""

@@ -129,8 +129,12 @@ class _ShareRoom:
                     if hard and firm.max_share_percent < 100 else float("inf")
                     for firm in core.firms]
 
-    def allows(self, option: Opt) -> bool:
-        return self.hours[option.firm] + option.hours <= self.cap[option.firm]
+    def allows(self, option: Opt, instead_of: Opt) -> bool:
+        """Whether the firm of `option` stays within its cap when it replaces `instead_of`."""
+        hours = self.hours[option.firm] + option.hours
+        if instead_of.firm == option.firm:
+            hours -= instead_of.hours
+        return hours <= self.cap[option.firm]
 
     def move(self, before: Opt, after: Opt) -> None:
         self.hours[before.firm] -= before.hours
@@ -141,7 +145,7 @@ def _other_firm(core: Core, calendar: Calendar, state: _SiteState, item: int, re
                 failed: Opt, policy, shares: _ShareRoom) -> tuple[Opt, int | None]:
     for option in _site_firms_first(core, state, item):
         if option.index == failed.index or not _site_allows(policy, state, option.firm) \
-                or not shares.allows(option):
+                or not shares.allows(option, failed):
             continue
         start = calendar.earliest(option, ready)
         if start is not None:
@@ -335,6 +339,7 @@ def rebalance(core: Core, placement: Placement, deadline: float | None = None) -
         total = sum(hours.values())
         margin = 1e-5 * total  # a thousandth of a percent inside the range, as the model
         over = [f for f, firm in enumerate(core.firms) if f not in stuck
+                and firm.max_share_percent < 100
                 and hours[f] > firm.max_share_percent / 100 * total - margin]
         under = [f for f, firm in enumerate(core.firms) if f not in stuck
                  and 0 < firm.min_share_percent
@@ -344,9 +349,10 @@ def rebalance(core: Core, placement: Placement, deadline: float | None = None) -
         firm = over[0] if over else under[0]
         move = (_move_away(core, placement, calendar, firm, set(over)) if over
                 else _move_to(core, placement, calendar, firm))
-        if move is None and over:
-            # no firm can take one item alone (the site's firm limit, days): leave one out,
-            # for fill to place within the share ranges
+        if move is None and over and hours[firm] > core.firms[firm].max_share_percent / 100 \
+                * total + margin:
+            # truly above its maximum and no firm can take one item alone (the site's firm
+            # limit, days): leave one out, for fill to place within the share ranges
             move = _leave_out(core, placement, calendar, firm)
         if move is None:
             stuck.add(firm)  # nothing more to move for this firm: let the checker judge
@@ -360,8 +366,12 @@ def rebalance(core: Core, placement: Placement, deadline: float | None = None) -
 
 def _leave_out(core: Core, placement: Placement, calendar: Calendar,
                firm: int) -> tuple[Opt, None] | None:
-    """Unassign the firm's smallest item that no assigned item depends on."""
+    """Unassign the firm's smallest item that is not locked or required and that no
+    assigned item depends on."""
+    locked_ids = {lock.item for lock in core.problem.locks}
+    locked = {n for n, item in enumerate(core.items) if item.id in locked_ids}
     items = [i for i, o in placement.chosen.items() if o.firm == firm
+             and i not in locked and i not in core.required
              and not any(s in placement.chosen for s in core.succs[i])]
     if not items:
         return None
@@ -484,7 +494,7 @@ class Shares:
             return True
         total = self.total + option.hours
         high = self.core.firms[option.firm].max_share_percent / 100
-        if self.hours[option.firm] + option.hours > (high - 1e-5) * total:
+        if high < 1 and self.hours[option.firm] + option.hours > (high - 1e-5) * total:
             return False
         if total <= self.room:
             return True

@@ -257,10 +257,11 @@ class SiteNeighbourhoods:
 
 def improve(core: Core, placement: Placement, deadline: Callable[[], float], workers: int,
             seed: int, stopped: Callable[[], bool], budget: int = 300,
-            step_limit: float = 0.5, stats: dict | None = None) -> Placement:
+            step_limit: float = 0.5, stats: dict | None = None,
+            on_better: Callable[[float], None] | None = None) -> Placement:
     """The search: free sites, re-plan them exactly, keep the answer when the plan gets
-    better; until `deadline()` seconds are left or the stop flag. The caller checks the
-    result with the independent checker."""
+    better (telling `on_better` how much, in euros); until `deadline()` seconds are left or
+    the stop flag. The caller checks the result with the independent checker."""
     neighbourhoods = SiteNeighbourhoods(core, seed, budget)
     plan = Plan(core, placement)
     step = kept = 0
@@ -272,10 +273,13 @@ def improve(core: Core, placement: Placement, deadline: Callable[[], float], wor
         before = plan.value_of(part)
         answer = solve_part(part, plan.placement, min(step_limit, deadline()), workers,
                             seed + step)
-        if answer is not None and plan.value_of(part, answer) < before - 1e-6:
+        after = plan.value_of(part, answer) if answer is not None else before
+        if after < before - 1e-6:
             plan.replace(part, answer)
             neighbourhoods.forget()
             kept += 1
+            if on_better:
+                on_better(before - after)
     if stats is not None:
         stats.update(site_steps=float(step), site_steps_kept=float(kept))
     return plan.placement

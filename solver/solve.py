@@ -221,7 +221,8 @@ def _improved(core: Core, clock: _Clock, options: SolveOptions, placement: Place
     if core.horizon > 1 and not clock.stopped():
         searched = sites.improve(core, placement, deadline=clock.finishing(),
                                  workers=options.workers, seed=options.seed,
-                                 stopped=clock.stopped, stats=stats)
+                                 stopped=clock.stopped, stats=stats,
+                                 on_better=_falling(core, options, clock, placement, bound))
         if _value(core, searched) < _value(core, placement) and _is_valid(core, searched):
             placement = searched
     result = _result(core, clock, placement, {}, "feasible", bound, first_at, options, stats)
@@ -275,16 +276,20 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
     bound = None
     if _is_valid(core, hint):
         best, best_value, first_at = hint, _value(core, hint), clock.elapsed()
+        _report(options, clock, best_value, None, "first plan")
     patterns = None
     if _by_sites(core):
         patterns, bound = _from_columns(core, clock, options, best)
         if patterns is not None and _value(core, patterns) < best_value:
             best, best_value = patterns, _value(core, patterns)
             first_at = clock.elapsed() if first_at is None else first_at
+            hint = patterns
             _report(options, clock, best_value, bound, "columns")
     rounds = 0
-    # the assignment master's rounds, when the site patterns gave no plan
-    while (patterns is None and clock.left() > site_time + 0.05 * options.time_limit
+    # the assignment master's rounds: when the site patterns gave no plan, or on one day,
+    # where no search over sites follows (the master's capacity is then exact)
+    while ((patterns is None or core.horizon == 1)
+           and clock.left() > site_time + 0.05 * options.time_limit
            and not clock.stopped() and rounds < 6):
         rounds += 1
         model = build(core, exact=False, forbidden=forbidden)
@@ -346,7 +351,8 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
     if site_time:
         searched = sites.improve(core, best, deadline=clock.finishing(),
                                  workers=options.workers, seed=options.seed,
-                                 stopped=clock.stopped, stats=stats)
+                                 stopped=clock.stopped, stats=stats,
+                                 on_better=_falling(core, options, clock, best, bound))
         if _value(core, searched) < best_value and _is_valid(core, searched):
             best = searched
     result = _result(core, clock, best, {}, "feasible", bound, first_at, options, stats)
@@ -386,6 +392,19 @@ def _report(options: SolveOptions, clock: _Clock, objective: float, bound: float
         options.on_progress(Progress(objective=objective,
                                      bound=bound if bound is not None else float("nan"),
                                      elapsed=clock.elapsed(), phase=phase))
+
+
+def _falling(core: Core, options: SolveOptions, clock: _Clock, start: Placement,
+             bound: float | None):
+    """A progress reporter for the site search: the plan's value falls by the euros each
+    kept step saves."""
+    value = _value(core, start)
+
+    def report(saved: float) -> None:
+        nonlocal value
+        value -= saved
+        _report(options, clock, value, bound, "site search")
+    return report
 
 
 def _chosen(core: Core, incumbent: lns.Incumbent) -> dict:

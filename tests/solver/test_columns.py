@@ -65,7 +65,7 @@ def test_bound_never_above_the_proven_optimum_and_above_the_lagrangian(seed):
     windows = list(energy_windows(core))
     found = column_bound(core, windows, None, seconds=10.0)
     assert found is not None and found.converged
-    assert found.bound <= result.objective + 1e-6
+    assert found.bound <= result.objective + 0.01  # the objective is rounded to cents
     lagrangian = site_bound(core, windows, [0.0] * len(windows), result.objective, 2.0)
     assert found.bound >= lagrangian - 1e-6
 
@@ -85,7 +85,7 @@ def test_a_locked_item_is_never_left_out_of_a_pattern():
     assert result.status == "optimal"
     core = prepare(locked)
     found = column_bound(core, list(energy_windows(core)), None, seconds=10.0)
-    assert found.bound <= result.objective + 1e-6
+    assert found.bound <= result.objective + 0.01  # the objective is rounded to cents
     lock_item = next(i for i, item in enumerate(core.items) if item.id == assignment.item)
     site = next(n for n, items in enumerate(SiteCosts(core).sites) if lock_item in items)
     mixed = [pattern for pattern, _ in found.mix if pattern.site == site]
@@ -119,5 +119,21 @@ def test_decomposed_solve_plans_from_the_patterns_within_its_bound():
     result = solve(problem, SolveOptions(time_limit=6, mode="decompose", explain=False))
     assert result.stats["rounds"] == 0  # the patterns gave the plan; no master rounds
     assert not result.unassigned
-    assert lagrangian - 1e-6 <= result.bound <= result.objective
+    assert lagrangian - 1e-6 <= result.bound <= result.objective + 0.01
     assert result.gap < 0.1
+
+
+def test_a_site_too_large_for_exact_pricing_ends_the_generation():
+    # one site of 12 items (closed-form pricing) where two firms are each cheap on half:
+    # the bound stays valid and the generation stops once no new column comes, long before
+    # its time is up (it used to re-solve the same LP until then)
+    base = generate(2, 4, 10, 1)
+    first = base.items[0]
+    items = tuple(replace(first, id=f"big{n}", depends_on=()) for n in range(12)) + tuple(
+        item for item in base.items if item.site != first.site)
+    problem = replace(base, items=items)
+    core = prepare(problem)
+    found = column_bound(core, list(energy_windows(core)), None, seconds=20.0)
+    assert found is not None and found.bound is not None and found.iterations < 20
+    result = solve(problem, SolveOptions(time_limit=5, explain=False))
+    assert found.bound <= result.objective + 0.01

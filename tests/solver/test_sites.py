@@ -19,6 +19,7 @@ from solver.types import (
     Availability,
     Firm,
     FirmSkill,
+    Lock,
     Policy,
     Problem,
     Site,
@@ -229,6 +230,30 @@ def test_rebalance_leaves_out_an_item_no_firm_can_take_when_a_firm_is_over_its_s
     items = [item("A"), item("B", depends_on=("A",)), item("C", site="S2")]
     core = prepare(problem(items, [_firm_with_share("F", 60.0), firm("G")],
                            sites=("S1", "S2"), max_firms_per_site=1))
+    start = placed(core, {"A": ("F", 0), "B": ("F", 1), "C": ("G", 0)})
+    balanced = rebalance(core, start)
+    assert sorted(balanced.chosen) == [0, 2] and not violations(core, balanced)
+
+
+def test_rebalance_keeps_a_firm_at_exactly_its_maximum_or_with_no_maximum():
+    # F at exactly 50 % (its maximum) and G (no maximum) cannot swap anything: unchanged
+    items = [item("A"), item("C", site="S2")]
+    core = prepare(problem(items, [_firm_with_share("F", 50.0), firm("G")],
+                           sites=("S1", "S2"), max_firms_per_site=1))
+    start = placed(core, {"A": ("F", 0), "C": ("G", 0)})
+    assert sorted(rebalance(core, start).chosen) == [0, 1]
+    alone = prepare(problem([item("A"), item("B")], [firm("F")]))
+    assert sorted(rebalance(alone, placed(alone, {"A": ("F", 0), "B": ("F", 1)})).chosen) \
+        == [0, 1]
+
+
+def test_rebalance_never_leaves_out_a_locked_item():
+    # F does 12 of 16 hours (75 %, max 60 %) and A is locked to F: B goes, though A is
+    # smaller; then F does 4 of 8 hours
+    items = [item("A", hours=4.0), item("B"), item("C", site="S2", hours=4.0)]
+    core = prepare(replace(problem(items, [_firm_with_share("F", 60.0), firm("G")],
+                                   sites=("S1", "S2"), max_firms_per_site=1),
+                           locks=(Lock(item="A", firm="F"),)))
     start = placed(core, {"A": ("F", 0), "B": ("F", 1), "C": ("G", 0)})
     balanced = rebalance(core, start)
     assert sorted(balanced.chosen) == [0, 2] and not violations(core, balanced)

@@ -35,7 +35,7 @@ def test_progress_reports_better_plans_with_their_bound_and_time():
     elapsed = [r.elapsed for r in reports]
     assert elapsed == sorted(elapsed)
     assert all(r.bound <= r.objective + 1e-6 for r in reports if r.bound == r.bound)
-    assert reports[0].phase == "columns"
+    assert [r.phase for r in reports][:2] == ["first plan", "columns"]
 
 
 @pytest.mark.parametrize("mode, size", [("decompose", (100, 20, 30)), ("exact", (13, 8, 20))])
@@ -54,6 +54,6 @@ def test_an_unproven_exact_search_hands_its_plan_to_the_site_search(monkeypatch)
     problem = generate(13, 8, 20, seed=2)
     result = solve(problem, SolveOptions(time_limit=4, mode="exact", explain=False))
     assert result.status in ("feasible", "optimal") and result.stats["mode"] == 1.0
-    assert result.stats["site_steps"] > 0
+    assert result.stats.get("site_steps", 0) > 0
     assert not result.unassigned
     assert result.bound is None or result.bound <= result.objective + 1e-6
