@@ -1,10 +1,12 @@
-"""The Lagrangian bound over sites (solver.bound): never above a proven optimum, whatever
-the multipliers, and above the master's LP where continuity or fairness count."""
+"""The Lagrangian bound over sites (solver.bound) and the site patterns' bound
+(solver.columns): never above a proven optimum, whatever the multipliers, and above the
+master's LP where continuity or fairness count."""
 
 import pytest
 from ortools.linear_solver import pywraplp
 
 from solver.bound import site_bound
+from solver.columns import column_bound
 from solver.generate import generate
 from solver.master import master_lp
 from solver.model import SCALE, build, energy_windows
@@ -36,6 +38,10 @@ def test_bound_never_above_the_proven_optimum(seed):
         assert value <= result.objective + 1e-6
     assert searched >= at_duals - 1e-9
     assert lp_value <= result.objective + 1e-6
+    # the site patterns' LP (solver.columns), converged, is at least as strong as any of them
+    found = column_bound(core, windows, None, seconds=10.0)
+    assert found is not None and found.converged
+    assert searched - 1e-6 <= found.bound <= result.objective + 0.01  # objective in cents
 
 
 def test_bound_counts_continuity_the_lp_lets_vanish():
