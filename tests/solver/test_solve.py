@@ -57,3 +57,11 @@ def test_an_unproven_exact_search_hands_its_plan_to_the_site_search(monkeypatch)
     assert result.stats.get("site_steps", 0) > 0
     assert not result.unassigned
     assert result.bound is None or result.bound <= result.objective + 1e-6
+
+
+def test_one_day_problem_of_many_sites_still_runs_the_master_after_the_patterns():
+    # one firm, one day, 40 sites: the patterns give a plan, and the master's rounds (exact
+    # capacity on one day) still run; the plan keeps the work the day can hold
+    result = solve(generate(40, 1, 1, seed=1), SolveOptions(time_limit=4, explain=False))
+    assert result.status == "optimal" and result.stats["rounds"] >= 1
+    assert result.assignments and result.gap == 0.0
