@@ -112,14 +112,13 @@ class SiteCosts:
         self.cover_per_hour = weights.coverage / HOUR
         self.continuity = weights.continuity
         self.limit = 1 if policy.face_policy == "sole" else policy.max_firms_per_site
-        required = {lock.item for lock in core.problem.locks}
+        must = core.must_assign()
         self.constant = 0.0
         self.cost = [weights.cost * option.cost for option in core.options]
         self.hours = [round(option.hours * HOUR) for option in core.options]
         self.cover = []
         for i, item in enumerate(core.items):
-            needed = item.id in required or i in core.required
-            self.cover.append(math.inf if needed else weights.coverage * item.hours)
+            self.cover.append(math.inf if i in must else weights.coverage * item.hours)
         for i, firm in core.reference.items():
             # stability: a weight for each item not left with its reference firm
             self.constant += weights.stability

@@ -32,7 +32,9 @@ from dataclasses import dataclass, field
 from ortools.math_opt.python import mathopt
 
 from .bound import SiteCosts, priced_rows
+from .model import windows_by_option
 from .prepare import Core
+from .schedule import share_caps
 
 EXACT_ITEMS = 10  # sites with more items get the closed-form lower bound in pricing
 TOLERANCE = 1e-6  # euros: a reduced cost above -TOLERANCE adds no column
@@ -119,9 +121,7 @@ def rounded(core: Core, mix: list[tuple[Pattern, float]]) -> dict[int, int]:
         by_site.setdefault(pattern.site, []).append((weight, pattern))
     total = sum(weight * core.options[k].hours for pattern, weight in mix
                 for k in pattern.options)
-    hard = core.problem.policy.hard_shares
-    cap = [firm.max_share_percent / 100 * total * (1 - 1e-4)
-           if hard and firm.max_share_percent < 100 else math.inf for firm in core.firms]
+    cap = share_caps(core, total)
     load = [0.0] * len(core.firms)
     chosen: dict[int, int] = {}
     order = sorted(by_site, key=lambda s: (-max(w for w, _ in by_site[s]), s))
@@ -164,10 +164,7 @@ class _Master:
         self.rows = priced_rows(core, windows)
         self.sites = self.data.sites
         n_firms = len(core.firms)
-        self.option_windows: list[list[tuple[int, int]]] = [[] for _ in core.options]
-        for w, (inside, _) in enumerate(self.rows.windows):
-            for k, energy in inside:
-                self.option_windows[k].append((w, energy))
+        self.option_windows = windows_by_option(len(core.options), self.rows.windows)
         # upper bounds of the other variables: all hours of the problem, scaled
         self.upper = float(sum(max((self.data.hours[k] for k in ks), default=0)
                                for ks in core.by_item)) + 1.0

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from .model import SHARE, Model, _share_range, _weighted, coefficients, energy_windows
+from .model import (
+    SHARE,
+    Model,
+    _share_range,
+    _weighted,
+    coefficients,
+    energy_windows,
+    windows_by_option,
+)
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +156,9 @@ class Parts:
     def __init__(self, model: Model, incumbent: Incumbent, coef: dict[int, int]):
         core = self.core = model.core
         self.model = model
-        self.available: list[int] = []
-        self.windows_of: list[list[tuple[int, int]]] = [[] for _ in core.options]
-        for w, (_, inside, available) in enumerate(energy_windows(core, model.forbidden)):
-            self.available.append(available)
-            for k, energy in inside:
-                self.windows_of[k].append((w, energy))
+        windows = list(energy_windows(core, model.forbidden))
+        self.available = [available for *_, available in windows]
+        self.windows_of = windows_by_option(len(core.options), windows)
         self.x_coef = [coef.get(v.index, 0) for v in model.x]
         self.u_coef = [coef.get(v.index, 0) for v in model.unassigned]
         self.y_coef = {key: coef.get(y.index, 0) for key, y in model.y.items()}
@@ -162,9 +167,7 @@ class Parts:
         pairs = Counter(site for site, _ in model.y)
         # the model limits the firms of a site only where more could come
         self.limit = {site: limit for site, count in pairs.items() if count > limit}
-        locked = {lock.item for lock in core.problem.locks}
-        self.must = {i for i, item in enumerate(core.items)
-                     if item.id in locked or i in core.required}
+        self.must = core.must_assign()
         self.incumbent = incumbent
         self.chosen = _chosen(model, incumbent)
         self.load = [0] * len(self.available)

@@ -35,10 +35,8 @@ def master_lp(model: Model):
         row.SetCoefficient(us[i], 1.0)
         for k in ks:
             row.SetCoefficient(xs[k], 1.0)
-    locked = {lock.item for lock in core.problem.locks}
-    for i, item in enumerate(core.items):
-        if item.id in locked or i in core.required:
-            us[i].SetUb(0.0)
+    for i in core.must_assign():
+        us[i].SetUb(0.0)
     for j, preds in enumerate(core.preds):
         for p in preds:
             row = lp.Constraint(-infinity, 0.0)

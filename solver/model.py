@@ -102,10 +102,8 @@ def add_one_firm_per_item(model: Model) -> None:
     """Hard: each item goes to exactly one firm or is unassigned; a locked item is assigned."""
     for i, options in enumerate(model.core.by_item):
         model.cp.add_exactly_one([model.x[k] for k in options] + [model.unassigned[i]])
-    locked = {lock.item for lock in model.core.problem.locks}
-    for i, item in enumerate(model.core.items):
-        if item.id in locked or i in model.core.required:
-            model.cp.add(model.unassigned[i] == 0)
+    for i in sorted(model.core.must_assign()):
+        model.cp.add(model.unassigned[i] == 0)
 
 
 def add_dependencies_need_assignment(model: Model) -> None:
@@ -283,6 +281,16 @@ def energy_windows(core: Core, forbidden: set[int] = frozenset()):
             available = prefix[hi] - prefix[lo]
             if inside and sum(e for _, e in inside) > available:
                 yield f, inside, available
+
+
+def windows_by_option(n_options: int, windows) -> list[list[tuple[int, int]]]:
+    """For each option, the windows it lies inside, as (window index, energy); `windows` as
+    energy_windows gives them, or their (inside, available) part."""
+    by_option: list[list[tuple[int, int]]] = [[] for _ in range(n_options)]
+    for w, window in enumerate(windows):
+        for k, energy in window[-2]:
+            by_option[k].append((w, energy))
+    return by_option
 
 
 def add_energy(model: Model) -> None:

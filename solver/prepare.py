@@ -89,6 +89,11 @@ class Core:
     def item_hours(self, item: int) -> float:
         return self.items[item].hours
 
+    def must_assign(self) -> set[int]:
+        """The items a plan must assign: the locked ones and those the rest needs."""
+        locked = {lock.item for lock in self.problem.locks}
+        return {i for i, item in enumerate(self.items) if item.id in locked} | self.required
+
 
 def lowest_bit(mask: int) -> int:
     return (mask & -mask).bit_length() - 1

@@ -116,6 +116,14 @@ def schedule(core: Core, chosen: dict[int, Opt], calendar: Calendar | None = Non
     return placement
 
 
+def share_caps(core: Core, total: float) -> list[float]:
+    """Each firm's most hours within its maximum share of `total` hours (a hundredth of a
+    percent of it inside, for the rounding to come); no cap without hard shares or at 100 %."""
+    hard = core.problem.policy.hard_shares
+    return [firm.max_share_percent / 100 * total * (1 - 1e-4)
+            if hard and firm.max_share_percent < 100 else float("inf") for firm in core.firms]
+
+
 class _ShareRoom:
     """Each firm's hours in a chosen assignment against its maximum share of them."""
 
@@ -123,11 +131,7 @@ class _ShareRoom:
         self.hours: dict[int, float] = defaultdict(float)
         for option in chosen.values():
             self.hours[option.firm] += option.hours
-        total = sum(self.hours.values())
-        hard = core.problem.policy.hard_shares
-        self.cap = [firm.max_share_percent / 100 * total * (1 - 1e-4)
-                    if hard and firm.max_share_percent < 100 else float("inf")
-                    for firm in core.firms]
+        self.cap = share_caps(core, sum(self.hours.values()))
 
     def allows(self, option: Opt, instead_of: Opt) -> bool:
         """Whether the firm of `option` stays within its cap when it replaces `instead_of`."""
@@ -368,10 +372,8 @@ def _leave_out(core: Core, placement: Placement, calendar: Calendar,
                firm: int) -> tuple[Opt, None] | None:
     """Unassign the firm's smallest item that is not locked or required and that no
     assigned item depends on."""
-    locked_ids = {lock.item for lock in core.problem.locks}
-    locked = {n for n, item in enumerate(core.items) if item.id in locked_ids}
-    items = [i for i, o in placement.chosen.items() if o.firm == firm
-             and i not in locked and i not in core.required
+    must = core.must_assign()
+    items = [i for i, o in placement.chosen.items() if o.firm == firm and i not in must
              and not any(s in placement.chosen for s in core.succs[i])]
     if not items:
         return None

@@ -219,11 +219,12 @@ def _improved(core: Core, clock: _Clock, options: SolveOptions, placement: Place
     """The exact model's unproven plan after the search over sites, for the time left."""
     stats = {"mode": 1.0}
     if core.horizon > 1 and not clock.stopped():
+        value = _value(core, placement)
         searched = sites.improve(core, placement, deadline=clock.finishing(),
                                  workers=options.workers, seed=options.seed,
                                  stopped=clock.stopped, stats=stats,
-                                 on_better=_falling(core, options, clock, placement, bound))
-        if _value(core, searched) < _value(core, placement) and _is_valid(core, searched):
+                                 on_better=_falling(options, clock, value, bound))
+        if _value(core, searched) < value and _is_valid(core, searched):
             placement = searched
     result = _result(core, clock, placement, {}, "feasible", bound, first_at, options, stats)
     if result.gap is not None and result.gap <= 1e-6:
@@ -280,8 +281,9 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
     patterns = None
     if _by_sites(core):
         patterns, bound = _from_columns(core, clock, options, best)
-        if patterns is not None and _value(core, patterns) < best_value:
-            best, best_value = patterns, _value(core, patterns)
+        value = _value(core, patterns) if patterns is not None else math.inf
+        if value < best_value:
+            best, best_value = patterns, value
             first_at = clock.elapsed() if first_at is None else first_at
             hint = patterns
             _report(options, clock, best_value, bound, "columns")
@@ -309,8 +311,9 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
             early = _complete(core, schedule(
                 core, {i: core.options[k] for i, k in rounded.items()}, repair=True),
                 clock.deadline(0.1))
-        if _value(core, early) < best_value and _is_valid(core, early):
-            best, best_value = early, _value(core, early)
+        early_value = _value(core, early)
+        if early_value < best_value and _is_valid(core, early):
+            best, best_value = early, early_value
             first_at = clock.elapsed() if first_at is None else first_at
         if incumbent is None and best is not None:
             incumbent = master.evaluate(model, {i: o.index for i, o in best.chosen.items()
@@ -352,7 +355,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
         searched = sites.improve(core, best, deadline=clock.finishing(),
                                  workers=options.workers, seed=options.seed,
                                  stopped=clock.stopped, stats=stats,
-                                 on_better=_falling(core, options, clock, best, bound))
+                                 on_better=_falling(options, clock, best_value, bound))
         if _value(core, searched) < best_value and _is_valid(core, searched):
             best = searched
     result = _result(core, clock, best, {}, "feasible", bound, first_at, options, stats)
@@ -394,11 +397,9 @@ def _report(options: SolveOptions, clock: _Clock, objective: float, bound: float
                                      elapsed=clock.elapsed(), phase=phase))
 
 
-def _falling(core: Core, options: SolveOptions, clock: _Clock, start: Placement,
-             bound: float | None):
-    """A progress reporter for the site search: the plan's value falls by the euros each
-    kept step saves."""
-    value = _value(core, start)
+def _falling(options: SolveOptions, clock: _Clock, value: float, bound: float | None):
+    """A progress reporter for the site search, from a plan worth `value` euros: the value
+    falls by the euros each kept step saves."""
 
     def report(saved: float) -> None:
         nonlocal value
