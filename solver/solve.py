@@ -217,9 +217,16 @@ def _solve_exact(core: Core, clock: _Clock, options: SolveOptions,
 def _improved(core: Core, clock: _Clock, options: SolveOptions, placement: Placement,
               bound: float | None, first_at: float | None) -> Result:
     """The exact model's unproven plan after the search over sites, for the time left."""
-    stats = {"mode": 1.0}
-    if core.horizon > 1 and not clock.stopped():
-        value = _value(core, placement)
+    return _searched(core, clock, options, placement, _value(core, placement), bound,
+                     first_at, {"mode": 1.0}, search=core.horizon > 1)
+
+
+def _searched(core: Core, clock: _Clock, options: SolveOptions, placement: Placement,
+              value: float, bound: float | None, first_at: float | None, stats: dict,
+              search: bool) -> Result:
+    """The result of a plan worth `value`, after the search over sites for the time left
+    (when `search`); optimal when it meets the proven bound."""
+    if search and not clock.stopped():
         searched = sites.improve(core, placement, deadline=clock.finishing(),
                                  workers=options.workers, seed=options.seed,
                                  stopped=clock.stopped, stats=stats,
@@ -228,7 +235,7 @@ def _improved(core: Core, clock: _Clock, options: SolveOptions, placement: Place
             placement = searched
     result = _result(core, clock, placement, {}, "feasible", bound, first_at, options, stats)
     if result.gap is not None and result.gap <= 1e-6:
-        result = replace(result, status="optimal")  # the plan meets CP-SAT's proven bound
+        result = replace(result, status="optimal")
     return result
 
 
@@ -350,19 +357,8 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
         hint = placement
     if best is None:
         return _no_plan(core, clock, cp_model.UNKNOWN)
-    stats = {"mode": 2.0, "rounds": float(rounds)}
-    if site_time:
-        searched = sites.improve(core, best, deadline=clock.finishing(),
-                                 workers=options.workers, seed=options.seed,
-                                 stopped=clock.stopped, stats=stats,
-                                 on_better=_falling(options, clock, best_value, bound))
-        if _value(core, searched) < best_value and _is_valid(core, searched):
-            best = searched
-    result = _result(core, clock, best, {}, "feasible", bound, first_at, options, stats)
-    # the bound is proven (a relaxation's): a plan that meets it is optimal
-    if result.gap is not None and result.gap <= 1e-6:
-        result = replace(result, status="optimal")
-    return result
+    return _searched(core, clock, options, best, best_value, bound, first_at,
+                     {"mode": 2.0, "rounds": float(rounds)}, search=bool(site_time))
 
 
 def _by_sites(core: Core) -> bool:
