@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
-from . import columns, lns, master, report, sites
+from . import columns, firm_patterns, lns, master, report, sites
 from .check import check
 from .instance import Plan
-from .model import Model, build, energy_windows
+from .model import Model, build, coefficients, energy_windows
 from .prepare import Core, prepare
 from .schedule import Placement, face_firms, fill, greedy, rebalance, regret, schedule
 from .types import Problem, Progress, Result, SolveOptions
@@ -33,6 +33,7 @@ SITE_SEARCH_SHARE = 0.4  # of the time limit, for the search over sites with day
 EXACT_SHARE = 0.6  # of the time left, for the exact model before the search over sites
 FINISH_SHARE = 0.01  # of the time limit, kept for checking and reporting the final plan
 COLUMN_SHARE = 0.4  # of the time limit at most, for column generation over site patterns
+DIVE_SHARE = 0.6  # of the time left, for the firm patterns' column generation and dive
 STATUS_WORDS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
                 cp_model.INFEASIBLE: "infeasible", cp_model.UNKNOWN: "unknown",
                 cp_model.MODEL_INVALID: "invalid"}
@@ -326,6 +327,10 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
             incumbent = master.evaluate(model, {i: o.index for i, o in best.chosen.items()
                                              if o.index not in forbidden},
                                      clock.left() * 0.1, options.workers)
+        if rounds == 1:
+            incumbent, dived = _dive(core, model, clock, options, incumbent, bound)
+            if dived is not None and not core.pruned_options:
+                bound = max(bound if bound is not None else dived, dived)
         run, _ = _run(model, clock, options, f"assign round {rounds}", incumbent or hint,
                       clock.left() * 0.3)
         if run.values is not None and (incumbent is None
@@ -343,7 +348,8 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
             incumbent = lns.improve(
                 model, incumbent, deadline=lambda: clock.left() - reserve,
                 workers=options.workers, seed=options.seed, stopped=clock.stopped,
-                on_better=_reporter(clock, options, run.bound, rounds))
+                on_better=_reporter(clock, options,
+                                     bound if bound is not None else run.bound, rounds))
         chosen = _chosen(core, incumbent)
         placement = _complete(core, schedule(core, chosen, repair=True), clock.deadline(0.5))
         value = _value(core, placement)
@@ -359,6 +365,30 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
         return _no_plan(core, clock, cp_model.UNKNOWN)
     return _searched(core, clock, options, best, best_value, bound, first_at,
                      {"mode": 2.0, "rounds": float(rounds)}, search=bool(site_time))
+
+
+def _dive(core: Core, model: Model, clock: _Clock, options: SolveOptions,
+          incumbent: lns.Incumbent | None,
+          bound: float | None) -> tuple[lns.Incumbent | None, float | None]:
+    """On a one-day problem shaped like the GAP: column generation over firm patterns and
+    its dives, from the incumbent's patterns. The better incumbent, and the patterns' bound
+    of the whole problem (euros; None when they do not apply or found none)."""
+    coef = coefficients(model)
+    if not firm_patterns.applies(model, coef):
+        return incumbent, None
+    start = None if incumbent is None else {
+        core.options[k].item: k for k, on in enumerate(incumbent.x) if on}
+    found = firm_patterns.dive(model, coef, start, DIVE_SHARE * clock.left(), clock.stopped,
+                               options.seed)
+    dived = found.bound / 100 if found.bound is not None else None
+    if found.chosen is not None:
+        plan = master.evaluate(model, found.chosen, 0.05 * clock.left(), options.workers)
+        if plan is not None and (incumbent is None or plan.objective < incumbent.objective):
+            incumbent = plan
+            best_bound = max(b for b in (bound, dived, -math.inf) if b is not None)
+            _report(options, clock, plan.objective / 100,
+                    best_bound if math.isfinite(best_bound) else None, "firm patterns")
+    return incumbent, dived
 
 
 def _by_sites(core: Core) -> bool:

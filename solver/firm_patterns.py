@@ -1,0 +1,422 @@
+"""Column generation over firm patterns, for one-day assignment problems (the shape of the
+Generalized Assignment Problem): a column is the set of items one firm does that day.
+
+The master LP (GLOP) takes at most one pattern per firm and covers each item once, or
+leaves it unassigned at its price. Pricing a firm is a 0-1 knapsack over its options, solved
+by OR-Tools' knapsack solver. The Lagrangian of this master, computed at every pricing
+round, is a bound of the whole problem as strong as the knapsack relaxation: on tight
+instances it closes most of the gap the assignment LP leaves. Pricing happens at a mix of the
+best Lagrangian point so far and the LP duals (Wentges smoothing), which cuts the rounds by
+a third to a half on tight instances.
+
+A price-and-dive turns the LP into a plan: fix the pattern the LP uses most, re-price, and
+repeat until every firm is fixed or the LP is integral. When the fixed patterns leave items
+that no remaining firm can take, CP-SAT re-plans the items of the last few firms fixed and
+every item still open, the earlier patterns kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.algorithms.python import knapsack_solver
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from .lns import Incumbent, fix_all_but, separable
+from .master import master_lp
+from .model import Model, energy_windows
+
+log = logging.getLogger(__name__)
+
+SMOOTHING = 0.5  # weight of the best Lagrangian point in the duals a round prices at
+PROFIT_SCALE = 1000  # knapsack profits are integers: reduced costs in thousandths of a cent
+ROOT_SHARE = 0.5  # of the time given, at most, for the root LP to converge
+MAX_DIVES = 8  # dives from the root, the first by the most used column, the others at random
+ROOT_TOLERANCE = 1e-4  # relative LP-Lagrangian gap at which the root counts as converged
+DIVE_TOLERANCE = 3e-4  # the same after each fixing: a dive needs a good LP, not the best
+DP_CELLS = 3_000_000  # items x capacity up to which the knapsack uses dynamic programming
+SEED_FACTORS = (1.0, 0.99, 1.01, 0.97, 1.03)
+REPLAN = (3, 6, 12)  # last fixed firms re-planned by CP-SAT when a dive gets stuck
+
+
+@dataclass(frozen=True)
+class Dive:
+    """What the column generation and its dive found."""
+
+    chosen: dict[int, int] | None  # item -> option of a complete plan, None without one
+    bound: float | None  # a lower bound of the model's objective (cents), None if none
+    root: float | None  # the root LP's value (cents) when it converged
+    rounds: int  # pricing rounds, root and dive together
+    columns: int
+    dives: int
+
+
+def applies(model: Model, coef: dict[int, int]) -> bool:
+    """Whether a firm's part of a plan costs the sum of its options and fits one knapsack:
+    one working day, items tied only by firm capacity (`lns.separable`, no dependencies),
+    no continuity price and no site whose firm limit binds, one option per item and firm."""
+    core = model.core
+    if core.horizon != 1 or not separable(model) or any(core.preds):
+        return False
+    if any(coef.get(y.index, 0) for y in model.y.values()):
+        return False
+    policy = core.problem.policy
+    limit = 1 if policy.face_policy == "sole" else policy.max_firms_per_site
+    if any(n > limit for n in Counter(site for site, _ in model.y).values()):
+        return False
+    pairs = Counter((o.item, o.firm) for o in core.options if o.index not in model.forbidden)
+    return not pairs or max(pairs.values()) == 1
+
+
+class _Data:
+    """The model's costs and each firm's knapsack, from the model's own coefficients."""
+
+    def __init__(self, model: Model, coef: dict[int, int]):
+        core = model.core
+        self.n_items, self.n_firms = len(core.items), len(core.firms)
+        self.x_coef = [coef.get(v.index, 0) for v in model.x]
+        self.u_coef = [coef.get(v.index, 0) for v in model.unassigned]
+        self.constant = float(sum(model.constant.values()))
+        self.must = core.must_assign()
+        self.item_of = [o.item for o in core.options]
+        self.firm_options: list[list[int]] = [[] for _ in core.firms]
+        for o in core.options:
+            if o.index not in model.forbidden:
+                self.firm_options[o.firm].append(o.index)
+        # one working day: at most one window per firm, and only where the capacity binds
+        self.capacity: list[int | None] = [None] * self.n_firms
+        self.energy: dict[int, int] = {}
+        for firm, inside, available in energy_windows(core, model.forbidden):
+            self.capacity[firm] = int(available)
+            self.energy.update(inside)
+
+
+class _Knapsacks:
+    """Pricing: per firm, the items whose reduced profit is positive, packed into its
+    capacity (dynamic programming on small capacities, branch and bound otherwise)."""
+
+    def __init__(self, data: _Data):
+        self.data = data
+        self.solvers: dict[object, knapsack_solver.KnapsackSolver] = {}
+
+    def best(self, firm: int, prices: list[float],
+             open_items: list[bool]) -> tuple[float, list[int]]:
+        """The firm's most negative pattern cost at the item prices (0 for the empty
+        pattern) and the pattern's options."""
+        data = self.data
+        chosen = [(k, prices[data.item_of[k]] - data.x_coef[k]) for k in data.firm_options[firm]
+                  if open_items[data.item_of[k]]]
+        chosen = [(k, p) for k, p in chosen if p > 1e-9]
+        capacity = data.capacity[firm]
+        if capacity is not None and chosen:
+            weights = [data.energy.get(k, 0) for k, _ in chosen]
+            if sum(weights) > capacity:
+                chosen = self._pack(chosen, weights, capacity)
+        value = -sum(p for _, p in chosen)
+        return value, [k for k, _ in chosen]
+
+    def _pack(self, chosen, weights, capacity):
+        divisor = math.gcd(capacity, *weights) or 1
+        weights = [w // divisor for w in weights]
+        capacity //= divisor
+        kind = (knapsack_solver.SolverType.KNAPSACK_DYNAMIC_PROGRAMMING_SOLVER
+                if len(chosen) * capacity <= DP_CELLS else
+                knapsack_solver.SolverType.KNAPSACK_MULTIDIMENSION_BRANCH_AND_BOUND_SOLVER)
+        solver = self.solvers.get(kind)
+        if solver is None:
+            solver = self.solvers[kind] = knapsack_solver.KnapsackSolver(kind, "pricing")
+        solver.init([max(1, int(p * PROFIT_SCALE)) for _, p in chosen], [weights], [capacity])
+        solver.solve()
+        return [chosen[n] for n in range(len(chosen)) if solver.best_solution_contains(n)]
+
+
+class _Master:
+    """The restricted master LP (GLOP; re-solved after each round of new columns)."""
+
+    def __init__(self, data: _Data):
+        self.data = data
+        lp = self.lp = pywraplp.Solver.CreateSolver("GLOP")
+        infinity = lp.infinity()
+        self.cover = [lp.Constraint(1.0, 1.0) for _ in range(data.n_items)]
+        self.convexity = [lp.Constraint(-infinity, 1.0) for _ in range(data.n_firms)]
+        objective = self.objective = lp.Objective()
+        objective.SetMinimization()
+        # leaving an item out (never a locked or required one); an artificial at a high
+        # price keeps the LP feasible for any set of columns. The Lagrangian leaves the
+        # artificials out, so it stays a bound of the problem without them.
+        high = 10.0 * max([1.0] + [abs(c) for c in data.x_coef] + [abs(c) for c in data.u_coef])
+        self.leave, self.artificial = [], []
+        for i in range(data.n_items):
+            leave = lp.NumVar(0.0, 0.0 if i in data.must else 1.0, "")
+            self.cover[i].SetCoefficient(leave, 1.0)
+            objective.SetCoefficient(leave, float(data.u_coef[i]))
+            artificial = lp.NumVar(0.0, infinity, "")
+            self.cover[i].SetCoefficient(artificial, 1.0)
+            objective.SetCoefficient(artificial, high)
+            self.leave.append(leave)
+            self.artificial.append(artificial)
+        self.columns: list[tuple[int, tuple[int, ...], float, object]] = []
+        self.seen: set[tuple[int, tuple[int, ...]]] = set()
+        self.fixed: dict[int, int] = {}  # firm -> column index, in the order fixed
+        self.open = [True] * data.n_items
+        self.undo: list[tuple[object, float]] = []  # (variable, its upper bound before)
+
+    def add(self, firm: int, options: list[int]) -> bool:
+        key = (firm, tuple(sorted(options)))
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        var = self.lp.NumVar(0.0, self.lp.infinity(), "")
+        self.convexity[firm].SetCoefficient(var, 1.0)
+        for k in options:
+            self.cover[self.data.item_of[k]].SetCoefficient(var, 1.0)
+        cost = float(sum(self.data.x_coef[k] for k in options))
+        self.objective.SetCoefficient(var, cost)
+        self.columns.append((firm, key[1], cost, var))
+        return True
+
+    def solve(self) -> bool:
+        return self.lp.Solve() == pywraplp.Solver.OPTIMAL
+
+    def fix(self, c: int) -> None:
+        """Fix column c: its firm does exactly its items; no other column takes them."""
+        firm, options, _, _ = self.columns[c]
+        self.fixed[firm] = c
+        items = {self.data.item_of[k] for k in options}
+        for i in items:
+            self.open[i] = False
+            self._close(self.leave[i])
+            self._close(self.artificial[i])
+        kept = set(self.fixed.values())
+        for d, (other, opts, _, var) in enumerate(self.columns):
+            if d not in kept and (other == firm
+                                  or any(self.data.item_of[k] in items for k in opts)):
+                self._close(var)
+
+    def _close(self, var) -> None:
+        if var.ub() > 0.0:
+            self.undo.append((var, var.ub()))
+            var.SetUb(0.0)
+
+    def unfix(self) -> None:
+        """Back to the root: every column and item open again (new columns kept)."""
+        for var, upper in reversed(self.undo):
+            var.SetUb(upper)
+        self.undo.clear()
+        self.fixed.clear()
+        self.open = [True] * self.data.n_items
+
+    def uses_artificials(self) -> bool:
+        return any(a.solution_value() > 1e-6 for a in self.artificial)
+
+
+class _Search:
+    def __init__(self, model: Model, coef: dict[int, int], deadline: float,
+                 stopped: Callable[[], bool]):
+        self.model = model
+        self.data = _Data(model, coef)
+        self.master = _Master(self.data)
+        self.pricing = _Knapsacks(self.data)
+        self.deadline, self.stopped = deadline, stopped
+        self.rounds = 0
+        self.bound = -math.inf
+        self.start_center: list[float] | None = None
+        self.start_value = -math.inf
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() >= self.deadline or self.stopped()
+
+    def seed(self, prices: list[float]) -> None:
+        """Start the pool and the smoothing's center from item prices (the assignment LP's
+        duals): each firm's best patterns at them and at slightly lower and higher ones."""
+        data = self.data
+        free_firms = list(range(data.n_firms))
+        open_items = list(range(data.n_items))
+        zeros = [0.0] * data.n_firms
+        for factor in SEED_FACTORS:
+            point = [factor * p for p in prices]
+            _, lagrangian = self._price(point, point, zeros, free_firms, open_items, 0.0,
+                                        add_all=True)
+            if lagrangian > self.start_value:
+                self.start_center, self.start_value = point, lagrangian
+
+    def converge(self, tolerance: float) -> float | None:
+        """Price until the LP and the best Lagrangian meet within `tolerance` (relative) or
+        no column prices out; the LP's value, or None when out of time."""
+        data, master = self.data, self.master
+        center: list[float] | None = None
+        best = -math.inf
+        if not master.fixed and self.start_center is not None:
+            center, best = self.start_center, self.start_value
+        fixed_cost = sum(master.columns[c][2] for c in master.fixed.values())
+        free_firms = [f for f in range(data.n_firms) if f not in master.fixed]
+        open_items = [i for i in range(data.n_items) if master.open[i]]
+        while not self.out_of_time():
+            self.rounds += 1
+            if not master.solve():
+                return None
+            value = master.lp.Objective().Value()
+            duals = [row.dual_value() for row in master.cover]
+            firm_duals = [row.dual_value() for row in master.convexity]
+            points = [duals] if center is None else [
+                [SMOOTHING * c + (1 - SMOOTHING) * d
+                 for c, d in zip(center, duals, strict=True)], duals]
+            added = 0
+            for point in points:
+                more, lagrangian = self._price(point, duals, firm_duals, free_firms,
+                                               open_items, fixed_cost)
+                added += more
+                if lagrangian > best:
+                    best, center = lagrangian, point
+                if added:
+                    break
+            if not master.fixed:
+                self.bound = max(self.bound, best)
+            if not added:
+                return value
+            if value - best <= tolerance * max(1.0, abs(value)):
+                # close enough; re-solve so the LP's values include the new columns
+                return master.lp.Objective().Value() if master.solve() else None
+        return None
+
+    def _price(self, point, duals, firm_duals, free_firms, open_items,
+               fixed_cost, add_all: bool = False) -> tuple[int, float]:
+        """Price every free firm at `point`: the columns added (reduced cost negative at the
+        LP duals) and the Lagrangian at `point` (less the integer profits' rounding)."""
+        data, master = self.data, self.master
+        lagrangian = data.constant + fixed_cost
+        for i in open_items:
+            lagrangian += point[i]
+            if i not in data.must:
+                lagrangian += min(0.0, data.u_coef[i] - point[i])
+        added = 0
+        for f in free_firms:
+            value, options = self.pricing.best(f, point, master.open)
+            # profits truncated to thousandths: the knapsack's optimum may miss the true one
+            # by at most that much per item
+            lagrangian += value - len(data.firm_options[f]) / PROFIT_SCALE
+            reduced = sum(data.x_coef[k] - duals[data.item_of[k]] for k in options) \
+                - firm_duals[f]
+            if options and (add_all or reduced < -1e-6) and master.add(f, options):
+                added += 1
+        return added, lagrangian
+
+    def value(self, chosen: dict[int, int]) -> float:
+        """The model's objective (cents) of a plan: its options, the items it leaves out."""
+        data = self.data
+        return data.constant + sum(data.x_coef[k] for k in chosen.values()) + sum(
+            data.u_coef[i] for i in range(data.n_items) if i not in chosen)
+
+    def dive(self, rng: random.Random | None) -> dict[int, int] | None:
+        """Fix the most used column (with `rng`, one of the most used at random, by how
+        much the LP uses it) until the plan is whole; item -> option, or None."""
+        master = self.master
+        while not self.out_of_time():
+            if master.uses_artificials():
+                return self.replan()
+            values = [(var.solution_value(), -cost, c)
+                      for c, (firm, _, cost, var) in enumerate(master.columns)
+                      if firm not in master.fixed]
+            values = [v for v in values if v[0] > 1e-6]
+            fractional = any(1e-6 < v[0] < 1 - 1e-6 for v in values) or any(
+                1e-6 < leave.solution_value() < 1 - 1e-6 for leave in master.leave)
+            if not fractional or not values:
+                for _, _, c in values:
+                    master.fixed[master.columns[c][0]] = c
+                return self._plan(master.fixed.values())
+            if rng is None:
+                master.fix(max(values)[2])
+            else:
+                top = sorted(values, reverse=True)[:3]
+                master.fix(rng.choices(top, [v[0] for v in top])[0][2])
+            if self.converge(DIVE_TOLERANCE) is None:
+                break
+        return self.replan()
+
+    def _plan(self, columns) -> dict[int, int]:
+        chosen = {}
+        for c in columns:
+            for k in self.master.columns[c][1]:
+                chosen[self.data.item_of[k]] = k
+        return chosen
+
+    def replan(self) -> dict[int, int] | None:
+        """CP-SAT re-plans every item outside the patterns fixed first, dropping more of
+        the last fixed patterns until it finds a plan."""
+        order = list(self.master.fixed.values())
+        model = self.model
+        for count in [*REPLAN, len(order)]:
+            left = self.deadline - time.monotonic()
+            if left <= 0.05 or self.stopped():
+                return None
+            kept = self._plan(order[:max(0, len(order) - count)])
+            guess = Incumbent([False] * len(model.x), [False] * len(model.unassigned), 0.0)
+            for k in kept.values():
+                guess.x[k] = True
+            free = set(range(self.data.n_items)) - set(kept)
+            fix_all_but(model, guess, free, [v.index for v in model.x],
+                        [v.index for v in model.unassigned])
+            solver = cp_model.CpSolver()
+            solver.parameters.max_time_in_seconds = min(left, 1.0)
+            solver.parameters.num_workers = 1
+            solver.parameters.fix_variables_to_their_hinted_value = True
+            status = solver.solve(model.cp)
+            model.cp.clear_hints()
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                return {model.core.options[k].item: k for k, var in enumerate(model.x)
+                        if solver.boolean_value(var)}
+            if count >= len(order):
+                return None
+        return None
+
+
+def _assignment_prices(model: Model) -> list[float] | None:
+    """The item rows' duals of the assignment LP (`master.master_lp`), or None."""
+    lp, *_ = master_lp(model)
+    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    rows = lp.constraints()
+    return [rows[i].dual_value() for i in range(len(model.core.items))]
+
+
+def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, seconds: float,
+         stopped: Callable[[], bool], seed: int = 0) -> Dive:
+    """Column generation from the patterns of `start` (item -> option), then dives from its
+    root, within `seconds`: the best plan they find. The root LP gets half the time; when it
+    has not converged by then, only the bound is returned. Deterministic but for where the
+    time limit cuts it."""
+    started = time.monotonic()
+    search = _Search(model, coef, started + ROOT_SHARE * seconds, stopped)
+    if start:
+        per_firm: dict[int, list[int]] = {}
+        for k in start.values():
+            per_firm.setdefault(model.core.options[k].firm, []).append(k)
+        for firm, options in sorted(per_firm.items()):
+            search.master.add(firm, options)
+    prices = _assignment_prices(model)
+    if prices is not None:
+        search.seed(prices)
+    root = search.converge(ROOT_TOLERANCE)
+    search.deadline = started + seconds
+    chosen, best = None, math.inf
+    rng = random.Random(seed)
+    dives = 0
+    while root is not None and dives < MAX_DIVES and not search.out_of_time():
+        found = search.dive(rng if dives else None)
+        dives += 1
+        if found is not None and search.value(found) < best - 1e-6:
+            chosen, best = found, search.value(found)
+        search.master.unfix()
+        if search.converge(ROOT_TOLERANCE) is None:
+            break
+    bound = search.bound if math.isfinite(search.bound) else None
+    log.debug("firm patterns: root %s, bound %s, best %s, %d dives, %d rounds, %d columns",
+              root, bound, best, dives, search.rounds, len(search.master.columns))
+    return Dive(chosen, bound, root, search.rounds, len(search.master.columns), dives)
