@@ -35,9 +35,9 @@ from .model import Model, energy_windows
 
 log = logging.getLogger(__name__)
 
-SMOOTHING = 0.5  # weight of the best Lagrangian point in the duals a round prices at
+SMOOTHING = 0.9  # weight of the best Lagrangian point in the duals a round prices at
 PROFIT_SCALE = 1000  # knapsack profits are integers: reduced costs in thousandths of a cent
-ROOT_SHARE = 0.5  # of the time given, at most, for the root LP to converge
+ROOT_SHARE = 0.6  # of the time given, at most, for the root LP to converge
 MAX_DIVES = 8  # dives from the root, the first by the most used column, the others at random
 ROOT_TOLERANCE = 1e-4  # relative LP-Lagrangian gap at which the root counts as converged
 DIVE_TOLERANCE = 3e-4  # the same after each fixing: a dive needs a good LP, not the best
@@ -229,6 +229,8 @@ class _Search:
         self.bound = -math.inf
         self.start_center: list[float] | None = None
         self.start_value = -math.inf
+        self.last_center: list[float] | None = None
+        self.covered = 0  # items the root LP places (the rest it leaves out)
 
     def out_of_time(self) -> bool:
         return time.monotonic() >= self.deadline or self.stopped()
@@ -251,8 +253,9 @@ class _Search:
         """Price until the LP and the best Lagrangian meet within `tolerance` (relative) or
         no column prices out; the LP's value, or None when out of time."""
         data, master = self.data, self.master
-        center: list[float] | None = None
-        best = -math.inf
+        # the root starts from the seed's point and value; a dive's step from the last
+        # step's point (its value changes with the fixing, so it is priced again)
+        center, best = self.last_center, -math.inf
         if not master.fixed and self.start_center is not None:
             center, best = self.start_center, self.start_value
         fixed_cost = sum(master.columns[c][2] for c in master.fixed.values())
@@ -275,6 +278,7 @@ class _Search:
                 added += more
                 if lagrangian > best:
                     best, center = lagrangian, point
+                    self.last_center = point
                 if added:
                     break
             if not master.fixed:
@@ -330,7 +334,13 @@ class _Search:
             if not fractional or not values:
                 for _, _, c in values:
                     master.fixed[master.columns[c][0]] = c
-                return self._plan(master.fixed.values())
+                plan = self._plan(master.fixed.values())
+                if len(plan) < self.covered:
+                    # it leaves out items the root LP placed: CP-SAT may fit them
+                    replanned = self.replan()
+                    if replanned is not None and self.value(replanned) < self.value(plan):
+                        return replanned
+                return plan
             if rng is None:
                 master.fix(max(values)[2])
             else:
@@ -404,6 +414,9 @@ def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, secon
     if prices is not None:
         search.seed(prices)
     root = search.converge(ROOT_TOLERANCE)
+    if root is not None:
+        search.covered = round(search.data.n_items - sum(
+            leave.solution_value() for leave in search.master.leave))
     search.deadline = started + seconds
     chosen, best = None, math.inf
     rng = random.Random(seed)

@@ -33,7 +33,7 @@ SITE_SEARCH_SHARE = 0.4  # of the time limit, for the search over sites with day
 EXACT_SHARE = 0.6  # of the time left, for the exact model before the search over sites
 FINISH_SHARE = 0.01  # of the time limit, kept for checking and reporting the final plan
 COLUMN_SHARE = 0.4  # of the time limit at most, for column generation over site patterns
-DIVE_SHARE = 0.6  # of the time left, for the firm patterns' column generation and dive
+DIVE_SHARE = 0.7  # of the time left, for the firm patterns' column generation and dive
 STATUS_WORDS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
                 cp_model.INFEASIBLE: "infeasible", cp_model.UNKNOWN: "unknown",
                 cp_model.MODEL_INVALID: "invalid"}
