@@ -1,0 +1,135 @@
+"""Column generation over firm patterns (solver.firm_patterns): where it applies, a bound
+never above the optimum and at least the assignment LP's, dives whose plans keep capacity,
+and the stop flag."""
+
+import itertools
+import math
+import random
+from dataclasses import replace
+
+import pytest
+from ortools.linear_solver import pywraplp
+
+from benchmarks.gap import to_problem
+from solver import firm_patterns
+from solver.check import check
+from solver.generate import generate
+from solver.instance import Plan
+from solver.master import master_lp
+from solver.model import build, coefficients
+from solver.prepare import prepare
+from solver.solve import solve
+from solver.types import SolveOptions
+
+
+def _gap(seed: int, m: int, n: int, tight: float = 0.8):
+    """A random GAP of Chu and Beasley's type D (costs fall as resource use rises)."""
+    rng = random.Random(seed)
+    resource = [[rng.randint(1, 100) for _ in range(n)] for _ in range(m)]
+    cost = [[max(1, 111 - r + rng.randint(-10, 10)) for r in row] for row in resource]
+    capacity = [max(max(row), int(tight * sum(row) / m)) for row in resource]
+    return cost, resource, capacity
+
+
+def _model(cost, resource, capacity):
+    m, n = len(cost), len(cost[0])
+    core = prepare(to_problem("t", m, n, cost, resource, capacity))
+    model = build(core, exact=False)
+    return core, model, coefficients(model)
+
+
+def _optimum(cost, resource, capacity):
+    """Brute force, in euros: each job to an agent with room, or left out at the adapter's
+    coverage price."""
+    m, n = len(cost), len(cost[0])
+    coverage = 10.0 * max(max(row) for row in cost) + 1.0
+    best = math.inf
+    for pick in itertools.product(range(-1, m), repeat=n):
+        load = [0] * m
+        value = 0.0
+        for j, i in enumerate(pick):
+            if i < 0:
+                value += coverage
+            else:
+                load[i] += resource[i][j]
+                value += cost[i][j]
+        if all(load[i] <= capacity[i] for i in range(m)):
+            best = min(best, value)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_bound_and_dive_against_brute_force(seed):
+    rng = random.Random(100 + seed)
+    m, n = rng.randint(2, 3), rng.randint(4, 6)
+    cost, resource, capacity = _gap(seed, m, n, tight=rng.choice([0.5, 0.8]))
+    core, model, coef = _model(cost, resource, capacity)
+    assert firm_patterns.applies(model, coef)
+    found = firm_patterns.dive(model, coef, None, 10.0, lambda: False, seed)
+    optimum = _optimum(cost, resource, capacity)
+    assert found.root is not None and found.bound is not None
+    assert found.bound / 100 <= optimum + 1e-6
+    assert found.chosen is not None
+    # the plan keeps every agent's capacity and is worth at least the optimum
+    load = [0] * m
+    value = 0.0
+    for item, k in found.chosen.items():
+        option = core.options[k]
+        load[option.firm] += resource[option.firm][item]
+        value += cost[option.firm][item]
+    value += (n - len(found.chosen)) * (10.0 * max(max(row) for row in cost) + 1.0)
+    assert all(load[i] <= capacity[i] for i in range(m))
+    assert value >= optimum - 1e-6
+
+
+def test_bound_is_at_least_the_assignment_lp():
+    cost, resource, capacity = _gap(7, 5, 30)
+    _, model, coef = _model(cost, resource, capacity)
+    lp, *_ = master_lp(model)
+    assert lp.Solve() == pywraplp.Solver.OPTIMAL
+    found = firm_patterns.dive(model, coef, None, 20.0, lambda: False)
+    assert found.root is not None
+    # on a tight type D instance the knapsack bound is strictly stronger than the LP
+    assert found.bound > lp.Objective().Value() + 1.0
+
+
+def test_solve_uses_the_patterns_and_its_plan_passes_the_checker():
+    cost, resource, capacity = _gap(3, 5, 40)
+    problem = to_problem("t", 5, 40, cost, resource, capacity)
+    result = solve(problem, SolveOptions(time_limit=6, explain=False))
+    assert result.status in ("optimal", "feasible") and not result.unassigned
+    plan = Plan(assignments=result.assignments, face_firms=result.face_firms,
+                unassigned=tuple(u.item for u in result.unassigned))
+    assert check(problem, plan) == []
+    core, model, coef = _model(cost, resource, capacity)
+    lp, *_ = master_lp(model)
+    lp.Solve()
+    # the reported bound is the patterns' (above the assignment LP) and below the plan
+    assert lp.Objective().Value() / 100 < result.bound <= result.objective + 1e-6
+
+
+def test_applies_only_where_a_firm_part_is_a_knapsack():
+    cost, resource, capacity = _gap(1, 3, 8)
+    problem = to_problem("t", 3, 8, cost, resource, capacity)
+    _, model, coef = _model(cost, resource, capacity)
+    assert firm_patterns.applies(model, coef)
+    # continuity prices a firm per site: a pattern's cost is then not the sum of its items
+    weights = replace(problem.policy.weights, continuity=5.0)
+    paid = replace(problem, policy=replace(problem.policy, weights=weights))
+    model = build(prepare(paid), exact=False)
+    assert not firm_patterns.applies(model, coefficients(model))
+    # a dependency ties two items together
+    items = list(problem.items)
+    items[1] = replace(items[1], depends_on=(items[0].id,))
+    tied = build(prepare(replace(problem, items=tuple(items))), exact=False)
+    assert not firm_patterns.applies(tied, coefficients(tied))
+    # several working days: capacity is per day, not one knapsack
+    rollout = build(prepare(generate(13, 8, 20, 0)), exact=False)
+    assert not firm_patterns.applies(rollout, coefficients(rollout))
+
+
+def test_stop_flag_ends_it_at_once():
+    cost, resource, capacity = _gap(2, 10, 100)
+    _, model, coef = _model(cost, resource, capacity)
+    found = firm_patterns.dive(model, coef, None, 30.0, lambda: True)
+    assert found.chosen is None and found.rounds == 0
