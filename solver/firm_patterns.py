@@ -41,8 +41,8 @@ ROOT_SHARE = 0.6  # of the time given, at most, for the root LP to converge
 MAX_DIVES = 8  # dives from the root, the first by the most used column, the others at random
 ROOT_TOLERANCE = 1e-4  # relative LP-Lagrangian gap at which the root counts as converged
 DIVE_TOLERANCE = 3e-4  # the same after each fixing: a dive needs a good LP, not the best
-DP_CELLS = 3_000_000  # items x capacity up to which the knapsack uses dynamic programming
 SEED_FACTORS = (1.0, 0.99, 1.01, 0.97, 1.03)
+WORK_PER_SECOND = 400  # items x items per firm the patterns can afford per second given
 REPLAN = (3, 6, 12)  # last fixed firms re-planned by CP-SAT when a dive gets stuck
 
 
@@ -75,6 +75,15 @@ def applies(model: Model, coef: dict[int, int]) -> bool:
     return not pairs or max(pairs.values()) == 1
 
 
+def affordable(model: Model, seconds: float) -> bool:
+    """Whether the root LP likely converges with time to dive, in `seconds`: the LP's size
+    grows with items x items per firm (measured on the GAP tables: 2,000 in about 2 s,
+    4,000 in about 5 s, 8,000 not in 10 s; 2 cores)."""
+    firms = {o.firm for o in model.core.options}
+    items = len(model.core.items)
+    return items * items / max(1, len(firms)) <= WORK_PER_SECOND * seconds
+
+
 class _Data:
     """The model's costs and each firm's knapsack, from the model's own coefficients."""
 
@@ -102,9 +111,11 @@ class _Knapsacks:
     """Pricing: per firm, the items whose reduced profit is positive, packed into its
     capacity (dynamic programming on small capacities, branch and bound otherwise)."""
 
-    def __init__(self, data: _Data):
-        self.data = data
-        self.solvers: dict[object, knapsack_solver.KnapsackSolver] = {}
+    def __init__(self, data: _Data, deadline: float):
+        self.data, self.deadline = data, deadline
+        self.solver = knapsack_solver.KnapsackSolver(
+            knapsack_solver.SolverType.KNAPSACK_DIVIDE_AND_CONQUER_SOLVER, "pricing")
+        self.exact = True  # every knapsack so far solved to optimality
 
     def best(self, firm: int, prices: list[float],
              open_items: list[bool]) -> tuple[float, list[int]]:
@@ -123,18 +134,16 @@ class _Knapsacks:
         return value, [k for k, _ in chosen]
 
     def _pack(self, chosen, weights, capacity):
+        # dynamic programming over the capacity (divide and conquer keeps one row of the
+        # table): branch and bound took seconds per firm on tight GAP instances
         divisor = math.gcd(capacity, *weights) or 1
         weights = [w // divisor for w in weights]
-        capacity //= divisor
-        kind = (knapsack_solver.SolverType.KNAPSACK_DYNAMIC_PROGRAMMING_SOLVER
-                if len(chosen) * capacity <= DP_CELLS else
-                knapsack_solver.SolverType.KNAPSACK_MULTIDIMENSION_BRANCH_AND_BOUND_SOLVER)
-        solver = self.solvers.get(kind)
-        if solver is None:
-            solver = self.solvers[kind] = knapsack_solver.KnapsackSolver(kind, "pricing")
-        solver.init([max(1, int(p * PROFIT_SCALE)) for _, p in chosen], [weights], [capacity])
-        solver.solve()
-        return [chosen[n] for n in range(len(chosen)) if solver.best_solution_contains(n)]
+        self.solver.init([max(1, int(p * PROFIT_SCALE)) for _, p in chosen], [weights],
+                         [capacity // divisor])
+        self.solver.set_time_limit(max(0.01, self.deadline - time.monotonic()))
+        self.solver.solve()
+        self.exact = self.exact and self.solver.is_solution_optimal()
+        return [chosen[n] for n in range(len(chosen)) if self.solver.best_solution_contains(n)]
 
 
 class _Master:
@@ -182,7 +191,8 @@ class _Master:
         self.columns.append((firm, key[1], cost, var))
         return True
 
-    def solve(self) -> bool:
+    def solve(self, deadline: float) -> bool:
+        self.lp.SetTimeLimit(int(max(0.01, deadline - time.monotonic()) * 1000))
         return self.lp.Solve() == pywraplp.Solver.OPTIMAL
 
     def fix(self, c: int) -> None:
@@ -223,7 +233,7 @@ class _Search:
         self.model = model
         self.data = _Data(model, coef)
         self.master = _Master(self.data)
-        self.pricing = _Knapsacks(self.data)
+        self.pricing = _Knapsacks(self.data, deadline)
         self.deadline, self.stopped = deadline, stopped
         self.rounds = 0
         self.bound = -math.inf
@@ -235,6 +245,9 @@ class _Search:
     def out_of_time(self) -> bool:
         return time.monotonic() >= self.deadline or self.stopped()
 
+    def extend(self, deadline: float) -> None:
+        self.deadline = self.pricing.deadline = deadline
+
     def seed(self, prices: list[float]) -> None:
         """Start the pool and the smoothing's center from item prices (the assignment LP's
         duals): each firm's best patterns at them and at slightly lower and higher ones."""
@@ -243,6 +256,8 @@ class _Search:
         open_items = list(range(data.n_items))
         zeros = [0.0] * data.n_firms
         for factor in SEED_FACTORS:
+            if self.out_of_time():
+                return
             point = [factor * p for p in prices]
             _, lagrangian = self._price(point, point, zeros, free_firms, open_items, 0.0,
                                         add_all=True)
@@ -263,7 +278,7 @@ class _Search:
         open_items = [i for i in range(data.n_items) if master.open[i]]
         while not self.out_of_time():
             self.rounds += 1
-            if not master.solve():
+            if not master.solve(self.deadline):
                 return None
             value = master.lp.Objective().Value()
             duals = [row.dual_value() for row in master.cover]
@@ -287,7 +302,7 @@ class _Search:
                 return value
             if value - best <= tolerance * max(1.0, abs(value)):
                 # close enough; re-solve so the LP's values include the new columns
-                return master.lp.Objective().Value() if master.solve() else None
+                return master.lp.Objective().Value() if master.solve(self.deadline) else None
         return None
 
     def _price(self, point, duals, firm_duals, free_firms, open_items,
@@ -301,7 +316,10 @@ class _Search:
             if i not in data.must:
                 lagrangian += min(0.0, data.u_coef[i] - point[i])
         added = 0
+        self.pricing.exact = True
         for f in free_firms:
+            if self.out_of_time():
+                return added, -math.inf  # not every firm priced: no bound
             value, options = self.pricing.best(f, point, master.open)
             # profits truncated to thousandths: the knapsack's optimum may miss the true one
             # by at most that much per item
@@ -310,7 +328,7 @@ class _Search:
                 - firm_duals[f]
             if options and (add_all or reduced < -1e-6) and master.add(f, options):
                 added += 1
-        return added, lagrangian
+        return added, lagrangian if self.pricing.exact else -math.inf
 
     def value(self, chosen: dict[int, int]) -> float:
         """The model's objective (cents) of a plan: its options, the items it leaves out."""
@@ -387,9 +405,10 @@ class _Search:
         return None
 
 
-def _assignment_prices(model: Model) -> list[float] | None:
+def _assignment_prices(model: Model, seconds: float) -> list[float] | None:
     """The item rows' duals of the assignment LP (`master.master_lp`), or None."""
     lp, *_ = master_lp(model)
+    lp.SetTimeLimit(int(max(0.01, seconds) * 1000))
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return None
     rows = lp.constraints()
@@ -410,14 +429,14 @@ def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, secon
             per_firm.setdefault(model.core.options[k].firm, []).append(k)
         for firm, options in sorted(per_firm.items()):
             search.master.add(firm, options)
-    prices = _assignment_prices(model)
+    prices = _assignment_prices(model, search.deadline - time.monotonic())
     if prices is not None:
         search.seed(prices)
     root = search.converge(ROOT_TOLERANCE)
     if root is not None:
         search.covered = round(search.data.n_items - sum(
             leave.solution_value() for leave in search.master.leave))
-    search.deadline = started + seconds
+    search.extend(started + seconds)
     chosen, best = None, math.inf
     rng = random.Random(seed)
     dives = 0

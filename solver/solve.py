@@ -374,11 +374,12 @@ def _dive(core: Core, model: Model, clock: _Clock, options: SolveOptions,
     its dives, from the incumbent's patterns. The better incumbent, and the patterns' bound
     of the whole problem (euros; None when they do not apply or found none)."""
     coef = coefficients(model)
-    if not firm_patterns.applies(model, coef):
+    seconds = DIVE_SHARE * clock.left()
+    if not firm_patterns.affordable(model, seconds) or not firm_patterns.applies(model, coef):
         return incumbent, None
     start = None if incumbent is None else {
         core.options[k].item: k for k, on in enumerate(incumbent.x) if on}
-    found = firm_patterns.dive(model, coef, start, DIVE_SHARE * clock.left(), clock.stopped,
+    found = firm_patterns.dive(model, coef, start, seconds, clock.stopped,
                                options.seed)
     dived = found.bound / 100 if found.bound is not None else None
     if found.chosen is not None:

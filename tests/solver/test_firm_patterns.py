@@ -113,6 +113,9 @@ def test_applies_only_where_a_firm_part_is_a_knapsack():
     problem = to_problem("t", 3, 8, cost, resource, capacity)
     _, model, coef = _model(cost, resource, capacity)
     assert firm_patterns.applies(model, coef)
+    # 8 items over 3 firms: about 21 units of work, affordable in a second but not in 0.01 s
+    assert firm_patterns.affordable(model, 1.0)
+    assert not firm_patterns.affordable(model, 0.01)
     # continuity prices a firm per site: a pattern's cost is then not the sum of its items
     weights = replace(problem.policy.weights, continuity=5.0)
     paid = replace(problem, policy=replace(problem.policy, weights=weights))
