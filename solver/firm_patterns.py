@@ -109,7 +109,8 @@ class _Data:
 
 class _Knapsacks:
     """Pricing: per firm, the items whose reduced profit is positive, packed into its
-    capacity (dynamic programming on small capacities, branch and bound otherwise)."""
+    capacity by dynamic programming (with a time limit; `exact` tells whether every knapsack
+    of a round was solved to optimality)."""
 
     def __init__(self, data: _Data, deadline: float):
         self.data, self.deadline = data, deadline
@@ -228,6 +229,8 @@ class _Master:
 
 
 class _Search:
+    """The master, its pricing and the dives, within a deadline and the stop flag."""
+
     def __init__(self, model: Model, coef: dict[int, int], deadline: float,
                  stopped: Callable[[], bool]):
         self.model = model
@@ -321,9 +324,9 @@ class _Search:
             if self.out_of_time():
                 return added, -math.inf  # not every firm priced: no bound
             value, options = self.pricing.best(f, point, master.open)
-            # profits truncated to thousandths: the knapsack's optimum may miss the true one
-            # by at most that much per item
-            lagrangian += value - len(data.firm_options[f]) / PROFIT_SCALE
+            # integer profits (truncated to thousandths, at least one): the knapsack's
+            # optimum may miss the true one by at most two thousandths per item
+            lagrangian += value - 2 * len(data.firm_options[f]) / PROFIT_SCALE
             reduced = sum(data.x_coef[k] - duals[data.item_of[k]] for k in options) \
                 - firm_duals[f]
             if options and (add_all or reduced < -1e-6) and master.add(f, options):
@@ -418,9 +421,9 @@ def _assignment_prices(model: Model, seconds: float) -> list[float] | None:
 def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, seconds: float,
          stopped: Callable[[], bool], seed: int = 0) -> Dive:
     """Column generation from the patterns of `start` (item -> option), then dives from its
-    root, within `seconds`: the best plan they find. The root LP gets half the time; when it
-    has not converged by then, only the bound is returned. Deterministic but for where the
-    time limit cuts it."""
+    root, within `seconds`: the best plan they find. The root LP gets `ROOT_SHARE` of the
+    time; when it has not converged by then, only the bound is returned. Deterministic but
+    for where the time limit cuts it."""
     started = time.monotonic()
     search = _Search(model, coef, started + ROOT_SHARE * seconds, stopped)
     if start:
