@@ -6,8 +6,8 @@ leaves it unassigned at its price. Pricing a firm is a 0-1 knapsack over its opt
 by OR-Tools' knapsack solver. The Lagrangian of this master, computed at every pricing
 round, is a bound of the whole problem as strong as the knapsack relaxation: on tight
 instances it closes most of the gap the assignment LP leaves. Pricing happens at a mix of the
-best Lagrangian point so far and the LP duals (Wentges smoothing), which cuts the rounds by
-a third to a half on tight instances.
+best Lagrangian point so far and the LP duals (Wentges smoothing); started from the
+assignment LP's duals, that cut the root's rounds two to four times on OR-Library gapd.
 
 A price-and-dive turns the LP into a plan: fix the pattern the LP uses most, re-price, and
 repeat until every firm is fixed or the LP is integral. When the fixed patterns leave items
@@ -43,6 +43,7 @@ ROOT_TOLERANCE = 1e-4  # relative LP-Lagrangian gap at which the root counts as 
 DIVE_TOLERANCE = 3e-4  # the same after each fixing: a dive needs a good LP, not the best
 SEED_FACTORS = (1.0, 0.99, 1.01, 0.97, 1.03)
 WORK_PER_SECOND = 400  # items x items per firm the patterns can afford per second given
+CELLS_PER_ROUND = 50_000_000  # knapsack cells a pricing round may take (about 50 ms)
 REPLAN = (3, 6, 12)  # last fixed firms re-planned by CP-SAT when a dive gets stuck
 
 
@@ -78,10 +79,19 @@ def applies(model: Model, coef: dict[int, int]) -> bool:
 def affordable(model: Model, seconds: float) -> bool:
     """Whether the root LP likely converges with time to dive, in `seconds`: the LP's size
     grows with items x items per firm (measured on the GAP tables: 2,000 in about 2 s,
-    4,000 in about 5 s, 8,000 not in 10 s; 2 cores)."""
-    firms = {o.firm for o in model.core.options}
-    items = len(model.core.items)
-    return items * items / max(1, len(firms)) <= WORK_PER_SECOND * seconds
+    4,000 in about 5 s, 8,000 not in 10 s; 2 cores). And whether a round's knapsacks stay
+    small: the dynamic programming does not stop at its time limit, and takes about a
+    nanosecond per cell (options x capacity in units of the weights' gcd)."""
+    core = model.core
+    firms = {o.firm for o in core.options}
+    items = len(core.items)
+    if items * items / max(1, len(firms)) > WORK_PER_SECOND * seconds:
+        return False
+    cells = 0
+    for _, inside, available in energy_windows(core, model.forbidden):
+        divisor = math.gcd(int(available), *(e for _, e in inside)) or 1
+        cells += len(inside) * (int(available) // divisor)
+    return cells <= CELLS_PER_ROUND
 
 
 class _Data:
@@ -158,6 +168,7 @@ class _Master:
         self.convexity = [lp.Constraint(-infinity, 1.0) for _ in range(data.n_firms)]
         objective = self.objective = lp.Objective()
         objective.SetMinimization()
+        objective.SetOffset(data.constant)  # as the Lagrangian counts it
         # leaving an item out (never a locked or required one); an artificial at a high
         # price keeps the LP feasible for any set of columns. The Lagrangian leaves the
         # artificials out, so it stays a bound of the problem without them.
@@ -432,7 +443,7 @@ def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, secon
             per_firm.setdefault(model.core.options[k].firm, []).append(k)
         for firm, options in sorted(per_firm.items()):
             search.master.add(firm, options)
-    prices = _assignment_prices(model, search.deadline - time.monotonic())
+    prices = None if stopped() else _assignment_prices(model, search.deadline - time.monotonic())
     if prices is not None:
         search.seed(prices)
     root = search.converge(ROOT_TOLERANCE)

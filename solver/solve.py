@@ -328,8 +328,9 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
                                              if o.index not in forbidden},
                                      clock.left() * 0.1, options.workers)
         if rounds == 1:
-            incumbent, dived = _dive(core, model, clock, options, incumbent, bound)
-            if dived is not None and not core.pruned_options:
+            incumbent, dived = _dive(core, model, clock, options, incumbent, bound,
+                                     best_value)
+            if dived is not None:
                 bound = max(bound if bound is not None else dived, dived)
         run, _ = _run(model, clock, options, f"assign round {rounds}", incumbent or hint,
                       clock.left() * 0.3)
@@ -368,27 +369,32 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
 
 
 def _dive(core: Core, model: Model, clock: _Clock, options: SolveOptions,
-          incumbent: lns.Incumbent | None,
-          bound: float | None) -> tuple[lns.Incumbent | None, float | None]:
+          incumbent: lns.Incumbent | None, bound: float | None,
+          best_value: float) -> tuple[lns.Incumbent | None, float | None]:
     """On a one-day problem shaped like the GAP: column generation over firm patterns and
     its dives, from the incumbent's patterns. The better incumbent, and the patterns' bound
-    of the whole problem (euros; None when they do not apply or found none)."""
+    of the whole problem (euros; None when they do not apply, found none, or options were
+    pruned, when it bounds only what is left)."""
     coef = coefficients(model)
     seconds = DIVE_SHARE * clock.left()
-    if not firm_patterns.affordable(model, seconds) or not firm_patterns.applies(model, coef):
+    if (clock.stopped() or not firm_patterns.affordable(model, seconds)
+            or not firm_patterns.applies(model, coef)):
         return incumbent, None
     start = None if incumbent is None else {
         core.options[k].item: k for k, on in enumerate(incumbent.x) if on}
     found = firm_patterns.dive(model, coef, start, seconds, clock.stopped,
                                options.seed)
-    dived = found.bound / 100 if found.bound is not None else None
+    dived = None
+    if found.bound is not None and not core.pruned_options:
+        dived = found.bound / 100
     if found.chosen is not None:
         plan = master.evaluate(model, found.chosen, 0.05 * clock.left(), options.workers)
         if plan is not None and (incumbent is None or plan.objective < incumbent.objective):
             incumbent = plan
-            best_bound = max(b for b in (bound, dived, -math.inf) if b is not None)
-            _report(options, clock, plan.objective / 100,
-                    best_bound if math.isfinite(best_bound) else None, "firm patterns")
+            if plan.objective / 100 < best_value:
+                best_bound = max(b for b in (bound, dived, -math.inf) if b is not None)
+                _report(options, clock, plan.objective / 100,
+                        best_bound if math.isfinite(best_bound) else None, "firm patterns")
     return incumbent, dived
 
 

@@ -75,11 +75,16 @@ def test_bound_and_dive_against_brute_force(seed):
     value = 0.0
     for item, k in found.chosen.items():
         option = core.options[k]
+        assert option.item == item
         load[option.firm] += resource[option.firm][item]
         value += cost[option.firm][item]
     value += (n - len(found.chosen)) * (10.0 * max(max(row) for row in cost) + 1.0)
     assert all(load[i] <= capacity[i] for i in range(m))
     assert value >= optimum - 1e-6
+    # and the whole solve, patterns first, proves the brute-force optimum
+    result = solve(to_problem("t", m, n, cost, resource, capacity),
+                   SolveOptions(time_limit=10, explain=False))
+    assert result.status == "optimal" and result.objective == pytest.approx(optimum)
 
 
 def test_bound_is_at_least_the_assignment_lp():
@@ -93,10 +98,19 @@ def test_bound_is_at_least_the_assignment_lp():
     assert found.bound > lp.Objective().Value() + 1.0
 
 
-def test_solve_uses_the_patterns_and_its_plan_passes_the_checker():
+def test_solve_uses_the_patterns_and_its_plan_passes_the_checker(monkeypatch):
     cost, resource, capacity = _gap(3, 5, 40)
     problem = to_problem("t", 5, 40, cost, resource, capacity)
+    dives = []
+    real = firm_patterns.dive
+
+    def spy(*args, **kwargs):
+        dives.append(real(*args, **kwargs))
+        return dives[-1]
+    monkeypatch.setattr(firm_patterns, "dive", spy)
     result = solve(problem, SolveOptions(time_limit=6, explain=False))
+    assert len(dives) == 1 and dives[0].chosen is not None
+    assert result.bound >= dives[0].bound / 100 - 1e-6
     assert result.status in ("optimal", "feasible") and not result.unassigned
     plan = Plan(assignments=result.assignments, face_firms=result.face_firms,
                 unassigned=tuple(u.item for u in result.unassigned))
@@ -126,6 +140,11 @@ def test_applies_only_where_a_firm_part_is_a_knapsack():
     items[1] = replace(items[1], depends_on=(items[0].id,))
     tied = build(prepare(replace(problem, items=tuple(items))), exact=False)
     assert not firm_patterns.applies(tied, coefficients(tied))
+    # a site's firm limit or the sole face policy ties the firms of the one site together
+    for policy in (replace(problem.policy, max_firms_per_site=2),
+                   replace(problem.policy, face_policy="sole")):
+        limited = build(prepare(replace(problem, policy=policy)), exact=False)
+        assert not firm_patterns.applies(limited, coefficients(limited))
     # several working days: capacity is per day, not one knapsack
     rollout = build(prepare(generate(13, 8, 20, 0)), exact=False)
     assert not firm_patterns.applies(rollout, coefficients(rollout))
