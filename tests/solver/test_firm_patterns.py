@@ -19,7 +19,7 @@ from solver.master import master_lp
 from solver.model import build, coefficients
 from solver.prepare import prepare
 from solver.solve import solve
-from solver.types import SolveOptions
+from solver.types import PlannedItem, SolveOptions
 
 
 def _gap(seed: int, m: int, n: int, tight: float = 0.8):
@@ -38,9 +38,9 @@ def _model(cost, resource, capacity):
     return core, model, coefficients(model)
 
 
-def _optimum(cost, resource, capacity):
+def _optimum(cost, resource, capacity, moved=None):
     """Brute force, in euros: each job to an agent with room, or left out at the adapter's
-    coverage price."""
+    coverage price; `moved(job, agent)` adds what a change from a reference plan costs."""
     m, n = len(cost), len(cost[0])
     coverage = 10.0 * max(max(row) for row in cost) + 1.0
     best = math.inf
@@ -53,6 +53,8 @@ def _optimum(cost, resource, capacity):
             else:
                 load[i] += resource[i][j]
                 value += cost[i][j]
+            if moved is not None:
+                value += moved(j, i)
         if all(load[i] <= capacity[i] for i in range(m)):
             best = min(best, value)
     return best
@@ -84,6 +86,29 @@ def test_bound_and_dive_against_brute_force(seed):
     # and the whole solve, patterns first, proves the brute-force optimum
     result = solve(to_problem("t", m, n, cost, resource, capacity),
                    SolveOptions(time_limit=10, explain=False))
+    assert result.status == "optimal" and result.objective == pytest.approx(optimum)
+
+
+def test_a_reference_plan_and_its_stability_price_are_counted():
+    """Stability is a constant less a reward on the reference options: the master LP, the
+    bound and the plan must all count both."""
+    cost, resource, capacity = _gap(11, 3, 6)
+    problem = to_problem("t", 3, 6, cost, resource, capacity)
+    reference = tuple(PlannedItem(item=f"job{j}", firm=f"agent{j % 3}") for j in range(6))
+    weights = replace(problem.policy.weights, stability=40.0)
+    problem = replace(problem, reference=reference,
+                      policy=replace(problem.policy, weights=weights))
+    core = prepare(problem)
+    model = build(core, exact=False)
+    coef = coefficients(model)
+    assert firm_patterns.applies(model, coef) and sum(model.constant.values()) > 0
+    optimum = _optimum(cost, resource, capacity, lambda j, i: 0.0 if i == j % 3 else 40.0)
+    found = firm_patterns.dive(model, coef, None, 10.0, lambda: False)
+    assert found.root is not None and found.chosen is not None
+    assert found.bound / 100 <= optimum + 1e-6
+    # the LP and its Lagrangian meet at the root: both count the constant
+    assert 0 <= found.root - found.bound <= 1e-3 * found.root
+    result = solve(problem, SolveOptions(time_limit=10, explain=False))
     assert result.status == "optimal" and result.objective == pytest.approx(optimum)
 
 
