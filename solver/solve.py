@@ -375,10 +375,11 @@ def _dive(core: Core, model: Model, clock: _Clock, options: SolveOptions,
     its dives, from the incumbent's patterns. The better incumbent, and the patterns' bound
     of the whole problem (euros; None when they do not apply, found none, or options were
     pruned, when it bounds only what is left)."""
+    if core.horizon != 1 or clock.stopped():
+        return incumbent, None
     coef = coefficients(model)
     seconds = DIVE_SHARE * clock.left()
-    if (clock.stopped() or not firm_patterns.affordable(model, seconds)
-            or not firm_patterns.applies(model, coef)):
+    if not firm_patterns.applies(model, coef) or not firm_patterns.affordable(model, seconds):
         return incumbent, None
     start = None if incumbent is None else {
         core.options[k].item: k for k, on in enumerate(incumbent.x) if on}
