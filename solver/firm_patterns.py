@@ -45,6 +45,7 @@ SEED_FACTORS = (1.0, 0.99, 1.01, 0.97, 1.03)
 WORK_PER_SECOND = 400  # items x items per firm the patterns can afford per second given
 CELLS_PER_ROUND = 50_000_000  # knapsack cells a pricing round may take (about 50 ms)
 REPLAN = (3, 6, 12)  # last fixed firms re-planned by CP-SAT when a dive gets stuck
+REPLAN_STEP = 0.5  # seconds at most for each re-plan
 
 
 @dataclass(frozen=True)
@@ -406,7 +407,8 @@ class _Search:
             fix_all_but(model, guess, free, [v.index for v in model.x],
                         [v.index for v in model.unassigned])
             solver = cp_model.CpSolver()
-            solver.parameters.max_time_in_seconds = min(left, 1.0)
+            # short steps, as in the other searches: a stop is honoured within half a second
+            solver.parameters.max_time_in_seconds = min(left, REPLAN_STEP)
             solver.parameters.num_workers = 1
             solver.parameters.fix_variables_to_their_hinted_value = True
             status = solver.solve(model.cp)
