@@ -27,10 +27,9 @@ from dataclasses import dataclass
 
 from ortools.algorithms.python import knapsack_solver
 from ortools.linear_solver import pywraplp
-from ortools.sat.python import cp_model
 
-from .lns import Incumbent, fix_all_but, separable
-from .master import master_lp
+from .lns import Incumbent, separable
+from .master import complete, master_lp
 from .model import Model, energy_windows
 
 log = logging.getLogger(__name__)
@@ -404,18 +403,11 @@ class _Search:
             for k in kept.values():
                 guess.x[k] = True
             free = set(range(self.data.n_items)) - set(kept)
-            fix_all_but(model, guess, free, [v.index for v in model.x],
-                        [v.index for v in model.unassigned])
-            solver = cp_model.CpSolver()
             # short steps, as in the other searches: a stop is honoured within half a second
-            solver.parameters.max_time_in_seconds = min(left, REPLAN_STEP)
-            solver.parameters.num_workers = 1
-            solver.parameters.fix_variables_to_their_hinted_value = True
-            status = solver.solve(model.cp)
-            model.cp.clear_hints()
-            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                return {model.core.options[k].item: k for k, var in enumerate(model.x)
-                        if solver.boolean_value(var)}
+            completed = complete(model, guess, free, min(left, REPLAN_STEP), 1)
+            if completed is not None:
+                return {model.core.options[k].item: k for k, on in enumerate(completed.x)
+                        if on}
             if count >= len(order):
                 return None
         return None
@@ -432,9 +424,11 @@ def _assignment_prices(model: Model, seconds: float) -> list[float] | None:
 
 
 def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, seconds: float,
-         stopped: Callable[[], bool], seed: int = 0) -> Dive:
+         stopped: Callable[[], bool], seed: int = 0,
+         prices: list[float] | None = None) -> Dive:
     """Column generation from the patterns of `start` (item -> option), then dives from its
-    root, within `seconds`: the best plan they find. The root LP gets `ROOT_SHARE` of the
+    root, within `seconds`: the best plan they find. `prices`: the assignment LP's item duals
+    (`master.lp_start` has them), solved here when not given. The root LP gets `ROOT_SHARE` of the
     time; when it has not converged by then, only the bound is returned. Deterministic but
     for where the time limit cuts it."""
     started = time.monotonic()
@@ -445,8 +439,9 @@ def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, secon
             per_firm.setdefault(model.core.options[k].firm, []).append(k)
         for firm, options in sorted(per_firm.items()):
             search.master.add(firm, options)
-    prices = None if stopped() else _assignment_prices(model, search.deadline - time.monotonic())
-    if prices is not None:
+    if prices is None and not stopped():
+        prices = _assignment_prices(model, search.deadline - time.monotonic())
+    if prices is not None and not stopped():
         search.seed(prices)
     root = search.converge(ROOT_TOLERANCE)
     if root is not None:

@@ -62,6 +62,7 @@ class LpStart:
     incumbent: Incumbent | None  # a complete assignment, if CP-SAT completed the LP in time
     rounded: dict[int, int]  # item -> option: each item's largest LP value
     bound: float | None  # the LP optimum (cents): a lower bound of the whole problem
+    prices: list[float] | None = None  # the item rows' duals (the firm patterns' seed)
 
 
 def lp_start(model: Model, time_limit: float, workers: int, seed: int,
@@ -83,6 +84,8 @@ def lp_start(model: Model, time_limit: float, workers: int, seed: int,
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return LpStart(None, {}, None)
     bound = lp.Objective().Value()
+    rows = lp.constraints()
+    item_prices = [rows[i].dual_value() for i in range(len(core.items))]  # made first
     if not model.forbidden and not core.pruned_options:
         # the LP's window prices start a Lagrangian bound that also counts continuity and
         # fairness (solver.bound); it holds for the whole problem, like the LP's
@@ -107,22 +110,14 @@ def lp_start(model: Model, time_limit: float, workers: int, seed: int,
     for _ in range(3):
         left = time_limit - (time.monotonic() - started)
         if left <= 0.05:
-            return LpStart(None, rounded, bound)
-        fix_all_but(model, guess, free, [v.index for v in model.x],
-                     [v.index for v in model.unassigned])
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = left / 2
-        solver.parameters.num_workers = max(1, workers)
-        solver.parameters.random_seed = seed
-        solver.parameters.fix_variables_to_their_hinted_value = True
-        status = solver.solve(model.cp)
-        model.cp.clear_hints()
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return LpStart(incumbent_of(solver, model), rounded, bound)
+            return LpStart(None, rounded, bound, item_prices)
+        completed = complete(model, guess, free, left / 2, workers, seed)
+        if completed is not None:
+            return LpStart(completed, rounded, bound, item_prices)
         # free the items of every firm that shares a free item, and try again
         firms = {core.options[k].firm for i in free for k in core.by_item[i]}
         free |= {i for i, k in whole.items() if core.options[k].firm in firms}
-    return LpStart(None, rounded, bound)
+    return LpStart(None, rounded, bound, item_prices)
 
 
 def evaluate(model: Model, chosen: dict[int, int], time_limit: float,
@@ -133,11 +128,21 @@ def evaluate(model: Model, chosen: dict[int, int], time_limit: float,
     for k in chosen.values():
         x[k] = True
     unassigned = [i not in chosen for i in range(len(model.unassigned))]
-    fix_all_but(model, Incumbent(x, unassigned, 0.0), set(), [v.index for v in model.x],
-                 [v.index for v in model.unassigned])
+    return complete(model, Incumbent(x, unassigned, 0.0), set(), max(0.1, time_limit),
+                    workers)
+
+
+def complete(model: Model, guess: Incumbent, free: set[int], time_limit: float,
+             workers: int, seed: int = 0) -> Incumbent | None:
+    """CP-SAT on the whole model with every item outside `free` fixed where `guess` has it
+    (hints fixed by `fix_variables_to_their_hinted_value`): the best completion within
+    `time_limit`, or None when it finds none."""
+    fix_all_but(model, guess, free, [v.index for v in model.x],
+                [v.index for v in model.unassigned])
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, time_limit)
+    solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = max(1, workers)
+    solver.parameters.random_seed = seed
     solver.parameters.fix_variables_to_their_hinted_value = True
     status = solver.solve(model.cp)
     model.cp.clear_hints()

@@ -329,7 +329,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
                                      clock.left() * 0.1, options.workers)
         if rounds == 1:
             incumbent, dived = _dive(core, model, clock, options, incumbent, bound,
-                                     best_value)
+                                     best_value, start.prices)
             if dived is not None:
                 bound = max(bound if bound is not None else dived, dived)
         run, _ = _run(model, clock, options, f"assign round {rounds}", incumbent or hint,
@@ -369,8 +369,8 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
 
 
 def _dive(core: Core, model: Model, clock: _Clock, options: SolveOptions,
-          incumbent: lns.Incumbent | None, bound: float | None,
-          best_value: float) -> tuple[lns.Incumbent | None, float | None]:
+          incumbent: lns.Incumbent | None, bound: float | None, best_value: float,
+          prices: list[float] | None) -> tuple[lns.Incumbent | None, float | None]:
     """On a one-day problem shaped like the GAP: column generation over firm patterns and
     its dives, from the incumbent's patterns. The better incumbent, and the patterns' bound
     of the whole problem (euros; None when they do not apply, found none, or options were
@@ -382,9 +382,9 @@ def _dive(core: Core, model: Model, clock: _Clock, options: SolveOptions,
     if not firm_patterns.applies(model, coef) or not firm_patterns.affordable(model, seconds):
         return incumbent, None
     start = None if incumbent is None else {
-        core.options[k].item: k for k, on in enumerate(incumbent.x) if on}
-    found = firm_patterns.dive(model, coef, start, seconds, clock.stopped,
-                               options.seed)
+        i: option.index for i, option in _chosen(core, incumbent).items()}
+    found = firm_patterns.dive(model, coef, start, seconds, clock.stopped, options.seed,
+                               prices)
     dived = None
     if found.bound is not None and not core.pruned_options:
         dived = found.bound / 100
