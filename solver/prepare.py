@@ -11,6 +11,7 @@ import bisect
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .types import FACE_POLICIES, Firm, Problem, ProblemError, WorkItem
@@ -27,7 +28,14 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
-@dataclass
+class Interrupted(Exception):
+    """Preparing was stopped (the stop flag, or the solve's time ran out): no plan."""
+
+
+CHECK_EVERY = 256  # items between two polls of the stop flag while deriving options
+
+
+@dataclass(slots=True)
 class Opt:
     """One way to do an item: a firm, its hours, cost and the days it may start on."""
 
@@ -314,6 +322,20 @@ class _Builder:
                                    key=lambda f: problem.firms[f].latitude)
         self._latitudes = [problem.firms[f].latitude for f in self._by_latitude]
         self._max_radius = max(f.travel_radius_km for f in problem.firms)
+        self._firm_angles = [(math.radians(f.latitude), f.longitude,
+                              math.cos(math.radians(f.latitude))) for f in problem.firms]
+        self.peak = [max(c, default=0) for c in self.capacity]
+        self._runs: dict[tuple[int, int], int] = {}
+
+    def starts(self, item: WorkItem, window: tuple[int, int], firm: int, days: int) -> int:
+        """The days a run of `days` of the firm's crew at the item's site may start on."""
+        ok = self.site_masks[item.site] & self.crew_mask(firm, item.crew_size)
+        key = (ok, days)
+        runs = self._runs.get(key)
+        if runs is None:
+            runs = self._runs[key] = runs_of(ok, days)
+        lo, hi = window
+        return runs & ((1 << max(0, hi - days + 1)) - 1) & ~((1 << lo) - 1)
 
     def _site_mask(self, site) -> int:
         def keep(day):
@@ -330,17 +352,37 @@ class _Builder:
         return self._crew_masks[key]
 
     def firms_near(self, site) -> list[tuple[int, float]]:
-        """Firms whose radius reaches the site, with the distance (latitude band first)."""
+        """Firms whose radius reaches the site, with the distance: a latitude band, then a
+        longitude band, then the haversine of distance_km (the same floats)."""
         band = self._max_radius / 110.5 + 0.01
         lo = bisect.bisect_left(self._latitudes, site.latitude - band)
         hi = bisect.bisect_right(self._latitudes, site.latitude + band)
+        span = self._longitude_span(site.latitude, band)
+        phi2 = math.radians(site.latitude)
+        cos2 = math.cos(phi2)
         near = []
         for f in self._by_latitude[lo:hi]:
-            firm = self.problem.firms[f]
-            km = distance_km(firm.latitude, firm.longitude, site.latitude, site.longitude)
-            if km <= firm.travel_radius_km + 1e-9:
+            phi1, longitude, cos1 = self._firm_angles[f]
+            apart = abs(site.longitude - longitude)
+            if min(apart, 360.0 - apart) > span:
+                continue
+            dphi, dlam = phi2 - phi1, math.radians(site.longitude - longitude)
+            a = math.sin(dphi / 2) ** 2 + cos1 * cos2 * math.sin(dlam / 2) ** 2
+            km = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+            if km <= self.problem.firms[f].travel_radius_km + 1e-9:
                 near.append((f, km))
         return near
+
+    def _longitude_span(self, latitude: float, band: float) -> float:
+        """Degrees of longitude beyond which no firm within `band` degrees of latitude is
+        within the largest radius: the haversine's a >= cos(phi1) cos(phi2) sin^2(dlam / 2),
+        with the smallest cosine in the band."""
+        worst = min(90.0, abs(latitude) + band)
+        smallest = math.cos(math.radians(worst))
+        reach = math.sin((self._max_radius + 1.0) / (2 * EARTH_RADIUS_KM))
+        if smallest <= reach:
+            return 180.0
+        return math.degrees(2 * math.asin(reach / smallest))
 
     def window(self, item: WorkItem) -> tuple[int, int]:
         """First allowed day and the day after the last allowed day of the item."""
@@ -357,9 +399,10 @@ def _option_days(hours: float, crew: int, per_tech: float) -> int:
     return max(1, math.ceil(hours / (crew * per_tech) - 1e-9))
 
 
-def _derived_options(builder: _Builder, core: Core) -> None:
+def _derived_options(builder: _Builder, core: Core, stopped: Callable[[], bool]) -> None:
     """Options from skills, radius, exclusions and calendars; rejections kept for reasons
-    (firm indices by reason; firms without the skill are not listed)."""
+    (firm indices by reason; firms without the skill are not listed). Raises Interrupted
+    when `stopped()` (polled every CHECK_EVERY items)."""
     problem = builder.problem
     speedup = problem.policy.speedup_per_level
     skill_firms: dict[str, list] = defaultdict(list)
@@ -369,27 +412,49 @@ def _derived_options(builder: _Builder, core: Core) -> None:
     excluded_client = {builder.firm_pos[firm_id] for firm_id in builder.excluded_client}
     excluded_site = {(builder.firm_pos[firm_id], site) for firm_id, site in builder.excluded_site}
     near_cache: dict[str, dict[int, float]] = {}
+    # items of a site that share a skill and a minimum proficiency share their candidates
+    candidates: dict[tuple[str, str, int], tuple[dict, list]] = {}
     for i, item in enumerate(problem.items):
-        if item.site not in near_cache:
-            near_cache[item.site] = dict(builder.firms_near(builder.sites[item.site]))
-        near = near_cache[item.site]
+        if i % CHECK_EVERY == 0 and stopped():
+            raise Interrupted
+        key = (item.site, item.skill, item.min_proficiency)
+        if key not in candidates:
+            if item.site not in near_cache:
+                near_cache[item.site] = dict(builder.firms_near(builder.sites[item.site]))
+            candidates[key] = _candidates(near_cache[item.site], skill_firms.get(item.skill, ()),
+                                          item, excluded_client, excluded_site)
+        refused, eligible = candidates[key]
         rejected: dict[str, list[int]] = defaultdict(list)
-        for f, offer in skill_firms.get(item.skill, ()):
-            if offer.proficiency < item.min_proficiency:
-                rejected["proficiency"].append(f)
-            elif f not in near:
-                rejected["radius"].append(f)
-            elif f in excluded_client or (f, item.site) in excluded_site:
-                rejected["excluded"].append(f)
-            else:
-                firm = problem.firms[f]
-                factor = max(0.5, 1 - speedup * (offer.proficiency - item.min_proficiency))
-                hours = item.hours * factor
-                days = _option_days(hours, item.crew_size, builder.per_tech[f])
-                travel = 2 * near[f] * firm.travel_cost_per_km * days
-                _add_option(builder, core, i, f, hours, hours * offer.hourly_rate + travel,
-                            travel, days, rejected)
-        core.rejected.append(dict(rejected))
+        for reason, firms in refused.items():
+            rejected[reason].extend(firms)
+        window = builder.window(item)
+        for f, offer, km in eligible:
+            firm = problem.firms[f]
+            factor = max(0.5, 1 - speedup * (offer.proficiency - item.min_proficiency))
+            hours = item.hours * factor
+            days = _option_days(hours, item.crew_size, builder.per_tech[f])
+            travel = 2 * km * firm.travel_cost_per_km * days
+            _add_option(builder, core, i, f, hours, hours * offer.hourly_rate + travel,
+                        travel, days, rejected, window)
+        # reasons in one fixed order (REJECTION_WORDS), whatever the order of the firms
+        core.rejected.append({reason: rejected[reason] for reason in REJECTION_WORDS
+                              if reason in rejected})
+
+
+def _candidates(near: dict[int, float], offers, item: WorkItem, excluded_client: set[int],
+                excluded_site: set[tuple[int, str]]) -> tuple[dict, list]:
+    """For the item's site, skill and minimum proficiency: the firms refused (by reason, in
+    the order of the offers) and the eligible (firm, offer, km)."""
+    need = item.min_proficiency
+    able = [(f, offer) for f, offer in offers if offer.proficiency >= need]
+    reach = [(f, offer) for f, offer in able if f in near]
+    refused = {"proficiency": [f for f, offer in offers if offer.proficiency < need],
+               "radius": [f for f, _ in able if f not in near],
+               "excluded": [f for f, _ in reach
+                            if f in excluded_client or (f, item.site) in excluded_site]}
+    out = set(refused["excluded"])
+    eligible = [(f, offer, near[f]) for f, offer in reach if f not in out]
+    return {reason: firms for reason, firms in refused.items() if firms}, eligible
 
 
 def _explicit_options(builder: _Builder, core: Core) -> None:
@@ -402,14 +467,12 @@ def _explicit_options(builder: _Builder, core: Core) -> None:
         _add_option(builder, core, i, f, option.hours, option.cost, 0.0, days, core.rejected[i])
 
 
-def _add_option(builder, core, i, f, hours, cost, travel, days, rejected) -> None:
+def _add_option(builder, core, i, f, hours, cost, travel, days, rejected,
+                window: tuple[int, int] | None = None) -> None:
     item = core.items[i]
-    lo, hi = builder.window(item)
-    ok = builder.site_masks[item.site] & builder.crew_mask(f, item.crew_size)
-    starts = runs_of(ok, days)
-    starts &= ((1 << max(0, hi - days + 1)) - 1) & ~((1 << lo) - 1)
+    starts = builder.starts(item, window or builder.window(item), f, days)
     load = math.ceil(hours * HOUR / days - 1e-9)
-    if load > max(builder.capacity[f], default=0):
+    if load > builder.peak[f]:
         rejected["capacity"].append(f)
         return
     if not starts:
@@ -513,9 +576,12 @@ REJECTION_WORDS = {
 
 
 def prepare(problem: Problem, max_options_per_item: int | None = None,
-            prune_above: int = 0) -> Core:
-    """Validate the problem and derive its options; raise ProblemError on bad input.
-    With more than `prune_above` options, keep the `max_options_per_item` cheapest per item."""
+            prune_above: int = 0, stopped: Callable[[], bool] | None = None) -> Core:
+    """Validate the problem and derive its options; raise ProblemError on bad input, and
+    Interrupted when `stopped()` turns true while the options are derived (a 5,000-site
+    problem takes seconds there). With more than `prune_above` options, keep the
+    `max_options_per_item` cheapest per item."""
+    stopped = stopped or (lambda: False)
     validate(problem)
     builder = _Builder(problem)
     core = Core(
@@ -527,7 +593,7 @@ def prepare(problem: Problem, max_options_per_item: int | None = None,
         core.explicit_options = True
         _explicit_options(builder, core)
     else:
-        _derived_options(builder, core)
+        _derived_options(builder, core, stopped)
     core.by_item = [[] for _ in problem.items]
     for option in core.options:
         core.by_item[option.item].append(option.index)
@@ -542,8 +608,10 @@ def prepare(problem: Problem, max_options_per_item: int | None = None,
         core.reference[i] = f
         if entry.start_on in builder.day_index:
             core.reference_start[i] = builder.day_index[entry.start_on]
+    if stopped():
+        raise Interrupted
     many = len(core.options) > prune_above
-    _compact(core, max_options_per_item if many else None)
+    _compact(core, max_options_per_item if many else None, stopped)
     return core
 
 
@@ -570,14 +638,16 @@ def _site_firms(core: Core) -> dict[int, set[int]]:
     return result
 
 
-def _compact(core: Core, limit: int | None) -> None:
+def _compact(core: Core, limit: int | None, stopped: Callable[[], bool]) -> None:
     """Drop options without a start; above `limit` per item keep the firms best placed to do
     the whole site, then the cheapest (and any reference or locked firm), counting what was
-    pruned."""
+    pruned. Raises Interrupted when `stopped()`."""
     keep = []
     locked = {core.problem.locks[n].item for n in range(len(core.problem.locks))}
     site_firms = _site_firms(core) if limit else {}
     for i, indices in enumerate(core.by_item):
+        if i % (4 * CHECK_EVERY) == 0 and stopped():
+            raise Interrupted
         options = [core.options[k] for k in indices if core.options[k].starts]
         if limit and len(options) > limit and core.items[i].id not in locked:
             options.sort(key=lambda o: (o.cost, o.firm))

@@ -12,6 +12,7 @@ import heapq
 import itertools
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .prepare import HOUR, Core, Opt, bits, highest_bit
@@ -170,17 +171,19 @@ class _SiteState:
     firms: dict[int, float] = field(default_factory=lambda: defaultdict(float))
 
 
-def greedy(core: Core) -> Placement:
+def greedy(core: Core, stopped: Callable[[], bool] | None = None) -> Placement:
     """The greedy plan, twice: the first pass learns how many hours end up assigned, so
-    the second can hold each firm's maximum share against that total, not all the work."""
-    first = _greedy(core, sum(item.hours for item in core.items))
-    if not core.problem.policy.hard_shares:
+    the second can hold each firm's maximum share against that total, not all the work.
+    When `stopped()` turns true (polled every 64 items) the plan so far is returned."""
+    stopped = stopped or (lambda: False)
+    first = _greedy(core, sum(item.hours for item in core.items), stopped)
+    if not core.problem.policy.hard_shares or stopped():
         return first
     assigned = sum(option.hours for option in first.chosen.values())
-    return _greedy(core, 0.98 * assigned)
+    return _greedy(core, 0.98 * assigned, stopped)
 
 
-def _greedy(core: Core, total: float) -> Placement:
+def _greedy(core: Core, total: float, stopped: Callable[[], bool]) -> Placement:
     """Cheapest firm that can still take each item, tightest items first.
 
     Keeps the calendar, precedence, at most K firms per site, the sole-firm policy and each
@@ -192,7 +195,9 @@ def _greedy(core: Core, total: float) -> Placement:
     sites: dict[int, _SiteState] = defaultdict(_SiteState)
     firm_hours = defaultdict(float)
     locked = {lock.item for lock in core.problem.locks}
-    for i in _in_order(core):
+    for n, i in enumerate(_in_order(core)):
+        if n % 64 == 0 and stopped():
+            break
         ready = _ready_day(core, placement, i)
         if ready is None:
             placement.failed[i] = "dependency"

@@ -20,7 +20,7 @@ from . import columns, firm_patterns, lns, master, report, sites
 from .check import check
 from .instance import Plan
 from .model import Model, build, coefficients, energy_windows
-from .prepare import Core, prepare
+from .prepare import Core, Interrupted, prepare
 from .schedule import Placement, face_firms, fill, greedy, rebalance, regret, schedule
 from .types import Problem, Progress, Result, SolveOptions
 
@@ -34,6 +34,7 @@ EXACT_SHARE = 0.6  # of the time left, for the exact model before the search ove
 FINISH_SHARE = 0.01  # of the time limit, kept for checking and reporting the final plan
 COLUMN_SHARE = 0.4  # of the time limit at most, for column generation over site patterns
 DIVE_SHARE = 0.7  # of the time left, for the firm patterns' column generation and dive
+GRACE = 0.5  # seconds the first plan may still take after a stop or the time limit
 STATUS_WORDS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
                 cp_model.INFEASIBLE: "infeasible", cp_model.UNKNOWN: "unknown",
                 cp_model.MODEL_INVALID: "invalid"}
@@ -72,6 +73,7 @@ class _Clock:
     def __init__(self, options: SolveOptions):
         self.started = time.monotonic()
         self.options = options
+        self.ending_at: float | None = None  # when out_of_time first saw a stop or the limit
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -90,6 +92,16 @@ class _Clock:
 
     def stopped(self) -> bool:
         return bool(self.options.should_stop and self.options.should_stop())
+
+    def out_of_time(self) -> bool:
+        """For the phases before any plan: stopped, or past the time limit, for GRACE
+        seconds already (a small problem still gets its first plan; a 5,000-site one stops
+        preparing within about a second)."""
+        if not (self.stopped() or self.left() <= 0):
+            return False
+        if self.ending_at is None:
+            self.ending_at = time.monotonic()
+        return time.monotonic() - self.ending_at >= GRACE
 
 
 def _watch_stop(solver: cp_model.CpSolver, clock: _Clock, done: threading.Event) -> None:
@@ -178,10 +190,20 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Result:
     """Plan the problem; raise ProblemError on bad input, never on an infeasible one."""
     options = options or SolveOptions()
     clock = _Clock(options)
-    core = prepare(problem, max_options_per_item=MAX_OPTIONS_PER_ITEM, prune_above=PRUNE_ABOVE)
+    try:
+        core = prepare(problem, max_options_per_item=MAX_OPTIONS_PER_ITEM,
+                       prune_above=PRUNE_ABOVE, stopped=clock.out_of_time)
+    except Interrupted:
+        return _out_of_time(clock)
     if core.infeasible:
         return _infeasible(core, clock, core.infeasible)
-    first = greedy(core)
+    first = greedy(core, stopped=clock.out_of_time)
+    if clock.out_of_time():
+        # stopped while constructing: the greedy plan so far, when it keeps every rule
+        if _is_valid(core, first):
+            return _result(core, clock, first, {}, "feasible", None, clock.elapsed(), options,
+                           {"mode": 0.0})
+        return _out_of_time(clock)
     # With one working day the master's energy rule is the exact capacity: no intervals needed.
     exact = options.mode == "exact" or (
         options.mode == "auto" and core.horizon > 1 and len(core.options) <= EXACT_MAX_OPTIONS)
@@ -486,6 +508,14 @@ def _infeasible(core: Core, clock: _Clock, reasons) -> Result:
     return Result(status="infeasible", objective=None, bound=None, gap=None,
                   time_to_first_plan=None, wall_time=clock.elapsed(), terms={},
                   reasons=tuple(reasons))
+
+
+def _out_of_time(clock: _Clock) -> Result:
+    why = "stopped" if clock.stopped() else "out of time"
+    return Result(status="unknown", objective=None, bound=None, gap=None,
+                  time_to_first_plan=None, wall_time=clock.elapsed(), terms={},
+                  reasons=(f"no plan found in the time given ({why} while preparing the "
+                           "options and the first plan)",))
 
 
 def _no_plan(core: Core, clock: _Clock, status: int) -> Result:

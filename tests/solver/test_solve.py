@@ -4,6 +4,8 @@ import pytest
 
 from solver import solve as solve_module
 from solver.generate import generate
+from solver.prepare import Interrupted, prepare
+from solver.schedule import greedy
 from solver.solve import solve
 from solver.types import SolveOptions
 
@@ -65,3 +67,41 @@ def test_one_day_problem_of_many_sites_still_runs_the_master_after_the_patterns(
     result = solve(generate(40, 1, 1, seed=1), SolveOptions(time_limit=4, explain=False))
     assert result.status == "optimal" and result.stats["rounds"] >= 1
     assert result.assignments and result.gap == 0.0
+
+
+def test_a_stop_while_preparing_a_large_problem_ends_it_without_a_plan(monkeypatch):
+    # 300 sites: preparing polls the stop flag every CHECK_EVERY items; once the grace for a
+    # first plan has passed it gives up, reports why, and returns no plan
+    problem = generate(300, 40, 30, seed=1)
+    polls = []
+
+    def stop() -> bool:
+        polls.append(None)
+        return True
+
+    monkeypatch.setattr(solve_module, "GRACE", 0.0)
+    result = solve(problem, SolveOptions(time_limit=60, explain=False, should_stop=stop))
+    assert result.status == "unknown" and not result.assignments
+    assert result.reasons == ("no plan found in the time given (stopped while preparing the "
+                              "options and the first plan)",)
+    assert polls
+
+
+def test_prepare_raises_interrupted_when_stopped_and_not_otherwise():
+    problem = generate(300, 40, 30, seed=1)
+    with pytest.raises(Interrupted):
+        prepare(problem, stopped=lambda: True)
+    assert prepare(problem, stopped=lambda: False).options
+
+
+def test_a_stopped_greedy_returns_the_plan_so_far():
+    core = prepare(generate(100, 20, 30, seed=3))
+    polls = []
+
+    def stop_at_second_poll() -> bool:
+        polls.append(None)
+        return len(polls) >= 2
+
+    whole, part = greedy(core), greedy(core, stopped=stop_at_second_poll)
+    assert 0 < len(part.chosen) <= 64 < len(whole.chosen)
+    assert all(whole.chosen.get(i) is option for i, option in part.chosen.items())
