@@ -35,10 +35,16 @@ class Calendar:
 
     def earliest(self, option: Opt, ready: int) -> int | None:
         """The first allowed start >= ready whose days all have room for the option."""
-        room = self.residual[option.firm]
-        for start in bits(option.starts >> ready << ready):
-            if all(room[d] >= option.load for d in range(start, start + option.days)):
+        room, load, days = self.residual[option.firm], option.load, option.days
+        starts = option.starts >> ready << ready
+        while starts:
+            start = (starts & -starts).bit_length() - 1
+            # the run's last day without room: no start up to it can work either
+            full = next((d for d in range(start + days - 1, start - 1, -1) if room[d] < load),
+                        None)
+            if full is None:
                 return start
+            starts &= ~((1 << (full + 1)) - 1)
         return None
 
     def book(self, option: Opt, start: int) -> None:
