@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .prepare import HOUR, Core, Opt, bits, highest_bit
+from .prepare import HOUR, Core, Opt, highest_bit
 
 
 @dataclass
