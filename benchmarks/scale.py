@@ -34,7 +34,8 @@ def run_one(size: str, limit: float, workers: int, seed: int) -> dict:
     return {
         "size": size, "limit": limit, "items": len(problem.items), "status": result.status,
         "first": result.time_to_first_plan, "objective": result.objective,
-        "bound": result.bound, "gap": result.gap, "unassigned": len(result.unassigned),
+        "bound": result.bound, "gap": result.gap,
+        "unassigned": len(result.unassigned) if result.objective is not None else "-",
         "wall": result.wall_time, "options": result.stats.get("options"),
         "pruned": result.stats.get("pruned_options"),
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

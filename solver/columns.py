@@ -221,22 +221,25 @@ class _Master:
 
     def solve(self, seconds: float) -> bool:
         """Re-solve the master LP from the last optimal basis (new columns at zero, so it
-        stays primal feasible) within `seconds`; False unless optimal."""
+        stays primal feasible) within `seconds`; False unless optimal, and then `result`
+        is still the last optimal one."""
         model_params = None
         if self.basis is not None:
             for _, var in self.columns:
                 self.basis.variable_status.setdefault(var, mathopt.BasisStatus.AT_LOWER_BOUND)
             model_params = mathopt.ModelSolveParameters(initial_basis=self.basis)
-        self.result = self.solver.solve(params=mathopt.SolveParameters(
+        result = self.solver.solve(params=mathopt.SolveParameters(
             # measured on 1,000 and 5,000 sites: the dual simplex from the last basis is
             # the fastest re-solve (the primal one, or either from scratch, 1.5-4x slower)
             presolve=mathopt.Emphasis.OFF, lp_algorithm=mathopt.LPAlgorithm.DUAL_SIMPLEX,
             time_limit=dt.timedelta(seconds=seconds)),
             model_params=model_params)
-        optimal = self.result.termination.reason == mathopt.TerminationReason.OPTIMAL
-        if optimal and self.result.solutions and self.result.solutions[0].basis is not None:
-            self.basis = self.result.solutions[0].basis
-        return optimal
+        if result.termination.reason != mathopt.TerminationReason.OPTIMAL:
+            return False  # self.result stays the last optimal LP, whose mix is returned
+        self.result = result
+        if result.solutions and result.solutions[0].basis is not None:
+            self.basis = result.solutions[0].basis
+        return True
 
     def pattern_of(self, site: int, chosen: dict[int, int]) -> Pattern:
         """The site's pattern in a plan (item -> option); items not in it are left out."""

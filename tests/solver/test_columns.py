@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from solver.bound import SiteCosts, site_bound
+from solver import columns as columns_module
 from solver.columns import Pattern, _best_split, column_bound, rounded
 from solver.generate import generate
 from solver.model import energy_windows
@@ -123,3 +124,24 @@ def test_a_site_too_large_for_exact_pricing_ends_the_generation():
     assert found is not None and found.bound is not None and found.iterations < 20
     result = solve(problem, SolveOptions(time_limit=5, explain=False))
     assert found.bound <= result.objective + 0.01
+
+
+def test_a_master_lp_cut_short_keeps_the_last_optimal_mix(monkeypatch):
+    # the second LP re-solve gets no time (as a 5,000-site re-solve near the end of its
+    # share did): the result is the first LP's mix and its bound, not an error
+    core = prepare(generate(30, 8, 20, seed=5))
+    windows = list(energy_windows(core))
+    first = column_bound(core, windows, None, seconds=0.0)  # one LP and one pricing
+    calls = []
+    real = columns_module._Master.solve
+
+    def starved(master, seconds):
+        calls.append(seconds)
+        return real(master, seconds if len(calls) == 1 else 0.0)
+
+    monkeypatch.setattr(columns_module._Master, "solve", starved)
+    cut = column_bound(core, windows, None, seconds=60.0)
+    assert len(calls) == 2 and cut is not None
+    assert not cut.converged and cut.bound == pytest.approx(first.bound)
+    assert sorted((p.options, round(w, 9)) for p, w in cut.mix) == \
+        sorted((p.options, round(w, 9)) for p, w in first.mix)
