@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from solver.bound import SiteCosts, site_bound
 from solver import columns as columns_module
+from solver.bound import SiteCosts, site_bound
 from solver.columns import Pattern, _best_split, column_bound, rounded
 from solver.generate import generate
 from solver.model import energy_windows
