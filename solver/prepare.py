@@ -377,8 +377,9 @@ class _Builder:
         """Degrees of longitude beyond which no firm within `band` degrees of latitude is
         within the largest radius: the haversine's a >= cos(phi1) cos(phi2) sin^2(dlam / 2),
         with the smallest cosine in the band."""
-        worst = min(90.0, abs(latitude) + band)
-        smallest = math.cos(math.radians(worst))
+        if not abs(latitude) + band < 90.0:  # the band reaches a pole (or is infinite)
+            return 180.0
+        smallest = math.cos(math.radians(abs(latitude) + band))
         reach = math.sin((self._max_radius + 1.0) / (2 * EARTH_RADIUS_KM))
         if smallest <= reach:
             return 180.0

@@ -25,6 +25,7 @@ class Placement:
     chosen: dict[int, Opt] = field(default_factory=dict)
     start: dict[int, int] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)  # item -> why it could not be placed
+    stopped: bool = False  # the greedy plan was stopped before it considered every item
 
 
 class Calendar:
@@ -180,13 +181,15 @@ class _SiteState:
 def greedy(core: Core, stopped: Callable[[], bool] | None = None) -> Placement:
     """The greedy plan, twice: the first pass learns how many hours end up assigned, so
     the second can hold each firm's maximum share against that total, not all the work.
-    When `stopped()` turns true (polled every 64 items) the plan so far is returned."""
+    When `stopped()` turns true (polled every 64 items): the first pass when it was
+    whole, else the part of it done so far, marked `stopped`."""
     stopped = stopped or (lambda: False)
     first = _greedy(core, sum(item.hours for item in core.items), stopped)
-    if not core.problem.policy.hard_shares or stopped():
+    if not core.problem.policy.hard_shares or first.stopped or stopped():
         return first
     assigned = sum(option.hours for option in first.chosen.values())
-    return _greedy(core, 0.98 * assigned, stopped)
+    second = _greedy(core, 0.98 * assigned, stopped)
+    return first if second.stopped else second  # a whole plan rather than a part
 
 
 def _greedy(core: Core, total: float, stopped: Callable[[], bool]) -> Placement:
@@ -203,6 +206,7 @@ def _greedy(core: Core, total: float, stopped: Callable[[], bool]) -> Placement:
     locked = {lock.item for lock in core.problem.locks}
     for n, i in enumerate(_in_order(core)):
         if n % 64 == 0 and stopped():
+            placement.stopped = True
             break
         ready = _ready_day(core, placement, i)
         if ready is None:

@@ -199,11 +199,7 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Result:
         return _infeasible(core, clock, core.infeasible)
     first = greedy(core, stopped=clock.out_of_time)
     if clock.out_of_time():
-        # stopped while constructing: the greedy plan so far, when it keeps every rule
-        if _is_valid(core, first):
-            return _result(core, clock, first, {}, "feasible", None, clock.elapsed(), options,
-                           {"mode": 0.0})
-        return _out_of_time(clock)
+        return _first_plan_only(core, clock, options, first)
     # With one working day the master's energy rule is the exact capacity: no intervals needed.
     exact = options.mode == "exact" or (
         options.mode == "auto" and core.horizon > 1 and len(core.options) <= EXACT_MAX_OPTIONS)
@@ -308,6 +304,8 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
     if _is_valid(core, hint):
         best, best_value, first_at = hint, _value(core, hint), clock.elapsed()
         _report(options, clock, best_value, None, "first plan")
+    if clock.out_of_time():  # the first plans took the time (5,000 sites: seconds)
+        return _first_plan_only(core, clock, options, best or calendar_greedy)
     patterns = None
     if _by_sites(core):
         patterns, bound = _from_columns(core, clock, options, best)
@@ -508,6 +506,16 @@ def _infeasible(core: Core, clock: _Clock, reasons) -> Result:
     return Result(status="infeasible", objective=None, bound=None, gap=None,
                   time_to_first_plan=None, wall_time=clock.elapsed(), terms={},
                   reasons=tuple(reasons))
+
+
+def _first_plan_only(core: Core, clock: _Clock, options: SolveOptions,
+                     placement: Placement) -> Result:
+    """Stopped or out of time before any search: the greedy plan when it considered every
+    item and keeps every rule, else no plan."""
+    if placement.stopped or not _is_valid(core, placement):
+        return _out_of_time(clock)
+    return _result(core, clock, placement, {}, "feasible", None, clock.elapsed(), options,
+                   {"mode": 0.0})
 
 
 def _out_of_time(clock: _Clock) -> Result:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from solver import schedule as schedule_module
 from solver import solve as solve_module
 from solver.generate import generate
 from solver.prepare import Interrupted, prepare
@@ -102,6 +103,47 @@ def test_a_stopped_greedy_returns_the_plan_so_far():
         polls.append(None)
         return len(polls) >= 2
 
-    whole, part = greedy(core), greedy(core, stopped=stop_at_second_poll)
+    # the first pass, whole (with share ranges the greedy makes two passes)
+    whole = schedule_module._greedy(core, sum(item.hours for item in core.items),
+                                    lambda: False)
+    part = greedy(core, stopped=stop_at_second_poll)
+    assert part.stopped and not whole.stopped
     assert 0 < len(part.chosen) <= 64 < len(whole.chosen)
     assert all(whole.chosen.get(i) is option for i, option in part.chosen.items())
+
+
+def test_a_stop_right_after_preparing_gives_no_plan_rather_than_an_empty_one(monkeypatch):
+    # the greedy plan stops at its first poll: an empty plan keeps every rule, but it is
+    # not a plan, so the solve says it has none
+    monkeypatch.setattr(solve_module, "GRACE", 0.0)
+    prepared = []
+    real = solve_module.prepare
+
+    def prepare_and_note(*args, **kwargs):
+        core = real(*args, **kwargs)
+        prepared.append(core)
+        return core
+
+    monkeypatch.setattr(solve_module, "prepare", prepare_and_note)
+    result = solve(generate(30, 8, 20, seed=5), SolveOptions(
+        time_limit=60, explain=False, should_stop=lambda: bool(prepared)))
+    assert prepared and result.status == "unknown" and not result.assignments
+    assert "stopped while preparing" in result.reasons[0]
+
+
+def test_a_stop_after_the_first_greedy_pass_keeps_that_whole_pass():
+    core = prepare(generate(100, 20, 30, seed=3))
+    polls = []
+    items = len(core.items)
+    first_pass_polls = -(-items // 64)  # polls at items 0, 64, 128, ...
+
+    def stop_after_first_pass() -> bool:
+        polls.append(None)
+        return len(polls) > first_pass_polls
+
+    kept = greedy(core, stopped=stop_after_first_pass)
+    whole = schedule_module._greedy(core, sum(item.hours for item in core.items),
+                                    lambda: False)
+    assert not kept.stopped
+    assert {i: o.index for i, o in kept.chosen.items()} == \
+        {i: o.index for i, o in whole.chosen.items()}
