@@ -73,7 +73,7 @@ class _Clock:
     def __init__(self, options: SolveOptions):
         self.started = time.monotonic()
         self.options = options
-        self.ending_at: float | None = None  # when out_of_time first saw a stop or the limit
+        self.stop_seen_at: float | None = None  # when out_of_time first saw the stop flag
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -94,14 +94,16 @@ class _Clock:
         return bool(self.options.should_stop and self.options.should_stop())
 
     def out_of_time(self) -> bool:
-        """For the phases before any plan: stopped, or past the time limit, for GRACE
-        seconds already (a small problem still gets its first plan; a 5,000-site one stops
-        preparing within about a second)."""
-        if not (self.stopped() or self.left() <= 0):
+        """For the phases before any plan: GRACE seconds past the time limit, or since the
+        stop flag was first seen (a small problem still gets its first plan; a 5,000-site
+        one stops preparing within about a second)."""
+        if self.options.time_limit - self.elapsed() <= -GRACE:
+            return True
+        if not self.stopped():
             return False
-        if self.ending_at is None:
-            self.ending_at = time.monotonic()
-        return time.monotonic() - self.ending_at >= GRACE
+        if self.stop_seen_at is None:
+            self.stop_seen_at = time.monotonic()
+        return time.monotonic() - self.stop_seen_at >= GRACE
 
 
 def _watch_stop(solver: cp_model.CpSolver, clock: _Clock, done: threading.Event) -> None:
@@ -197,8 +199,12 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Result:
         return _out_of_time(clock)
     if core.infeasible:
         return _infeasible(core, clock, core.infeasible)
+    constructing = time.monotonic()
     first = greedy(core, stopped=clock.out_of_time)
-    if clock.out_of_time():
+    took = time.monotonic() - constructing
+    if clock.out_of_time() or (took > GRACE and (clock.stopped() or clock.left() < took)):
+        # no time for the rest of the first plan (regret, filling, rebalancing: about as
+        # long again as the greedy plan took)
         return _first_plan_only(core, clock, options, first)
     # With one working day the master's energy rule is the exact capacity: no intervals needed.
     exact = options.mode == "exact" or (
@@ -304,7 +310,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
     if _is_valid(core, hint):
         best, best_value, first_at = hint, _value(core, hint), clock.elapsed()
         _report(options, clock, best_value, None, "first plan")
-    if clock.out_of_time():  # the first plans took the time (5,000 sites: seconds)
+    if clock.left() <= 0 or clock.out_of_time():  # the first plans took the time
         return _first_plan_only(core, clock, options, best or calendar_greedy)
     patterns = None
     if _by_sites(core):

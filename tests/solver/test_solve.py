@@ -147,3 +147,13 @@ def test_a_stop_after_the_first_greedy_pass_keeps_that_whole_pass():
     assert not kept.stopped
     assert {i: o.index for i, o in kept.chosen.items()} == \
         {i: o.index for i, o in whole.chosen.items()}
+
+
+def test_a_time_limit_that_passes_while_preparing_ends_the_solve_without_a_plan(monkeypatch):
+    # no grace and a limit already gone at the first poll: the reason says out of time
+    monkeypatch.setattr(solve_module, "GRACE", 0.0)
+    result = solve(generate(30, 8, 20, seed=5), SolveOptions(time_limit=1e-9, explain=False))
+    assert result.status == "unknown" and not result.assignments
+    assert result.reasons == ("no plan found in the time given (out of time while preparing "
+                              "the options and the first plan)",)
+    assert result.objective is None and result.time_to_first_plan is None
