@@ -23,8 +23,14 @@ EARTH_RADIUS_KM = 6371.0088
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance (haversine)."""
     phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlam = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlam / 2) ** 2
+    return _haversine_km(phi1, math.cos(phi1), phi2, math.cos(phi2), lon2 - lon1)
+
+
+def _haversine_km(phi1: float, cos1: float, phi2: float, cos2: float, dlon: float) -> float:
+    """The haversine distance from latitudes in radians with their cosines (computed once
+    per firm by firms_near) and the longitude difference in degrees."""
+    dphi, dlam = phi2 - phi1, math.radians(dlon)
+    a = math.sin(dphi / 2) ** 2 + cos1 * cos2 * math.sin(dlam / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
@@ -353,7 +359,7 @@ class _Builder:
 
     def firms_near(self, site) -> list[tuple[int, float]]:
         """Firms whose radius reaches the site, with the distance: a latitude band, then a
-        longitude band, then the haversine of distance_km (the same floats)."""
+        longitude band, then distance_km's haversine with the firm's side computed once."""
         band = self._max_radius / 110.5 + 0.01
         lo = bisect.bisect_left(self._latitudes, site.latitude - band)
         hi = bisect.bisect_right(self._latitudes, site.latitude + band)
@@ -366,9 +372,7 @@ class _Builder:
             apart = abs(site.longitude - longitude)
             if min(apart, 360.0 - apart) > span:
                 continue
-            dphi, dlam = phi2 - phi1, math.radians(site.longitude - longitude)
-            a = math.sin(dphi / 2) ** 2 + cos1 * cos2 * math.sin(dlam / 2) ** 2
-            km = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+            km = _haversine_km(phi1, cos1, phi2, cos2, site.longitude - longitude)
             if km <= self.problem.firms[f].travel_radius_km + 1e-9:
                 near.append((f, km))
         return near

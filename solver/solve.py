@@ -526,10 +526,14 @@ def _first_plan_only(core: Core, clock: _Clock, options: SolveOptions,
 
 def _out_of_time(clock: _Clock) -> Result:
     why = "stopped" if clock.stopped() else "out of time"
+    return _unknown(clock, f"no plan found in the time given ({why} while preparing the "
+                           "options and the first plan)")
+
+
+def _unknown(clock: _Clock, reason: str) -> Result:
     return Result(status="unknown", objective=None, bound=None, gap=None,
                   time_to_first_plan=None, wall_time=clock.elapsed(), terms={},
-                  reasons=(f"no plan found in the time given ({why} while preparing the "
-                           "options and the first plan)",))
+                  reasons=(reason,))
 
 
 def _no_plan(core: Core, clock: _Clock, status: int) -> Result:
@@ -539,9 +543,7 @@ def _no_plan(core: Core, clock: _Clock, status: int) -> Result:
             "the hard rules contradict each other: the locked items "
             f"({locked}) cannot all be kept with the calendars, capacity, site rules and "
             "share ranges"])
-    return Result(status="unknown", objective=None, bound=None, gap=None,
-                  time_to_first_plan=None, wall_time=clock.elapsed(), terms={},
-                  reasons=("no plan found in the time given",))
+    return _unknown(clock, "no plan found in the time given")
 
 
 def _result(core: Core, clock: _Clock, placement: Placement, faces: dict[int, int],
