@@ -106,17 +106,20 @@ class _Clock:
         return time.monotonic() - self.stop_seen_at >= GRACE
 
 
-def _watch_stop(solver: cp_model.CpSolver, clock: _Clock, done: threading.Event) -> None:
-    """Honour the stop flag within a tenth of a second while CP-SAT runs."""
-    while not done.wait(0.1):
-        if clock.stopped():
+def _watch_stop(solver: cp_model.CpSolver, clock: _Clock, done: threading.Event,
+                cancel: threading.Event | None) -> None:
+    """Honour the stop flag within a tenth of a second while CP-SAT runs, and a cancel
+    (another solve has made this one pointless) within a hundredth."""
+    while not done.wait(0.1 if cancel is None else 0.01):
+        if clock.stopped() or (cancel is not None and cancel.is_set()):
             solver.stop_search()
             return
 
 
 def _run(model: Model, clock: _Clock, options: SolveOptions, phase: str | None,
          hint: Placement | lns.Incumbent | None, time_limit: float,
-         prove: bool = False) -> tuple[_Run, float | None]:
+         prove: bool = False, cancel: threading.Event | None = None
+         ) -> tuple[_Run, float | None]:
     cp = model.cp
     cp.clear_hints()
     if hint is not None:
@@ -128,19 +131,21 @@ def _run(model: Model, clock: _Clock, options: SolveOptions, phase: str | None,
     params.random_seed = options.seed
     if model.exact or prove:
         # the full LP (with the cumulative and precedence cuts) is what proves small rollouts
-        # optimal. Deterministic: one worker with it, several times faster on these models
-        # than interleaving two (which also stopped early with a hint, on 9.15); free: a
-        # bound-raising search beside it
-        if options.workers > 1 and not options.deterministic:
-            params.subsolvers.extend(["max_lp", "objective_lb_search"])
-        else:
-            params.num_workers = 1
-            params.linearization_level = 2
+        # optimal, on one worker: several times faster on these models than interleaving two
+        # (which also stopped early with a hint, on 9.15). A second core runs the other of
+        # the relaxation and the exact model (_exact_beside_relaxation)
+        params.num_workers = 1
+        params.linearization_level = 2
+        if model.exact:
+            # branching on the LP's values: faster proofs than the default branching on most
+            # generated 13x8x20 rollouts (seeds 0-15, docs/benchmarks.md)
+            params.search_branching = params.LP_SEARCH
     elif options.workers > 1 and options.deterministic:
         params.interleave_search = True  # the same plan for the same seed and worker count
     callback = _Progress(model, clock, phase, options)
     done = threading.Event()
-    watcher = threading.Thread(target=_watch_stop, args=(solver, clock, done), daemon=True)
+    watcher = threading.Thread(target=_watch_stop, args=(solver, clock, done, cancel),
+                               daemon=True)
     watcher.start()
     try:
         status = solver.solve(cp, callback)
@@ -215,27 +220,87 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Result:
 
 
 def _solve_exact(core: Core, clock: _Clock, options: SolveOptions,
-                 hint: Placement) -> Result:
-    proven, placed = _proven_by_relaxation(core, clock, options, hint)
+                 greedy_plan: Placement) -> Result:
+    """The relaxation first (its optimum placed on days may prove itself optimal at once),
+    then the exact model. With two or more workers both start together, one core each: the
+    exact model without a hint, the relaxation's answer taken when it proves optimality.
+    Either way the result depends only on the seed, not on which finishes first."""
+    model = build(core, exact=True)
+    if options.workers > 1:
+        return _exact_beside_relaxation(core, clock, options, greedy_plan, model)
+    proven, placed = _proven_by_relaxation(core, clock, options, greedy_plan)
     if proven is not None:
         return proven
-    if placed is not None and _value(core, placed) < _value(core, hint):
-        hint = placed  # the relaxed optimum on days: usually near the optimum
-    model = build(core, exact=True)
+    hint = _better(core, greedy_plan, placed)
     ready_at = clock.elapsed()
+    run, first_at = _run(model, clock, options, "exact", hint, _proving_time(core, clock))
+    return _from_exact(core, clock, options, run, first_at, hint, ready_at)
+
+
+def _exact_beside_relaxation(core: Core, clock: _Clock, options: SolveOptions,
+                             greedy_plan: Placement, model: Model) -> Result:
+    # the exact model without a hint: a poor hint (the greedy plan, or the relaxed optimum
+    # repaired on days) slowed its proof on generated rollouts (docs/benchmarks.md)
+    ready_at = clock.elapsed()
+    one_core = replace(options, workers=1)
+    cancel = threading.Event()
+    exact: dict = {}
+
+    def run_exact() -> None:
+        try:
+            exact["run"] = _run(model, clock, one_core, "exact", None,
+                                _proving_time(core, clock), cancel=cancel)
+        except BaseException as error:  # re-raised below, in the caller's thread
+            exact["error"] = error
+
+    worker = threading.Thread(target=run_exact, daemon=True)
+    worker.start()
+    try:
+        proven, placed = _proven_by_relaxation(core, clock, one_core, greedy_plan)
+    except BaseException:
+        cancel.set()
+        worker.join()
+        raise
+    if proven is not None:
+        cancel.set()
+    worker.join()
+    if proven is not None:
+        return proven
+    if "error" in exact:
+        raise exact["error"]
+    run, first_at = exact["run"]
+    return _from_exact(core, clock, options, run, first_at,
+                       _better(core, greedy_plan, placed), ready_at)
+
+
+def _proving_time(core: Core, clock: _Clock) -> float:
     # most of the time to prove; what an unproven search leaves goes to the site search,
     # which improves a plan faster than one CP-SAT worker on the whole model
-    proving = clock.left() * (1.0 if core.horizon == 1 else EXACT_SHARE)
-    run, first_at = _run(model, clock, options, "exact", hint, proving)
+    return clock.left() * (1.0 if core.horizon == 1 else EXACT_SHARE)
+
+
+def _better(core: Core, plan: Placement, other: Placement | None) -> Placement:
+    """The cheaper of two plans (`other` may be missing)."""
+    if other is not None and _value(core, other) < _value(core, plan):
+        return other  # the relaxed optimum on days: usually near the optimum
+    return plan
+
+
+def _from_exact(core: Core, clock: _Clock, options: SolveOptions, run: _Run,
+                first_at: float | None, fallback: Placement, ready_at: float) -> Result:
+    """The result of the exact model's run; `fallback`, a plan found before it, when the
+    run ended before its first plan or found a worse one."""
     if run.values is None:
-        if run.status != cp_model.INFEASIBLE and _is_valid(core, hint):
-            # stopped or out of time before CP-SAT's first plan: the hint is a plan
-            return _improved(core, clock, options, hint, run.bound, ready_at)
+        if run.status != cp_model.INFEASIBLE and _is_valid(core, fallback):
+            # stopped or out of time before CP-SAT's first plan: the fallback is a plan
+            return _improved(core, clock, options, fallback, run.bound, ready_at)
         return _no_plan(core, clock, run.status)
     placement = _placement_from_exact(core, run.values)
     if run.status == cp_model.OPTIMAL:
         return _result(core, clock, placement, _faces(run.values), "optimal", run.bound,
                        first_at, options, {"mode": 1.0})
+    if _value(core, fallback) < _value(core, placement) and _is_valid(core, fallback):
+        placement = fallback
     return _improved(core, clock, options, placement, run.bound, first_at)
 
 

@@ -157,3 +157,83 @@ def test_a_time_limit_that_passes_while_preparing_ends_the_solve_without_a_plan(
     assert result.reasons == ("no plan found in the time given (out of time while preparing "
                               "the options and the first plan)",)
     assert result.objective is None and result.time_to_first_plan is None
+
+
+def _plan(result):
+    return sorted((a.item, a.firm, a.start_on) for a in result.assignments)
+
+
+def test_two_workers_give_the_same_plan_for_the_same_seed_with_the_exact_model_in_parallel(
+        monkeypatch):
+    # seed 0: the relaxed optimum does not fit on days, so the exact model (started beside
+    # the relaxation, on the other core) proves the plan; its plan is the same every run
+    runs = []
+    real_run = solve_module._run
+
+    def recording(model, clock, options, phase, hint, time_limit, prove=False, cancel=None):
+        runs.append((phase, options.workers, hint is None, cancel is not None))
+        return real_run(model, clock, options, phase, hint, time_limit, prove, cancel)
+
+    monkeypatch.setattr(solve_module, "_run", recording)
+    problem = generate(13, 8, 20, seed=0)
+    results = [solve(problem, SolveOptions(time_limit=20, workers=2, seed=3, explain=False))
+               for _ in range(2)]
+    assert [r.status for r in results] == ["optimal", "optimal"]
+    assert _plan(results[0]) == _plan(results[1]) and results[0].assignments
+    assert results[0].objective == pytest.approx(results[1].objective)
+    # each solve: the relaxation and the exact model, both on one worker; the exact model
+    # without a hint and cancellable
+    assert sorted(runs[:2], key=str) == [("exact", 1, True, True), (None, 1, False, False)]
+    assert len(runs) == 4
+
+
+def test_one_worker_solves_the_relaxation_then_the_hinted_exact_model_to_the_same_optimum(
+        monkeypatch):
+    phases = []
+    real_run = solve_module._run
+
+    def recording(model, clock, options, phase, hint, time_limit, prove=False, cancel=None):
+        phases.append((phase, hint is not None, cancel))
+        return real_run(model, clock, options, phase, hint, time_limit, prove, cancel)
+
+    monkeypatch.setattr(solve_module, "_run", recording)
+    problem = generate(13, 8, 20, seed=0)
+    one = solve(problem, SolveOptions(time_limit=20, workers=1, explain=False))
+    assert phases == [(None, True, None), ("exact", True, None)]
+    monkeypatch.setattr(solve_module, "_run", real_run)
+    two = solve(problem, SolveOptions(time_limit=20, workers=2, explain=False))
+    assert one.status == two.status == "optimal"
+    assert one.objective == pytest.approx(two.objective)
+
+
+def test_a_relaxation_that_proves_the_plan_cancels_the_exact_model(monkeypatch):
+    # seed 4: the relaxed optimum fits on days, so it is the answer and the exact model,
+    # running beside it, is told to stop
+    cancels = []
+    real_run = solve_module._run
+
+    def recording(model, clock, options, phase, hint, time_limit, prove=False, cancel=None):
+        run = real_run(model, clock, options, phase, hint, time_limit, prove, cancel)
+        if cancel is not None:
+            cancels.append(cancel.is_set())
+        return run
+
+    monkeypatch.setattr(solve_module, "_run", recording)
+    result = solve(generate(13, 8, 20, seed=4), SolveOptions(time_limit=20, workers=2,
+                                                             explain=False))
+    assert result.status == "optimal" and result.stats.get("proof") == 1.0
+    assert cancels == [True]
+
+
+def test_an_error_in_the_parallel_exact_model_reaches_the_caller(monkeypatch):
+    real_run = solve_module._run
+
+    def failing(model, clock, options, phase, hint, time_limit, prove=False, cancel=None):
+        if phase == "exact":
+            raise RuntimeError("exact model failed")
+        return real_run(model, clock, options, phase, hint, time_limit, prove, cancel)
+
+    monkeypatch.setattr(solve_module, "_run", failing)
+    with pytest.raises(RuntimeError, match="exact model failed"):
+        solve(generate(13, 8, 20, seed=0), SolveOptions(time_limit=20, workers=2,
+                                                        explain=False))
