@@ -9,6 +9,7 @@ next round. The greedy plan is the first plan and the hint (hints are best effor
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -108,12 +109,15 @@ class _Clock:
 
 def _watch_stop(solver: cp_model.CpSolver, clock: _Clock, done: threading.Event,
                 cancel: threading.Event | None) -> None:
-    """Honour the stop flag within a tenth of a second while CP-SAT runs, and a cancel
-    (another solve has made this one pointless) within a hundredth."""
+    """Honour the stop flag (polled every tenth of a second) while CP-SAT runs, and a
+    cancel (another solve has made this one pointless) within a hundredth. The stop is
+    asked again at every poll: one asked before CP-SAT has started is not kept."""
+    polls = 0
     while not done.wait(0.1 if cancel is None else 0.01):
-        if clock.stopped() or (cancel is not None and cancel.is_set()):
+        polls += 1
+        if (cancel is not None and cancel.is_set()) or (
+                (cancel is None or polls % 10 == 0) and clock.stopped()):
             solver.stop_search()
-            return
 
 
 def _run(model: Model, clock: _Clock, options: SolveOptions, phase: str | None,
@@ -226,7 +230,7 @@ def _solve_exact(core: Core, clock: _Clock, options: SolveOptions,
     exact model without a hint, the relaxation's answer taken when it proves optimality.
     Either way the result depends only on the seed, not on which finishes first."""
     model = build(core, exact=True)
-    if options.workers > 1:
+    if options.workers > 1 and _cores() > 1:
         return _exact_beside_relaxation(core, clock, options, greedy_plan, model)
     proven, placed = _proven_by_relaxation(core, clock, options, greedy_plan)
     if proven is not None:
@@ -256,21 +260,34 @@ def _exact_beside_relaxation(core: Core, clock: _Clock, options: SolveOptions,
     worker = threading.Thread(target=run_exact, daemon=True)
     worker.start()
     try:
-        proven, placed = _proven_by_relaxation(core, clock, one_core, greedy_plan)
-    except BaseException:
+        proven, placed = _proven_by_relaxation(core, clock, one_core, greedy_plan,
+                                               on_proof=cancel.set)
+        placed_at = clock.elapsed()
+        worker.join()
+    except BaseException:  # an error, or an interrupt while waiting: no search left behind
         cancel.set()
         worker.join()
         raise
-    if proven is not None:
-        cancel.set()
-    worker.join()
-    if proven is not None:
-        return proven
     if "error" in exact:
         raise exact["error"]
     run, first_at = exact["run"]
-    return _from_exact(core, clock, options, run, first_at,
-                       _better(core, greedy_plan, placed), ready_at)
+    if proven is not None:
+        # the exact model may have found (and reported) plans before the proof
+        if first_at is not None and proven.time_to_first_plan is not None:
+            proven = replace(proven, time_to_first_plan=min(first_at,
+                                                            proven.time_to_first_plan))
+        return proven
+    fallback = _better(core, greedy_plan, placed)
+    return _from_exact(core, clock, options, run, first_at, fallback,
+                       placed_at if fallback is placed else ready_at)
+
+
+def _cores() -> int:
+    """The cores this process may run on (two solves on one core would only slow both)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
 
 
 def _proving_time(core: Core, clock: _Clock) -> float:
@@ -330,10 +347,12 @@ def _searched(core: Core, clock: _Clock, options: SolveOptions, placement: Place
 
 
 def _proven_by_relaxation(core: Core, clock: _Clock, options: SolveOptions,
-                          hint: Placement) -> tuple[Result | None, Placement | None]:
+                          hint: Placement, on_proof: Callable[[], object] | None = None
+                          ) -> tuple[Result | None, Placement | None]:
     """Solve the assignment master (capacity as energy, no days: a relaxation) and place its
     answer on days: (the optimal result, None) when that plan meets the master's proven
-    optimum, else (None, that plan repaired and completed, or None without an answer)."""
+    optimum, else (None, that plan repaired and completed, or None without an answer).
+    `on_proof` is called as soon as the plan is known optimal, before its report is built."""
     model = build(core, exact=False)
     run, _ = _run(model, clock, options, None, hint,
                   min(RELAXATION_TIME, 0.25 * clock.left()), prove=True)
@@ -346,6 +365,8 @@ def _proven_by_relaxation(core: Core, clock: _Clock, options: SolveOptions,
     if (run.status == cp_model.OPTIMAL and run.bound is not None and not placement.failed
             and len(placement.chosen) == len(chosen)
             and value - run.bound <= 1e-6 * max(1.0, value) and _is_valid(core, placement)):
+        if on_proof is not None:
+            on_proof()
         return _result(core, clock, placement, {}, "optimal", run.bound, clock.elapsed(),
                        options, {"mode": 1.0, "proof": 1.0}), None
     placed = _complete(core, schedule(core, chosen, repair=True), clock.deadline(0.05))

@@ -1,5 +1,8 @@
 """The entry point's contract: progress reports and the stop flag, in both modes."""
 
+import threading
+import time
+
 import pytest
 
 from solver import schedule as schedule_module
@@ -225,7 +228,8 @@ def test_a_relaxation_that_proves_the_plan_cancels_the_exact_model(monkeypatch):
     assert cancels == [True]
 
 
-def test_an_error_in_the_parallel_exact_model_reaches_the_caller(monkeypatch):
+@pytest.mark.parametrize("seed", [0, 4])  # 4: the relaxation proves its plan all the same
+def test_an_error_in_the_parallel_exact_model_reaches_the_caller(monkeypatch, seed):
     real_run = solve_module._run
 
     def failing(model, clock, options, phase, hint, time_limit, prove=False, cancel=None):
@@ -235,5 +239,67 @@ def test_an_error_in_the_parallel_exact_model_reaches_the_caller(monkeypatch):
 
     monkeypatch.setattr(solve_module, "_run", failing)
     with pytest.raises(RuntimeError, match="exact model failed"):
-        solve(generate(13, 8, 20, seed=0), SolveOptions(time_limit=20, workers=2,
-                                                        explain=False))
+        solve(generate(13, 8, 20, seed=seed), SolveOptions(time_limit=20, workers=2,
+                                                           explain=False))
+
+
+def test_on_one_core_two_workers_run_the_relaxation_and_the_exact_model_in_turn(monkeypatch):
+    phases = []
+    real_run = solve_module._run
+
+    def recording(model, clock, options, phase, hint, time_limit, prove=False, cancel=None):
+        phases.append((phase, cancel))
+        return real_run(model, clock, options, phase, hint, time_limit, prove, cancel)
+
+    monkeypatch.setattr(solve_module, "_run", recording)
+    monkeypatch.setattr(solve_module, "_cores", lambda: 1)
+    result = solve(generate(13, 8, 20, seed=0), SolveOptions(time_limit=20, workers=2,
+                                                             explain=False))
+    assert result.status == "optimal"
+    assert phases == [(None, None), ("exact", None)]
+
+
+class _CountingSolver:
+    def __init__(self):
+        self.stops = 0
+
+    def stop_search(self):
+        self.stops += 1
+
+
+def test_the_watcher_asks_again_until_the_solve_ends():
+    # a stop asked before CP-SAT has started is not kept, so one request is not enough
+    clock = solve_module._Clock(SolveOptions(time_limit=10))
+    done, cancel = threading.Event(), threading.Event()
+    solver = _CountingSolver()
+    cancel.set()
+    watcher = threading.Thread(target=solve_module._watch_stop,
+                               args=(solver, clock, done, cancel))
+    watcher.start()
+    while solver.stops < 3:
+        time.sleep(0.01)
+    done.set()
+    watcher.join(timeout=5)
+    assert not watcher.is_alive() and solver.stops >= 3
+
+
+def test_the_watcher_polls_the_stop_flag_a_tenth_as_often_as_the_cancel():
+    calls = []
+
+    def should_stop():
+        calls.append(time.monotonic())
+        return False
+
+    clock = solve_module._Clock(SolveOptions(time_limit=10, should_stop=should_stop))
+    done, cancel = threading.Event(), threading.Event()
+    solver = _CountingSolver()
+    watcher = threading.Thread(target=solve_module._watch_stop,
+                               args=(solver, clock, done, cancel))
+    watcher.start()
+    while len(calls) < 3:
+        time.sleep(0.01)
+    done.set()
+    watcher.join(timeout=5)
+    assert solver.stops == 0
+    # every tenth poll of a hundredth of a second: about 0.1 s apart, never 0.01 s
+    assert min(b - a for a, b in zip(calls, calls[1:])) > 0.05
