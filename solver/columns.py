@@ -69,7 +69,10 @@ def column_bound(core: Core, windows, start: dict[int, int] | None, seconds: flo
     Lagrangian bound found (euros) and the last LP's mix; None when a site has no pattern
     at all or the LP fails."""
     started = time.monotonic()
-    master = _Master(core, windows)
+    try:
+        master = _Master(core, windows, stopped)
+    except _Stopped:
+        return None
     plain = master.data.cost  # reduced costs at zero duals
     for site, items in enumerate(master.sites):
         master.add(master.pattern_of(site, start or {}))
@@ -77,6 +80,8 @@ def column_bound(core: Core, windows, start: dict[int, int] | None, seconds: flo
         master.add(master.price(site, items, plain)[1])
         if not master.has_column[site] or (site % 100 == 99 and stopped()):
             return None
+    if stopped():  # before the first LP, which may take a while on thousands of sites
+        return None
     best, iterations, converged, solved = -math.inf, 0, False, 0
     while iterations == 0 or (time.monotonic() - started < seconds and not stopped()):
         # the first LP may take a little longer than `seconds`: without it there is nothing
@@ -142,6 +147,15 @@ def _fits(core: Core, pattern: Pattern, load: list[float], cap: list[float]) -> 
     return all(load[f] + h <= cap[f] for f, h in extra.items())
 
 
+class _Stopped(Exception):
+    """The stop flag was seen while the master was being set up."""
+
+
+def _poll(stopped: Callable[[], bool]) -> None:
+    if stopped():
+        raise _Stopped
+
+
 @dataclass
 class _Duals:
     convexity: list[float]
@@ -158,13 +172,18 @@ class _Master:
     """The restricted master LP and the pricing of its columns: GLOP through MathOpt,
     each re-solve started from the last optimal basis (presolve off, as a basis needs)."""
 
-    def __init__(self, core: Core, windows):
+    def __init__(self, core: Core, windows, stopped: Callable[[], bool] = lambda: False):
+        # each step of the set-up takes up to a second or two on 5,000 sites: the stop flag
+        # (and the solve's time limit, through it) is polled between them
         self.core = core
         self.data = SiteCosts(core)
+        _poll(stopped)
         self.rows = priced_rows(core, windows)
         self.sites = self.data.sites
         n_firms = len(core.firms)
+        _poll(stopped)
         self.option_windows = windows_by_option(len(core.options), self.rows.windows)
+        _poll(stopped)
         # upper bounds of the other variables: all hours of the problem, scaled
         self.upper = float(sum(max((self.data.hours[k] for k in ks), default=0)
                                for ks in core.by_item)) + 1.0

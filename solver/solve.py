@@ -525,8 +525,18 @@ def _from_columns(core: Core, clock: _Clock, options: SolveOptions,
     and its bound of the whole problem (None when options were pruned)."""
     seconds = min(COLUMN_SHARE * options.time_limit, 0.6 * clock.left())
     known = {i: o.index for i, o in start.chosen.items()} if start is not None else None
-    found = columns.column_bound(core, list(energy_windows(core)), known, seconds,
-                                 stopped=clock.stopped)
+
+    def stopped() -> bool:
+        # the stop flag, or the solve's whole time gone: setting up the master of 5,000
+        # sites takes seconds, more than a first plan found near the limit leaves
+        return clock.stopped() or clock.left() <= 0
+
+    windows = []
+    for window in energy_windows(core):
+        windows.append(window)
+        if len(windows) % 64 == 0 and stopped():
+            return None, None
+    found = columns.column_bound(core, windows, known, seconds, stopped=stopped)
     if found is None:
         return None, None
     chosen = {i: core.options[k] for i, k in columns.rounded(core, found.mix).items()}

@@ -145,3 +145,55 @@ def test_a_master_lp_cut_short_keeps_the_last_optimal_mix(monkeypatch):
     assert not cut.converged and cut.bound == pytest.approx(first.bound)
     assert sorted((p.options, round(w, 9)) for p, w in cut.mix) == \
         sorted((p.options, round(w, 9)) for p, w in first.mix)
+
+
+@pytest.mark.parametrize("polls_before_stop", [0, 1, 2, 3])
+def test_a_stop_while_setting_up_the_master_ends_the_generation_without_a_result(
+        polls_before_stop, monkeypatch):
+    # on 5,000 sites the set-up takes seconds: each step polls the flag, and a stop seen
+    # at any of them (or before the first LP) ends the generation with nothing, no LP solved
+    core = prepare(generate(30, 8, 20, seed=5))
+    windows = list(energy_windows(core))
+    polls = []
+
+    def stopped() -> bool:
+        polls.append(1)
+        return len(polls) > polls_before_stop
+
+    solves = []
+    real = columns_module._Master.solve
+    monkeypatch.setattr(columns_module._Master, "solve",
+                        lambda master, seconds: solves.append(1) or real(master, seconds))
+    assert column_bound(core, windows, None, seconds=60.0, stopped=stopped) is None
+    assert not solves
+    assert column_bound(core, windows, None, seconds=60.0) is not None and solves
+
+
+def test_a_limit_passing_while_the_master_is_set_up_ends_the_generation(monkeypatch):
+    # the time limit passes while the master's windows are gathered (as on 5,000 sites,
+    # after a first plan found near the limit): no LP is solved and the solve returns its
+    # first plan instead of running the set-up and the first LP past the limit
+    from solver import solve as solve_module
+
+    real_left = solve_module._Clock.left
+    gone = []
+
+    def left(clock):
+        return -1.0 if gone else real_left(clock)
+
+    real_windows = solve_module.energy_windows
+
+    def windows(core, *args):
+        gone.append(True)  # from here on the solve's time is up
+        yield from real_windows(core, *args)
+
+    solves = []
+    real_solve = columns_module._Master.solve
+    monkeypatch.setattr(columns_module._Master, "solve",
+                        lambda master, seconds: solves.append(1) or real_solve(master, seconds))
+    monkeypatch.setattr(solve_module._Clock, "left", left)
+    monkeypatch.setattr(solve_module, "energy_windows", windows)
+    result = solve(generate(100, 20, 30, seed=3), SolveOptions(time_limit=60, mode="decompose",
+                                                                explain=False))
+    assert gone and not solves
+    assert result.status == "feasible" and result.assignments
