@@ -5,6 +5,7 @@ an outsider. B's offer carries sealed values that no one but B and L's coordinat
 """
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -193,7 +194,21 @@ def test_no_response_leaks_b_sealed_values(client, world, role):
     for url, response in _crawl(client, world, role):
         text = response.get_data(as_text=True)
         for secret in B_SECRET_STRINGS:
-            assert secret not in text, f"{role} read {secret!r} from {url}"
+            assert not _mentions(text, secret), f"{role} read {secret!r} from {url}"
+
+
+def _mentions(text: str, secret: str) -> bool:
+    """Whether the secret appears as itself: not inside a longer number (a timestamp's
+    seconds and microseconds, 00:39:41.234639, hold "1.23")."""
+    return re.search(rf"(?<![\d.]){re.escape(secret)}(?!\d)", text) is not None
+
+
+def test_mentions_finds_a_value_but_not_the_same_digits_inside_a_timestamp():
+    assert _mentions('{"travel_cost_per_km": "1.23"}', "1.23")
+    assert _mentions("costs 1.23 EUR per km", "1.23")
+    assert not _mentions('"updated_at": "2026-11-27T00:39:41.234639+00:00"', "1.23")
+    assert not _mentions("11.23 and 1.234", "1.23")
+    assert _mentions("Street: Geheimweg 7, Berlin", "Geheimweg 7")
 
 
 @pytest.mark.parametrize("role", sorted(LEAD_COORDINATORS | B_USERS))
