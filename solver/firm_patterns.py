@@ -40,8 +40,15 @@ ROOT_SHARE = 0.6  # of the time given, at most, for the root LP to converge
 MAX_DIVES = 8  # dives from the root, the first by the most used column, the others at random
 ROOT_TOLERANCE = 1e-4  # relative LP-Lagrangian gap at which the root counts as converged
 DIVE_TOLERANCE = 3e-4  # the same after each fixing: a dive needs a good LP, not the best
+# LPs solved after each fixing, at most: a dive then fixes every firm in the time (OR-Library
+# gapd at 10 s: mean 0.14-0.16 % against 0.16-0.17 % uncapped; at 5 s, as on a machine half
+# as fast, 0.24 % against 0.39 %, where d20200's uncapped dive fixed too few firms in time)
+DIVE_ROUNDS = 5
 SEED_FACTORS = (1.0, 0.99, 1.01, 0.97, 1.03)
-WORK_PER_SECOND = 400  # items x items per firm the patterns can afford per second given
+# items x items per firm the patterns can afford per second given: the root LP converges
+# in about 3.4 s on d10200 (4,000), admitted at 10 s with the capped dives (d10200 0.17 %
+# against 0.47 % with the LNS alone; c10200 0.64 % against 0.29 %, docs/benchmarks.md)
+WORK_PER_SECOND = 700
 CELLS_PER_ROUND = 50_000_000  # knapsack cells a pricing round may take (about 50 ms)
 REPLAN = (3, 6, 12)  # last fixed firms re-planned by CP-SAT when a dive gets stuck
 REPLAN_STEP = 0.5  # seconds at most for each re-plan
@@ -79,7 +86,7 @@ def applies(model: Model, coef: dict[int, int]) -> bool:
 def affordable(model: Model, seconds: float) -> bool:
     """Whether the root LP likely converges with time to dive, in `seconds`: the LP's size
     grows with items x items per firm (measured on the GAP tables: 2,000 in about 2 s,
-    4,000 in about 5 s, 8,000 not in 10 s; 2 cores). And whether a round's knapsacks stay
+    4,000 in 3.4-5 s, 8,000 not in 10 s; 2 cores). And whether a round's knapsacks stay
     small: the dynamic programming does not stop at its time limit, and takes about a
     nanosecond per cell (options x capacity in units of the weights' gcd)."""
     core = model.core
@@ -278,9 +285,10 @@ class _Search:
             if lagrangian > self.start_value:
                 self.start_center, self.start_value = point, lagrangian
 
-    def converge(self, tolerance: float) -> float | None:
-        """Price until the LP and the best Lagrangian meet within `tolerance` (relative) or
-        no column prices out; the LP's value, or None when out of time."""
+    def converge(self, tolerance: float, max_rounds: int | None = None) -> float | None:
+        """Price until the LP and the best Lagrangian meet within `tolerance` (relative), no
+        column prices out, or `max_rounds` LPs have been solved; the LP's value, or None
+        when out of time."""
         data, master = self.data, self.master
         # the root starts from the seed's point and value; a dive's step from the last
         # step's point (its value changes with the fixing, so it is priced again)
@@ -290,10 +298,14 @@ class _Search:
         fixed_cost = sum(master.columns[c][2] for c in master.fixed.values())
         free_firms = [f for f in range(data.n_firms) if f not in master.fixed]
         open_items = [i for i in range(data.n_items) if master.open[i]]
+        solved = 0
         while not self.out_of_time():
             self.rounds += 1
             if not master.solve(self.deadline):
                 return None
+            solved += 1
+            if max_rounds is not None and solved >= max_rounds:
+                return master.lp.Objective().Value()
             value = master.lp.Objective().Value()
             duals = [row.dual_value() for row in master.cover]
             firm_duals = [row.dual_value() for row in master.convexity]
@@ -378,7 +390,7 @@ class _Search:
             else:
                 top = sorted(values, reverse=True)[:3]
                 master.fix(rng.choices(top, [v[0] for v in top])[0][2])
-            if self.converge(DIVE_TOLERANCE) is None:
+            if self.converge(DIVE_TOLERANCE, DIVE_ROUNDS) is None:
                 break
         return self.replan()
 

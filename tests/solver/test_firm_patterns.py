@@ -5,6 +5,7 @@ and the stop flag."""
 import itertools
 import math
 import random
+import time
 from dataclasses import replace
 
 import pytest
@@ -180,3 +181,39 @@ def test_stop_flag_ends_it_at_once():
     _, model, coef = _model(cost, resource, capacity)
     found = firm_patterns.dive(model, coef, None, 30.0, lambda: True)
     assert found.chosen is None and found.rounds == 0
+
+
+def test_each_fixing_of_a_dive_solves_at_most_dive_rounds_lps(monkeypatch):
+    # after the root, every fixing re-prices for a few LPs at most, so a dive fixes every
+    # firm within its time even where the LP would take long to converge again
+    cost, resource, capacity = _gap(11, 8, 60)
+    _, model, coef = _model(cost, resource, capacity)
+    calls = []
+    real = firm_patterns._Search.converge
+
+    def recording(search, tolerance, max_rounds=None):
+        before = search.rounds
+        value = real(search, tolerance, max_rounds)
+        calls.append((bool(search.master.fixed), max_rounds, search.rounds - before))
+        return value
+
+    monkeypatch.setattr(firm_patterns._Search, "converge", recording)
+    found = firm_patterns.dive(model, coef, None, 30.0, lambda: False)
+    assert found.chosen is not None and found.root is not None
+    in_dives = [(cap, rounds) for fixed, cap, rounds in calls if fixed]
+    assert in_dives and all(cap == firm_patterns.DIVE_ROUNDS for cap, _ in in_dives)
+    assert all(rounds <= firm_patterns.DIVE_ROUNDS for _, rounds in in_dives)
+    # the root (nothing fixed) is not capped
+    assert any(not fixed and cap is None for fixed, cap, _ in calls)
+
+
+def test_converge_returns_the_lp_value_when_its_rounds_run_out():
+    cost, resource, capacity = _gap(4, 6, 50)
+    _, model, coef = _model(cost, resource, capacity)
+    search = firm_patterns._Search(model, coef, time.monotonic() + 60.0, lambda: False)
+    capped = search.converge(0.0, max_rounds=2)
+    assert search.rounds == 2 and capped is not None
+    assert capped == pytest.approx(search.master.lp.Objective().Value())
+    full = search.converge(firm_patterns.ROOT_TOLERANCE)
+    # more rounds only lower the restricted master's value
+    assert full is not None and full <= capped + 1e-6
