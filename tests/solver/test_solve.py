@@ -1,5 +1,6 @@
 """The entry point's contract: progress reports and the stop flag, in both modes."""
 
+import itertools
 import threading
 import time
 
@@ -302,4 +303,4 @@ def test_the_watcher_polls_the_stop_flag_a_tenth_as_often_as_the_cancel():
     watcher.join(timeout=5)
     assert solver.stops == 0
     # every tenth poll of a hundredth of a second: about 0.1 s apart, never 0.01 s
-    assert min(b - a for a, b in zip(calls, calls[1:])) > 0.05
+    assert min(b - a for a, b in itertools.pairwise(calls)) > 0.05
