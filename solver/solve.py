@@ -229,13 +229,14 @@ def _solve_exact(core: Core, clock: _Clock, options: SolveOptions,
     then the exact model. With two or more workers both start together, one core each: the
     exact model without a hint, the relaxation's answer taken when it proves optimality.
     Either way the result depends only on the seed, not on which finishes first."""
-    model = build(core, exact=True)
     if options.workers > 1 and _cores() > 1:
-        return _exact_beside_relaxation(core, clock, options, greedy_plan, model)
+        return _exact_beside_relaxation(core, clock, options, greedy_plan,
+                                        build(core, exact=True))
     proven, placed = _proven_by_relaxation(core, clock, options, greedy_plan)
     if proven is not None:
-        return proven
+        return proven  # the exact model is not even built
     hint = _better(core, greedy_plan, placed)
+    model = build(core, exact=True)
     ready_at = clock.elapsed()
     run, first_at = _run(model, clock, options, "exact", hint, _proving_time(core, clock))
     return _from_exact(core, clock, options, run, first_at, hint, ready_at)

@@ -167,18 +167,25 @@ def _plan(result):
     return sorted((a.item, a.firm, a.start_on) for a in result.assignments)
 
 
-def test_two_workers_give_the_same_plan_for_the_same_seed_with_the_exact_model_in_parallel(
-        monkeypatch):
-    # seed 0: the relaxed optimum does not fit on days, so the exact model (started beside
-    # the relaxation, on the other core) proves the plan; its plan is the same every run
+def _record_runs(monkeypatch) -> list[dict]:
+    """Every CP-SAT run of the solves that follow: its phase, workers, hint and cancel."""
     runs = []
     real_run = solve_module._run
 
     def recording(model, clock, options, phase, hint, time_limit, prove=False, cancel=None):
-        runs.append((phase, options.workers, hint is None, cancel is not None))
+        runs.append({"phase": phase, "workers": options.workers, "hint": hint,
+                     "cancel": cancel})
         return real_run(model, clock, options, phase, hint, time_limit, prove, cancel)
 
     monkeypatch.setattr(solve_module, "_run", recording)
+    return runs
+
+
+def test_two_workers_give_the_same_plan_for_the_same_seed_with_the_exact_model_in_parallel(
+        monkeypatch):
+    # seed 0: the relaxed optimum does not fit on days, so the exact model (started beside
+    # the relaxation, on the other core) proves the plan; its plan is the same every run
+    calls = _record_runs(monkeypatch)
     problem = generate(13, 8, 20, seed=0)
     results = [solve(problem, SolveOptions(time_limit=20, workers=2, seed=3, explain=False))
                for _ in range(2)]
@@ -187,22 +194,19 @@ def test_two_workers_give_the_same_plan_for_the_same_seed_with_the_exact_model_i
     assert results[0].objective == pytest.approx(results[1].objective)
     # each solve: the relaxation and the exact model, both on one worker; the exact model
     # without a hint and cancellable
+    runs = [(c["phase"], c["workers"], c["hint"] is None, c["cancel"] is not None)
+            for c in calls]
     assert sorted(runs[:2], key=str) == [("exact", 1, True, True), (None, 1, False, False)]
     assert len(runs) == 4
 
 
 def test_one_worker_solves_the_relaxation_then_the_hinted_exact_model_to_the_same_optimum(
         monkeypatch):
-    phases = []
     real_run = solve_module._run
-
-    def recording(model, clock, options, phase, hint, time_limit, prove=False, cancel=None):
-        phases.append((phase, hint is not None, cancel))
-        return real_run(model, clock, options, phase, hint, time_limit, prove, cancel)
-
-    monkeypatch.setattr(solve_module, "_run", recording)
+    calls = _record_runs(monkeypatch)
     problem = generate(13, 8, 20, seed=0)
     one = solve(problem, SolveOptions(time_limit=20, workers=1, explain=False))
+    phases = [(c["phase"], c["hint"] is not None, c["cancel"]) for c in calls]
     assert phases == [(None, True, None), ("exact", True, None)]
     monkeypatch.setattr(solve_module, "_run", real_run)
     two = solve(problem, SolveOptions(time_limit=20, workers=2, explain=False))
@@ -213,19 +217,11 @@ def test_one_worker_solves_the_relaxation_then_the_hinted_exact_model_to_the_sam
 def test_a_relaxation_that_proves_the_plan_cancels_the_exact_model(monkeypatch):
     # seed 4: the relaxed optimum fits on days, so it is the answer and the exact model,
     # running beside it, is told to stop
-    cancels = []
-    real_run = solve_module._run
-
-    def recording(model, clock, options, phase, hint, time_limit, prove=False, cancel=None):
-        run = real_run(model, clock, options, phase, hint, time_limit, prove, cancel)
-        if cancel is not None:
-            cancels.append(cancel.is_set())
-        return run
-
-    monkeypatch.setattr(solve_module, "_run", recording)
+    calls = _record_runs(monkeypatch)
     result = solve(generate(13, 8, 20, seed=4), SolveOptions(time_limit=20, workers=2,
                                                              explain=False))
     assert result.status == "optimal" and result.stats.get("proof") == 1.0
+    cancels = [c["cancel"].is_set() for c in calls if c["cancel"] is not None]
     assert cancels == [True]
 
 
@@ -245,19 +241,12 @@ def test_an_error_in_the_parallel_exact_model_reaches_the_caller(monkeypatch, se
 
 
 def test_on_one_core_two_workers_run_the_relaxation_and_the_exact_model_in_turn(monkeypatch):
-    phases = []
-    real_run = solve_module._run
-
-    def recording(model, clock, options, phase, hint, time_limit, prove=False, cancel=None):
-        phases.append((phase, cancel))
-        return real_run(model, clock, options, phase, hint, time_limit, prove, cancel)
-
-    monkeypatch.setattr(solve_module, "_run", recording)
+    calls = _record_runs(monkeypatch)
     monkeypatch.setattr(solve_module, "_cores", lambda: 1)
     result = solve(generate(13, 8, 20, seed=0), SolveOptions(time_limit=20, workers=2,
                                                              explain=False))
     assert result.status == "optimal"
-    assert phases == [(None, None), ("exact", None)]
+    assert [(c["phase"], c["cancel"]) for c in calls] == [(None, None), ("exact", None)]
 
 
 class _CountingSolver:
