@@ -258,10 +258,10 @@ class SiteNeighbourhoods:
 def improve(core: Core, placement: Placement, deadline: Callable[[], float], workers: int,
             seed: int, stopped: Callable[[], bool], budget: int = 300,
             step_limit: float = 0.5, stats: dict | None = None,
-            on_better: Callable[[float], None] | None = None) -> Placement:
+            on_better: Callable[[float, Placement], None] | None = None) -> Placement:
     """The search: free sites, re-plan them exactly, keep the answer when the plan gets
-    better (telling `on_better` how much, in euros); until `deadline()` seconds are left or
-    the stop flag. The caller checks the result with the independent checker."""
+    better (telling `on_better` how much, in euros, and the plan now); until `deadline()`
+    seconds are left or the stop flag. The caller checks the result with the independent checker."""
     neighbourhoods = SiteNeighbourhoods(core, seed, budget)
     plan = Plan(core, placement)
     step = kept = 0
@@ -279,7 +279,7 @@ def improve(core: Core, placement: Placement, deadline: Callable[[], float], wor
             neighbourhoods.forget()
             kept += 1
             if on_better:
-                on_better(before - after)
+                on_better(before - after, plan.placement)
     if stats is not None:
         stats.update(site_steps=float(step), site_steps_kept=float(kept))
     return plan.placement

@@ -20,7 +20,7 @@ from ortools.sat.python import cp_model
 from . import columns, firm_patterns, lns, master, report, sites
 from .check import check
 from .instance import Plan
-from .model import Model, build, coefficients, energy_windows
+from .model import Model, build, coefficients, energy_windows, term_values
 from .prepare import Core, Interrupted, prepare
 from .schedule import Placement, face_firms, fill, greedy, rebalance, regret, schedule
 from .types import Problem, Progress, Result, SolveOptions
@@ -35,6 +35,7 @@ EXACT_SHARE = 0.6  # of the time left, for the exact model before the search ove
 FINISH_SHARE = 0.01  # of the time limit, kept for checking and reporting the final plan
 COLUMN_SHARE = 0.4  # of the time limit at most, for column generation over site patterns
 DIVE_SHARE = 0.7  # of the time left, for the firm patterns' column generation and dive
+DETAIL_EVERY = 0.25  # seconds between two progress reports that describe the plan
 GRACE = 0.5  # seconds the first plan may still take after a stop or the time limit
 STATUS_WORDS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
                 cp_model.INFEASIBLE: "infeasible", cp_model.UNKNOWN: "unknown",
@@ -60,14 +61,24 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         super().__init__()
         self.model, self.clock, self.phase, self.options = model, clock, phase, options
         self.first_at: float | None = None
+        self.detailed_at = -math.inf
 
     def on_solution_callback(self) -> None:
         if self.first_at is None:
             self.first_at = self.clock.elapsed()
         if self.options.on_progress and self.phase is not None:
+            details = {}
+            now = time.monotonic()
+            # reading every option's value costs time on large masters: at most every
+            # DETAIL_EVERY seconds there, at every solution of the (small) exact model
+            if self.model.exact or now - self.detailed_at >= DETAIL_EVERY:
+                self.detailed_at = now
+                chosen = [self.model.core.options[k] for k, var in enumerate(self.model.x)
+                          if self.boolean_value(var)]
+                details = _details(chosen, term_values(self.model, self.value))
             self.options.on_progress(Progress(
                 objective=self.objective_value / 100, bound=self.best_objective_bound / 100,
-                elapsed=self.clock.elapsed(), phase=self.phase))
+                elapsed=self.clock.elapsed(), phase=self.phase, **details))
 
 
 class _Clock:
@@ -338,7 +349,7 @@ def _searched(core: Core, clock: _Clock, options: SolveOptions, placement: Place
         searched = sites.improve(core, placement, deadline=clock.finishing(),
                                  workers=options.workers, seed=options.seed,
                                  stopped=clock.stopped, stats=stats,
-                                 on_better=_falling(options, clock, value, bound))
+                                 on_better=_falling(core, options, clock, value, bound))
         if _value(core, searched) < value and _is_valid(core, searched):
             placement = searched
     result = _result(core, clock, placement, {}, "feasible", bound, first_at, options, stats)
@@ -396,7 +407,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
     bound = None
     if _is_valid(core, hint):
         best, best_value, first_at = hint, _value(core, hint), clock.elapsed()
-        _report(options, clock, best_value, None, "first plan")
+        _report(options, clock, best_value, None, "first plan", core, hint)
     if clock.left() <= 0 or clock.out_of_time():  # the first plans took the time
         return _first_plan_only(core, clock, options, best or calendar_greedy)
     patterns = None
@@ -407,7 +418,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
             best, best_value = patterns, value
             first_at = clock.elapsed() if first_at is None else first_at
             hint = patterns
-            _report(options, clock, best_value, bound, "columns")
+            _report(options, clock, best_value, bound, "columns", core, patterns)
     rounds = 0
     # the assignment master's rounds: when the site patterns gave no plan, or on one day,
     # where no search over sites follows (the master's capacity is then exact)
@@ -462,7 +473,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
             incumbent = lns.improve(
                 model, incumbent, deadline=lambda: clock.left() - reserve,
                 workers=options.workers, seed=options.seed, stopped=clock.stopped,
-                on_better=_reporter(clock, options,
+                on_better=_reporter(core, clock, options,
                                      bound if bound is not None else run.bound, rounds))
         chosen = _chosen(core, incumbent)
         placement = _complete(core, schedule(core, chosen, repair=True), clock.deadline(0.5))
@@ -508,7 +519,8 @@ def _dive(core: Core, model: Model, clock: _Clock, options: SolveOptions,
             if plan.objective / 100 < best_value:
                 best_bound = max(b for b in (bound, dived, -math.inf) if b is not None)
                 _report(options, clock, plan.objective / 100,
-                        best_bound if math.isfinite(best_bound) else None, "firm patterns")
+                        best_bound if math.isfinite(best_bound) else None, "firm patterns",
+                        model.core, plan)
     return incumbent, dived
 
 
@@ -547,21 +559,44 @@ def _from_columns(core: Core, clock: _Clock, options: SolveOptions,
 
 
 def _report(options: SolveOptions, clock: _Clock, objective: float, bound: float | None,
-            phase: str) -> None:
+            phase: str, core: Core | None = None, plan: Placement | lns.Incumbent | None = None
+            ) -> None:
+    """A better plan for on_progress; with `plan` (and its core) the report describes it."""
     if options.on_progress:
+        details = {}
+        if isinstance(plan, Placement):
+            details = _details(plan.chosen.values(), report.plan_terms(core, plan))
+        elif plan is not None:
+            details = _details(_chosen(core, plan).values(), None)
         options.on_progress(Progress(objective=objective,
                                      bound=bound if bound is not None else float("nan"),
-                                     elapsed=clock.elapsed(), phase=phase))
+                                     elapsed=clock.elapsed(), phase=phase, **details))
 
 
-def _falling(options: SolveOptions, clock: _Clock, value: float, bound: float | None):
+def _details(chosen, terms: dict[str, float] | None) -> dict:
+    """What a progress report says of a plan: items assigned, euros of rates and travel,
+    and the objective's terms (None when not at hand)."""
+    chosen = list(chosen)
+    return {"assigned": len(chosen), "cost": round(sum(o.cost for o in chosen), 2),
+            "terms": terms}
+
+
+def _falling(core: Core, options: SolveOptions, clock: _Clock, value: float,
+             bound: float | None):
     """A progress reporter for the site search, from a plan worth `value` euros: the value
     falls by the euros each kept step saves."""
 
-    def report(saved: float) -> None:
-        nonlocal value
+    described_at = -math.inf
+
+    def report(saved: float, placement: Placement) -> None:
+        nonlocal value, described_at
         value -= saved
-        _report(options, clock, value, bound, "site search")
+        now = time.monotonic()
+        if now - described_at >= DETAIL_EVERY:  # describing the plan reads every item
+            described_at = now
+            _report(options, clock, value, bound, "site search", core, placement)
+        else:
+            _report(options, clock, value, bound, "site search")
     return report
 
 
@@ -592,9 +627,11 @@ def _is_valid(core: Core, placement: Placement) -> bool:
     return not check(core.problem, plan)
 
 
-def _reporter(clock: _Clock, options: SolveOptions, bound: float | None, rounds: int):
+def _reporter(core: Core, clock: _Clock, options: SolveOptions, bound: float | None,
+              rounds: int):
     def report(incumbent: lns.Incumbent) -> None:
-        _report(options, clock, incumbent.objective / 100, bound, f"lns round {rounds}")
+        _report(options, clock, incumbent.objective / 100, bound, f"lns round {rounds}",
+                core, incumbent)
     return report
 
 

@@ -171,10 +171,18 @@ class Problem:
 
 @dataclass(frozen=True)
 class Progress:
+    """A better plan found: its weighted objective (euros), the proven bound (NaN when none
+    yet), seconds since the start and the step that found it. `assigned` (items), `cost`
+    (euros of rates and travel) and `terms` (weighted euros) describe the plan when the step
+    has it at hand, else None."""
+
     objective: float
     bound: float
     elapsed: float
     phase: str
+    assigned: int | None = None
+    cost: float | None = None
+    terms: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)

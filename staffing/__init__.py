@@ -51,11 +51,13 @@ def _register_blueprints(app: Flask) -> None:
     from .partners import api as partners_api
     from .partners import views as partners_views
     from .planning import api as planning_api
+    from .planning import queue
     from .projects import api as projects_api
     from .projects import views as projects_views
     from .security import forget_actor  # importing it registers the login user loader
 
     app.before_request(forget_actor)
+    app.before_request(lambda: queue.start_embedded(app))  # the solver pool, once a process
     for blp in (*partners_api.blueprints, *projects_api.blueprints, *planning_api.blueprints):
         csrf.exempt(blp)  # bearer tokens only: no cookie, so no cross-site forgery
         api.register_blueprint(blp)

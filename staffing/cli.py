@@ -38,6 +38,7 @@ def main():
 
 
 planning_cli.register(main)
+planning_cli.register_jobs(main)
 
 
 @contextmanager

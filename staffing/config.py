@@ -52,6 +52,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # where solve jobs run: embedded (a pool of solver processes in the service), rq
+        # (`staffing worker` processes through Redis) or inline (tests); empty: rq when
+        # REDIS_URL is set, else embedded
+        "SOLVE_BACKEND": os.environ.get("STAFFING_SOLVE_BACKEND") or None,
+        "SOLVE_PROCESSES": int(os.environ.get("STAFFING_SOLVE_PROCESSES") or 2),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

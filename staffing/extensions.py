@@ -38,10 +38,17 @@ def _configure_sqlite(dbapi_connection, connection_record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # readers beside one writer: the service's requests while solver processes write
+        # their progress (WAL needs a file; an in-memory database keeps its own mode)
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
 
 @sa.event.listens_for(sa.engine.Engine, "begin")
 def _begin_sqlite(connection):
+    # IMMEDIATE: take the write lock at the start (waiting up to busy_timeout for it), so a
+    # transaction never fails at its first write because another process wrote since it
+    # began reading (WAL's "database is locked" without waiting)
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

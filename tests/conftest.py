@@ -64,6 +64,7 @@ def app(database_url, tmp_path_factory):
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
+        "SOLVE_BACKEND": "inline",  # jobs run at once, in the request: no sleeping in tests
     })
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
     with app.app_context():

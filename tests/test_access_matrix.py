@@ -53,6 +53,10 @@ def world(db, create_firm, create_user, create_project, create_membership, creat
         "lead": create_offer(project, lead, {skill: (5, "70.00")}),
     }
     exclusion = create_exclusion(project, firms["b"], site, reason="sister company of client")
+    jobs = _jobs(db, lead, firms, project, {
+        "user": create_user, "project": create_project, "membership": create_membership,
+        "skill": create_skill, "site": create_site, "item": create_work_item,
+        "offer": create_offer})
     roles = {"lead_admin": (lead, "admin"), "lead_coordinator": (lead, "coordinator"),
              "lead_member": (lead, "member")}
     for key in "ab":
@@ -69,8 +73,33 @@ def world(db, create_firm, create_user, create_project, create_membership, creat
         "server_skill": server_skill.id, "item": item.id, "offer_a": offers["a"].id,
         "offer_b": offers["b"].id, "exclusion": exclusion.id,
         "membership_b": _membership_id(db, project.id, firms["b"].id),
-        "firm_b": firms["b"].id, "firm_o": firms["o"].id,
+        "firm_b": firms["b"].id, "firm_o": firms["o"].id, **jobs,
     }
+
+
+def _jobs(db, lead, firms, project, factories):
+    """A solve that ran to a plan (proposed to the partners), a queued solve in the same
+    project, and a second project like the first with nothing queued, to start solves in."""
+    from staffing.planning import operations as ops
+    from staffing.planning.models import Plan
+
+    planner = factories["user"](firm=lead, role="admin")
+    done = ops.start_solve(planner, project, "inline", time_limit=2)
+    db.session.commit()
+    ops.run_solve_job(done.id)
+    plan = db.session.get(Plan, done.plan_id)
+    plan.status = "proposed"
+    queued = ops.start_solve(planner, project, "embedded", time_limit=2)
+    db.session.commit()
+    other = factories["project"](lead_firm=lead)
+    for key, status in (("a", "accepted"), ("b", "accepted"), ("c", "invited"),
+                        ("d", "declined")):
+        factories["membership"](other, firms[key], status=status)
+    skill = factories["skill"](other, code="desktop")
+    factories["item"](factories["site"](other), skill=skill, quantity=1, effort_hours=4)
+    factories["offer"](other, lead, {skill: (5, "70.00")}, min_share_percent=0,
+                       max_share_percent=100)
+    return {"job": done.id, "queued_job": queued.id, "plan": plan.id, "project2": other.id}
 
 
 def _membership_id(db, project_id, firm_id):
@@ -121,6 +150,17 @@ REQUESTS = [
     ("DELETE", "/api/v1/exclusions/{exclusion}", None, LEAD_COORDINATORS, 204),
     ("POST", "/api/v1/projects/{project}/exclusions", {"firm_id": "{firm_b}", "site_id": None},
      LEAD_COORDINATORS, 201),
+    ("GET", "/api/v1/projects/{project}/plans", None, PARTICIPANTS, 200),
+    ("GET", "/api/v1/plans/{plan}", None, PARTICIPANTS, 200),
+    ("PATCH", "/api/v1/plans/{plan}", {"notes": "checked"}, LEAD_COORDINATORS, 200),
+    ("GET", "/api/v1/projects/{project}/solve-jobs", None, LEAD_COORDINATORS, 200),
+    ("POST", "/api/v1/projects/{project2}/solve-jobs", {"time_limit": 1}, LEAD_COORDINATORS,
+     202),
+    ("GET", "/api/v1/solve-jobs/{job}", None, LEAD_COORDINATORS, 200),
+    ("GET", "/api/v1/solve-jobs/{job}/events", None, LEAD_COORDINATORS, 200),
+    ("GET", "/api/v1/solve-jobs/{job}/instance", None, LEAD_COORDINATORS, 200),
+    ("DELETE", "/api/v1/solve-jobs/{queued_job}", None, LEAD_COORDINATORS, 200),
+    ("POST", "/api/v1/solve-jobs/{queued_job}/cancel", {}, LEAD_COORDINATORS, 200),
 ]
 
 # Objects a role can see but not change answer 403; everything else out of reach is 404.
@@ -138,6 +178,8 @@ VISIBLE_TO = {
     "/api/v1/capacity-offers/{offer_b}": LEAD_COORDINATORS | B_USERS,
     "/api/v1/exclusions/{exclusion}": LEAD_COORDINATORS,
     "/api/v1/projects/{project}/exclusions": PARTICIPANTS,
+    "/api/v1/plans/{plan}": PARTICIPANTS,
+    "/api/v1/projects/{project2}/solve-jobs": PARTICIPANTS,
 }
 
 
@@ -183,6 +225,10 @@ def _crawl(client, world, role):
         "/api/v1/capacity-offers/{offer_a}", "/api/v1/capacity-offers/{offer_b}",
         "/api/v1/memberships/{membership_b}", "/api/v1/exclusions/{exclusion}",
         "/api/v1/sites/{site}", "/api/v1/work-items/{item}",
+        "/api/v1/projects/{project}/plans", "/api/v1/plans/{plan}",
+        "/api/v1/projects/{project}/solve-jobs", "/api/v1/solve-jobs/{job}",
+        "/api/v1/solve-jobs/{job}/instance", "/api/v1/solve-jobs/{job}/events",
+        "/api/v1/solve-jobs/{queued_job}",
     ]
     for url in urls:
         response = client.get(url.format(**world), headers=world["headers"][role])

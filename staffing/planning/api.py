@@ -1,18 +1,42 @@
 """REST resources of the planning domain: parse, call one operation, return."""
 
+import json
+import time
+
+from flask import Response, jsonify, stream_with_context, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..access import get_project_for
-from ..pagination import SelectPage
+from ..extensions import db
+from ..pagination import SelectPage, Viewed
 from ..security import authenticate_api_request, current_actor
 from . import operations as ops
-from .schemas import PlanArgs, PlanListSchema, PlanQueryArgs, PlanSchema, PlanUpdateArgs
+from . import queue
+from .models import SolveJob
+from .schemas import (
+    CancelArgs,
+    PlanListSchema,
+    PlanQueryArgs,
+    PlanSchema,
+    PlanUpdateArgs,
+    SolveJobArgs,
+    SolveJobQueryArgs,
+    SolveJobSchema,
+)
 
 plans = Blueprint("plans", __name__, url_prefix="/api/v1",
                   description="Plans: who does what, where and when, proposed by the solver")
-blueprints = [plans]
-plans.before_request(authenticate_api_request)
+solve_jobs = Blueprint("solve_jobs", __name__, url_prefix="/api/v1",
+                       description="Solve jobs: the planner running in the background, with "
+                                   "live progress and cancel (lead coordinators only)")
+blueprints = [plans, solve_jobs]
+for _blueprint in blueprints:
+    _blueprint.before_request(authenticate_api_request)
+
+EVENT_EVERY = 0.5  # seconds between two looks at a job for its event stream
+EVENT_KEEPALIVE = 1.0  # seconds: the state is sent again at least this often
+STREAM_MARGIN = 120.0  # seconds a stream outlives its job's time limit before it closes
 
 
 @plans.route("/projects/<int:project_id>/plans")
@@ -21,17 +45,11 @@ class Plans(MethodView):
     @plans.response(200, PlanListSchema(many=True))
     @plans.paginate(SelectPage)
     def get(self, args, project_id):
-        """List plans (partners: proposed and approved ones)"""
+        """List plans (partners: the approved one and the current proposal)"""
         actor = current_actor()
-        return ops.list_plans(actor, get_project_for(actor, project_id), **args)
-
-    @plans.arguments(PlanArgs)
-    @plans.response(201, PlanSchema)
-    def post(self, args, project_id):
-        """Run the solver and store the next draft plan (lead coordinators)"""
-        actor = current_actor()
-        plan = ops.create_plan(actor, get_project_for(actor, project_id), **args)
-        return ops.plan_view(actor, plan)
+        project = get_project_for(actor, project_id)
+        return Viewed(ops.list_plans(actor, project, **args),
+                      lambda rows: ops.plan_list_view(actor, project, rows))
 
 
 @plans.route("/plans/<int:plan_id>")
@@ -49,3 +67,117 @@ class PlanById(MethodView):
         actor = current_actor()
         plan = ops.update_plan(actor, ops.get_plan(actor, plan_id), args)
         return ops.plan_view(actor, plan)
+
+
+@solve_jobs.route("/projects/<int:project_id>/solve-jobs")
+class SolveJobs(MethodView):
+    @solve_jobs.arguments(SolveJobQueryArgs, location="query")
+    @solve_jobs.response(200, SolveJobSchema(many=True))
+    @solve_jobs.paginate(SelectPage)
+    def get(self, args, project_id):
+        """List the project's solve jobs, newest first"""
+        actor = current_actor()
+        query = ops.list_jobs(actor, get_project_for(actor, project_id), **args)
+        return Viewed(query, lambda rows: [ops.job_view(job) for job in rows])
+
+    @solve_jobs.arguments(SolveJobArgs)
+    @solve_jobs.response(202, SolveJobSchema)
+    @solve_jobs.alt_response(409, description="a solve is already queued or running for "
+                                              "the project (errors.job_id names it)")
+    def post(self, args, project_id):
+        """Start a solve: answers at once with the queued job; its plan arrives as a draft"""
+        actor = current_actor()
+        project = get_project_for(actor, project_id)
+        job = ops.start_solve(actor, project, queue.backend_name_here(), **args)
+        db.session.commit()
+        queue.dispatch(job)
+        db.session.refresh(job)
+        location = url_for("solve_jobs.SolveJobById", job_id=job.id)
+        return ops.job_view(job), 202, {"Location": location}
+
+
+@solve_jobs.route("/solve-jobs/<int:job_id>")
+class SolveJobById(MethodView):
+    @solve_jobs.response(200, SolveJobSchema)
+    def get(self, job_id):
+        """A job's status and live progress (poll it, or read .../events)"""
+        return ops.job_view(ops.get_job(current_actor(), job_id))
+
+    @solve_jobs.response(200, SolveJobSchema)
+    def delete(self, job_id):
+        """Cancel: a queued job at once; a running one stops within a second and keeps its
+        best plan so far as a draft marked as stopped early"""
+        return _cancel(job_id)
+
+
+@solve_jobs.route("/solve-jobs/<int:job_id>/cancel")
+class SolveJobCancel(MethodView):
+    @solve_jobs.arguments(CancelArgs)
+    @solve_jobs.response(200, SolveJobSchema)
+    def post(self, args, job_id):
+        """Cancel (the same as DELETE on the job)"""
+        return _cancel(job_id)
+
+
+def _cancel(job_id: int) -> dict:
+    actor = current_actor()
+    job = ops.cancel_job(actor, ops.get_job(actor, job_id))
+    db.session.commit()
+    if job.status == "cancelled":
+        queue.cancel_queued(job)
+    return ops.job_view(job)
+
+
+@solve_jobs.route("/solve-jobs/<int:job_id>/instance")
+class SolveJobInstance(MethodView):
+    @solve_jobs.doc(responses={"200": {
+        "description": "the instance file the planner read (`staffing solve` reproduces the "
+                       "plan from it; its JSON Schema: solver/instance.schema.json)",
+        "content": {"application/json": {"schema": {"type": "object"}}}}})
+    def get(self, job_id):
+        """The input of a job as an instance file (docs/instance-format.md)"""
+        actor = current_actor()
+        return jsonify(ops.job_instance(actor, ops.get_job(actor, job_id)))
+
+
+@solve_jobs.route("/solve-jobs/<int:job_id>/events")
+class SolveJobEvents(MethodView):
+    @solve_jobs.doc(responses={"200": {
+        "description": "server-sent events: `progress` with the job (as GET on it) at least "
+                       "once a second while it is queued or running, then one `end` with "
+                       "its final state",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
+    def get(self, job_id):
+        """The job's progress as a server-sent event stream"""
+        job = ops.get_job(current_actor(), job_id)
+        limit = job.time_limit + STREAM_MARGIN
+        db.session.rollback()
+        return Response(stream_with_context(_events(job.id, limit)),
+                        mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _events(job_id: int, limit: float):
+    schema = SolveJobSchema()
+    started = time.monotonic()
+    sent_at, last, number = -EVENT_KEEPALIVE, None, 0
+    yield "retry: 1000\n\n"
+    try:
+        while True:
+            job = db.session.get(SolveJob, job_id, populate_existing=True)
+            if job.status == "running" and ops.fail_orphaned_jobs(job_id=job_id):
+                db.session.commit()
+            body = json.dumps(schema.dump(ops.job_view(job)), sort_keys=True)
+            finished = not job.is_active
+            db.session.rollback()  # no transaction held between two looks
+            now = time.monotonic()
+            if finished or body != last or now - sent_at >= EVENT_KEEPALIVE:
+                number += 1
+                kind = "end" if finished else "progress"
+                yield f"id: {number}\nevent: {kind}\ndata: {body}\n\n"
+                sent_at, last = now, body
+            if finished or now - started > limit:
+                return
+            time.sleep(EVENT_EVERY)
+    finally:
+        db.session.remove()

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import click
+from flask import current_app
 
 from solver.check import check as check_plan
 from solver.generate import generate as generate_problem
@@ -23,10 +25,13 @@ from solver.instance import (
 from solver.solve import solve as solve_problem
 from solver.types import ProblemError, Progress, Result, SolveOptions
 
+from ..errors import StaffingError
 from ..extensions import db
 from ..partners.models import Firm
 from ..projects.models import Project
-from . import mapping
+from . import mapping, queue
+from . import operations as ops
+from .models import SolveJob
 
 
 def _load(path: str):
@@ -138,6 +143,129 @@ def register(main: click.Group) -> None:
             db.session.rollback()
             raise
         click.echo(f"project {created.id} {created.name}: {len(problem.items)} work items")
+
+
+def register_jobs(main: click.Group) -> None:
+    """`staffing plan start/cancel/show` and `staffing worker`."""
+
+    @main.group()
+    def plan():
+        """Solve jobs: start a solve in the background, watch it, cancel it."""
+
+    @plan.command("start")
+    @click.argument("project_id", type=int)
+    @click.option("--time-limit", type=click.FloatRange(0.5, 3600), default=10.0,
+                  show_default=True)
+    @click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True)
+    @click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True)
+    @click.option("--base-plan", "base_plan_id", type=int,
+                  help="Re-plan from this plan, keeping its locks.")
+    @click.option("--wait", is_flag=True, help="Print progress until the job ends.")
+    def start(project_id, time_limit, seed, workers, base_plan_id, wait):
+        """Queue a solve of a project; its plan is stored as the next draft."""
+        found = db.session.get(Project, project_id)
+        if found is None:
+            raise click.ClickException(f"no project {project_id}")
+        app = current_app._get_current_object()
+        try:
+            job = ops.start_solve(None, found, queue.backend_name(app), time_limit=time_limit,
+                                  seed=seed, workers=workers, base_plan_id=base_plan_id)
+            db.session.commit()
+            if wait and job.backend == "embedded":
+                queue.start_embedded(app)  # this process runs it, unless a service is first
+            queue.dispatch(job)
+        except StaffingError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from None
+        click.echo(f"solve job {job.id} queued ({job.backend}) for project {project_id}")
+        if not wait:
+            if job.backend == "embedded":
+                click.echo("the service's solver pool runs it once the service is up "
+                           "(or use --wait to run it here)")
+            return
+        status = _watch(job.id)
+        if status not in ("done", "cancelled"):
+            sys.exit(1)
+
+    @plan.command("cancel")
+    @click.argument("job_id", type=int)
+    def cancel(job_id):
+        """Cancel a queued job, or ask a running one to stop (its best plan is kept)."""
+        job = db.session.get(SolveJob, job_id)
+        if job is None:
+            raise click.ClickException(f"no solve job {job_id}")
+        try:
+            ops.cancel_job(None, job)
+            db.session.commit()
+        except StaffingError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from None
+        if job.status == "cancelled":
+            queue.cancel_queued(job)
+            click.echo(f"solve job {job_id} cancelled")
+        else:
+            click.echo(f"solve job {job_id}: stop requested; it keeps its best plan so far")
+
+    @plan.command("show")
+    @click.argument("job_id", type=int)
+    def show(job_id):
+        """A job's status and progress, as JSON."""
+        job = db.session.get(SolveJob, job_id)
+        if job is None:
+            raise click.ClickException(f"no solve job {job_id}")
+        ops.fail_orphaned_jobs(job_id=job_id)
+        db.session.commit()
+        click.echo(json.dumps(ops.job_view(job), indent=1, default=str))
+
+    @main.command()
+    @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+    def worker(burst):
+        """Run solve jobs from the Redis queue (REDIS_URL), one at a time."""
+        app = current_app._get_current_object()
+        if not app.config.get("REDIS_URL"):
+            raise click.ClickException("REDIS_URL is not set: without it the service runs "
+                                       "solves in its own pool, no worker is needed")
+        queue.work(app, burst=burst)
+
+
+def _watch(job_id: int, every: float = 0.5) -> str:
+    """Print a line for each new state of the job until it ends; its final status."""
+    last = None
+    while True:
+        db.session.rollback()
+        job = db.session.get(SolveJob, job_id, populate_existing=True)
+        if job.status == "running" and ops.fail_orphaned_jobs(job_id=job_id):
+            db.session.commit()
+        line = _progress_line(job)
+        if line != last:
+            click.echo(line)
+            last = line
+        if not job.is_active:
+            if job.plan_id:
+                click.echo(f"plan {job.plan_id} stored as a draft")
+            if job.error:
+                click.echo(job.error)
+            return job.status
+        time.sleep(every)
+
+
+def _progress_line(job: SolveJob) -> str:
+    view = ops.job_view(job)
+    progress = view["progress"] or {}
+    parts = [f"job {job.id} {job.status}"]
+    if view["queue_position"]:
+        parts.append(f"position {view['queue_position']}")
+    if progress:
+        cost = progress.get("cost")
+        gap = progress.get("gap")
+        parts.append(f"{progress.get('phase')}: objective {progress.get('objective'):,.2f}"
+                     if progress.get("objective") is not None else str(progress.get("phase")))
+        parts.append(f"cost {cost:,.2f} EUR" if cost is not None else "cost -")
+        parts.append(f"assigned {progress.get('assigned')}")
+        parts.append(f"gap {100 * gap:.2f} %" if gap is not None else "gap -")
+    if view["elapsed"] is not None:
+        parts.append(f"{view['elapsed']:.1f} s")
+    return "  ".join(parts)
 
 
 def summary(result: Result, problem) -> str:

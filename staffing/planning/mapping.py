@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 import solver.types as st
+from solver.instance import problem_to_dict
 
 from ..extensions import db
 from ..partners.models import (
@@ -144,23 +147,35 @@ def _jsonable(value):
     return value
 
 
-def save_plan(project: Project, result: st.Result, author_id: int | None,
-              base: Plan | None = None) -> Plan:
-    """Store the result as the project's next plan version (a draft), with its assignments
-    and its report; locks of the base plan stay locked."""
+def input_fingerprint(problem: st.Problem) -> str:
+    """SHA-256 of what the planner reads of the project (calendar, sites, work items, offers,
+    exclusions, policy), without the locks and reference of a base plan and the project's
+    name: a plan whose fingerprint differs from the project's now is stale."""
+    inputs = problem_to_dict(dataclasses.replace(problem, locks=(), reference=(), name=""))
+    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def save_plan(project: Project, problem: st.Problem, result: st.Result, author_id: int | None,
+              fingerprint: str, is_stopped_early: bool = False) -> Plan:
+    """Store the result as the project's next plan version (a draft), with its assignments,
+    its cost in euros and its report; what the problem locked stays locked."""
     version = (db.session.scalar(sa.select(sa.func.max(Plan.version))
                                  .filter_by(project_id=project.id)) or 0) + 1
-    kept = {a.work_item_id: a for a in base.assignments} if base is not None else {}
+    locks = {lock.item: lock for lock in problem.locks}
     plan = Plan(project_id=project.id, version=version, status="draft", author_id=author_id,
                 solver_status=result.status, objective=result.objective,
+                cost=round(sum(a.cost for a in result.assignments), 2),
+                travel_cost=round(sum(a.travel_cost for a in result.assignments), 2),
+                input_fingerprint=fingerprint, is_stopped_early=is_stopped_early,
                 summary=_summary(result))
     for a in result.assignments:
-        previous = kept.get(int(a.item))
+        lock = locks.get(a.item)
         plan.assignments.append(Assignment(
             work_item_id=int(a.item), firm_id=int(a.firm), start_on=a.start_on,
             end_on=a.end_on, hours=a.hours,
-            is_firm_locked=bool(previous and previous.is_firm_locked),
-            is_date_locked=bool(previous and previous.is_date_locked)))
+            is_firm_locked=bool(lock and lock.firm is not None),
+            is_date_locked=bool(lock and lock.start_on is not None)))
     db.session.add(plan)
     db.session.flush()
     return plan

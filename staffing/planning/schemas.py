@@ -4,7 +4,14 @@ import marshmallow as ma
 from marshmallow import validate
 
 from ..schemas import StrictArgs, text
-from .models import PLAN_STATUSES
+from .models import JOB_STATUSES, PLAN_STATUSES
+
+LEAD_ONLY = {"description": "lead coordinators only"}
+
+
+def stored_date(**kwargs) -> ma.fields.String:
+    """A date the plan's stored report already holds as an ISO string."""
+    return ma.fields.String(metadata={"format": "date"}, **kwargs)
 
 
 class AssignmentSchema(ma.Schema):
@@ -18,6 +25,87 @@ class AssignmentSchema(ma.Schema):
     is_date_locked = ma.fields.Boolean()
 
 
+class WeekLoadSchema(ma.Schema):
+    week_start = stored_date()
+    hours = ma.fields.Float()
+    capacity = ma.fields.Float(metadata={"description": "hours the firm offered that week"})
+
+
+class FirmReportSchema(ma.Schema):
+    firm = ma.fields.String(metadata={"description": "firm id"})
+    hours = ma.fields.Float()
+    share_percent = ma.fields.Float(metadata=LEAD_ONLY)
+    min_share_percent = ma.fields.Float(metadata=LEAD_ONLY)
+    max_share_percent = ma.fields.Float(metadata=LEAD_ONLY)
+    cost = ma.fields.Float(metadata={"description": "euros of rates and travel"})
+    travel_cost = ma.fields.Float(metadata={"description": "euros"})
+    visits = ma.fields.Integer(metadata={"description": "site-days"})
+    weeks = ma.fields.List(ma.fields.Nested(WeekLoadSchema))
+
+
+class SiteReportSchema(ma.Schema):
+    site = ma.fields.String(metadata={"description": "site id"})
+    firms = ma.fields.List(ma.fields.String())
+    face_firm = ma.fields.String(allow_none=True)
+    visits = ma.fields.Integer()
+    finish_on = stored_date(allow_none=True)
+
+
+class UnassignedSchema(ma.Schema):
+    item = ma.fields.String(metadata={"description": "work item id"})
+    reasons = ma.fields.List(ma.fields.String())
+
+
+class ExplanationSchema(ma.Schema):
+    item = ma.fields.String()
+    firm = ma.fields.String()
+    next_firm = ma.fields.String(allow_none=True)
+    extra_cost = ma.fields.Float(allow_none=True, metadata={"description": "euros"})
+    text = ma.fields.String()
+
+
+class PlannedCostSchema(ma.Schema):
+    item = ma.fields.String()
+    firm = ma.fields.String()
+    days = ma.fields.List(stored_date())
+    cost = ma.fields.Float(metadata={"description": "euros of rates and travel"})
+    travel_cost = ma.fields.Float()
+
+
+class TermsSchema(ma.Schema):
+    """The weighted objective's terms, in euros (docs/solver.md)."""
+
+    coverage = ma.fields.Float()
+    cost = ma.fields.Float()
+    lateness = ma.fields.Float()
+    fairness = ma.fields.Float()
+    continuity = ma.fields.Float()
+    stability = ma.fields.Float()
+
+
+class PlanSummarySchema(ma.Schema):
+    """The solver's report. Partners get only `firms` (their own row, without shares) and
+    `face_firms` (the sites their firm faces)."""
+
+    status = ma.fields.String(metadata=LEAD_ONLY)
+    objective = ma.fields.Float(allow_none=True, metadata=LEAD_ONLY)
+    bound = ma.fields.Float(allow_none=True, metadata=LEAD_ONLY)
+    gap = ma.fields.Float(allow_none=True, metadata=LEAD_ONLY)
+    time_to_first_plan = ma.fields.Float(allow_none=True, metadata=LEAD_ONLY)
+    wall_time = ma.fields.Float(metadata=LEAD_ONLY)
+    terms = ma.fields.Nested(TermsSchema, metadata=LEAD_ONLY)
+    unassigned = ma.fields.List(ma.fields.Nested(UnassignedSchema), metadata=LEAD_ONLY)
+    firms = ma.fields.List(ma.fields.Nested(FirmReportSchema))
+    sites = ma.fields.List(ma.fields.Nested(SiteReportSchema), metadata=LEAD_ONLY)
+    explanations = ma.fields.List(ma.fields.Nested(ExplanationSchema), metadata=LEAD_ONLY)
+    face_firms = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(),
+                                metadata={"description": "site id -> firm id"})
+    reasons = ma.fields.List(ma.fields.String(), metadata=LEAD_ONLY)
+    stats = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float(),
+                           metadata=LEAD_ONLY)
+    assignments = ma.fields.List(ma.fields.Nested(PlannedCostSchema), metadata=LEAD_ONLY)
+
+
 class PlanSchema(ma.Schema):
     id = ma.fields.Integer()
     project_id = ma.fields.Integer()
@@ -25,14 +113,21 @@ class PlanSchema(ma.Schema):
     status = ma.fields.String()
     notes = ma.fields.String()
     created_at = ma.fields.DateTime()
-    solver_status = ma.fields.String(metadata={"description": "lead coordinators only"})
-    objective = ma.fields.Float(allow_none=True, metadata={"description": "lead coordinators "
-                                                                          "only; euros"})
+    approved_at = ma.fields.DateTime(allow_none=True)
+    is_stale = ma.fields.Boolean(metadata={"description": "the project's inputs changed "
+                                                         "since the plan was made"})
+    solver_status = ma.fields.String(metadata=LEAD_ONLY)
+    objective = ma.fields.Float(allow_none=True, metadata={
+        "description": "lead coordinators only; the weighted objective, euros"})
+    cost = ma.fields.Float(allow_none=True, metadata={
+        "description": "lead coordinators only; euros of rates and travel"})
+    travel_cost = ma.fields.Float(allow_none=True, metadata=LEAD_ONLY)
+    author_id = ma.fields.Integer(allow_none=True, metadata=LEAD_ONLY)
+    approved_by_id = ma.fields.Integer(allow_none=True, metadata=LEAD_ONLY)
+    is_stopped_early = ma.fields.Boolean(metadata={
+        "description": "lead coordinators only; the best plan of a solve that was stopped"})
     assignments = ma.fields.List(ma.fields.Nested(AssignmentSchema))
-    summary = ma.fields.Dict(metadata={"description": "the solver's report: terms, bound, gap, "
-                                                      "unassigned items with reasons, "
-                                                      "explanations, per firm and site; "
-                                                      "partners get only their own firm's row"})
+    summary = ma.fields.Nested(PlanSummarySchema)
 
 
 class PlanListSchema(ma.Schema):
@@ -40,22 +135,94 @@ class PlanListSchema(ma.Schema):
     version = ma.fields.Integer()
     status = ma.fields.String()
     created_at = ma.fields.DateTime()
-
-
-class PlanArgs(StrictArgs):
-    time_limit = ma.fields.Float(load_default=10.0, validate=validate.Range(0.5, 300),
-                                 metadata={"description": "seconds the solver may take"})
-    base_plan_id = ma.fields.Integer(
-        metadata={"description": "re-plan from this plan: its locks are kept and changes "
-                                 "from it are kept few"})
-    seed = ma.fields.Integer(load_default=0, validate=validate.Range(0, 2**31 - 1))
+    approved_at = ma.fields.DateTime(allow_none=True)
+    is_stale = ma.fields.Boolean()
+    solver_status = ma.fields.String(metadata=LEAD_ONLY)
+    cost = ma.fields.Float(allow_none=True, metadata=LEAD_ONLY)
+    objective = ma.fields.Float(allow_none=True, metadata=LEAD_ONLY)
+    author_id = ma.fields.Integer(allow_none=True, metadata=LEAD_ONLY)
+    assigned = ma.fields.Integer(metadata={"description": "lead coordinators only; "
+                                                          "work items assigned"})
+    is_stopped_early = ma.fields.Boolean(metadata=LEAD_ONLY)
 
 
 class PlanUpdateArgs(StrictArgs):
     status = ma.fields.String(validate=validate.OneOf([s for s in PLAN_STATUSES
                                                        if s != "superseded"]))
     notes = text(4000)
+    confirm_stale = ma.fields.Boolean(load_default=False, metadata={
+        "description": "approve although the project's inputs changed since the plan"})
+    confirm_older = ma.fields.Boolean(load_default=False, metadata={
+        "description": "approve although a newer version is approved"})
 
 
 class PlanQueryArgs(StrictArgs):
     status = ma.fields.String(validate=validate.OneOf(PLAN_STATUSES))
+
+
+# --- solve jobs ----------------------------------------------------------------------------
+
+
+class SolveJobArgs(StrictArgs):
+    time_limit = ma.fields.Float(load_default=10.0, validate=validate.Range(0.5, 3600),
+                                 metadata={"description": "seconds the planner may take"})
+    base_plan_id = ma.fields.Integer(
+        metadata={"description": "re-plan from this plan: its locks are kept and changes "
+                                 "from it are kept few"})
+    seed = ma.fields.Integer(load_default=0, validate=validate.Range(0, 2**31 - 1))
+    workers = ma.fields.Integer(load_default=2, validate=validate.Range(1, 16),
+                                metadata={"description": "CP-SAT threads"})
+
+
+class CancelArgs(StrictArgs):
+    """No fields: the request is the cancel (an empty body or {})."""
+
+
+class SolveJobQueryArgs(StrictArgs):
+    status = ma.fields.String(validate=validate.OneOf(JOB_STATUSES))
+
+
+class JobProgressSchema(ma.Schema):
+    """The best plan so far (or, once finished, the final one)."""
+
+    phase = ma.fields.String(metadata={"description": "the planner's step that found it; "
+                                                      "'finished' at the end"})
+    elapsed = ma.fields.Float(metadata={"description": "planner seconds when it was found"})
+    objective = ma.fields.Float(allow_none=True, metadata={"description": "weighted, euros"})
+    bound = ma.fields.Float(allow_none=True, metadata={"description": "proven lower bound"})
+    gap = ma.fields.Float(allow_none=True, metadata={"description": "(objective - bound) / "
+                                                                    "objective"})
+    assigned = ma.fields.Integer(allow_none=True, metadata={"description": "work items"})
+    cost = ma.fields.Float(allow_none=True, metadata={"description": "euros of rates and "
+                                                                    "travel"})
+    terms = ma.fields.Nested(TermsSchema, allow_none=True)
+    solver_status = ma.fields.String(metadata={"description": "once finished"})
+
+
+class JobOptionsSchema(ma.Schema):
+    time_limit = ma.fields.Float()
+    seed = ma.fields.Integer()
+    workers = ma.fields.Integer()
+    base_plan_id = ma.fields.Integer(allow_none=True)
+
+
+class SolveJobSchema(ma.Schema):
+    id = ma.fields.Integer()
+    project_id = ma.fields.Integer()
+    status = ma.fields.String(metadata={"description": "queued, running, done, failed or "
+                                                       "cancelled"})
+    author_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.DateTime()
+    started_at = ma.fields.DateTime(allow_none=True)
+    finished_at = ma.fields.DateTime(allow_none=True)
+    cancel_requested_at = ma.fields.DateTime(allow_none=True)
+    elapsed = ma.fields.Float(allow_none=True, metadata={"description": "seconds running"})
+    queue_position = ma.fields.Integer(allow_none=True, metadata={
+        "description": "while queued: 1 runs next"})
+    backend = ma.fields.String(metadata={"description": "inline, embedded or rq"})
+    options = ma.fields.Nested(JobOptionsSchema)
+    progress = ma.fields.Nested(JobProgressSchema, allow_none=True)
+    plan_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "the draft plan it stored, once finished"})
+    error = ma.fields.String(allow_none=True, metadata={"description": "why it failed"})
+    input_fingerprint = ma.fields.String()

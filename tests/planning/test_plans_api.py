@@ -39,6 +39,19 @@ def rollout(db, create_firm, create_user, create_project, create_membership, cre
     }
 
 
+def plan_of(client, project_id, headers, **args):
+    """Start a solve (it runs inline in tests), check it was accepted, return its plan."""
+    started = client.post(f"/api/v1/projects/{project_id}/solve-jobs", json=args,
+                          headers=headers)
+    assert started.status_code == 202, started.json
+    assert started.headers["Location"] == f"/api/v1/solve-jobs/{started.json['id']}"
+    job = started.json
+    assert job["status"] == "done", job
+    response = client.get(f"/api/v1/plans/{job['plan_id']}", headers=headers)
+    assert response.status_code == 200
+    return response.json
+
+
 def test_weights_follow_the_ranked_priorities():
     weights = weights_for(["cost", "coverage"])
     assert weights.cost == 2.0 and weights.coverage == 1000.0
@@ -55,9 +68,7 @@ def test_problem_for_maps_calendar_offers_and_dependencies(rollout):
 
 def test_lead_plans_and_partners_see_only_their_slice(client, db, rollout):
     url = f"/api/v1/projects/{rollout['project'].id}/plans"
-    created = client.post(url, json={"time_limit": 5}, headers=rollout["lead_h"])
-    assert created.status_code == 201, created.json
-    plan = created.json
+    plan = plan_of(client, rollout["project"].id, rollout["lead_h"], time_limit=5)
     assert plan["version"] == 1 and plan["status"] == "draft"
     assert plan["summary"]["status"] == "optimal" and plan["summary"]["unassigned"] == []
     by_item = {a["work_item_id"]: a for a in plan["assignments"]}
@@ -81,16 +92,15 @@ def test_lead_plans_and_partners_see_only_their_slice(client, db, rollout):
 
 
 def test_replanning_keeps_locks(client, db, rollout):
-    url = f"/api/v1/projects/{rollout['project'].id}/plans"
-    first = client.post(url, json={"time_limit": 5}, headers=rollout["lead_h"]).json
+    first = plan_of(client, rollout["project"].id, rollout["lead_h"], time_limit=5)
     desk = next(a for a in first["assignments"] if a["firm_id"] != rollout["lead"].id) \
         if any(a["firm_id"] != rollout["lead"].id for a in first["assignments"]) \
         else first["assignments"][-1]
     row = db.session.get(Assignment, desk["id"])
     row.firm_id, row.is_firm_locked = rollout["lead"].id, True
     db.session.commit()
-    second = client.post(url, json={"time_limit": 5, "base_plan_id": first["id"]},
-                         headers=rollout["lead_h"]).json
+    second = plan_of(client, rollout["project"].id, rollout["lead_h"], time_limit=5,
+                     base_plan_id=first["id"])
     kept = next(a for a in second["assignments"] if a["work_item_id"] == desk["work_item_id"])
     assert kept["firm_id"] == rollout["lead"].id and kept["is_firm_locked"]
     assert second["version"] == 2
@@ -102,7 +112,7 @@ def test_planning_needs_offers_and_valid_base(client, create_firm, create_projec
     lead = create_firm()
     project = create_project(lead_firm=lead)
     headers = auth(create_user(firm=lead, role="admin"))
-    url = f"/api/v1/projects/{project.id}/plans"
+    url = f"/api/v1/projects/{project.id}/solve-jobs"
     empty = client.post(url, json={}, headers=headers)
     assert empty.status_code == 422 and "no work items" in empty.json["message"]
     create_work_item(create_site(project))
@@ -113,8 +123,7 @@ def test_planning_needs_offers_and_valid_base(client, create_firm, create_projec
 
 
 def test_approving_supersedes_the_previous_plan(client, db, rollout):
-    url = f"/api/v1/projects/{rollout['project'].id}/plans"
-    ids = [client.post(url, json={"time_limit": 2}, headers=rollout["lead_h"]).json["id"]
+    ids = [plan_of(client, rollout["project"].id, rollout["lead_h"], time_limit=2)["id"]
            for _ in range(2)]
     for plan_id in ids:
         response = client.patch(f"/api/v1/plans/{plan_id}", json={"status": "approved"},

@@ -1,0 +1,21 @@
+"""Operations of the planning domain. They take the actor, check access, flush, never commit
+(except the job runner, which commits its progress and its result in short transactions of
+its own, as a job must)."""
+
+from .jobs import (  # noqa: F401
+    cancel_job,
+    fail_orphaned_jobs,
+    get_job,
+    job_instance,
+    job_view,
+    list_jobs,
+    run_solve_job,
+    start_solve,
+)
+from .plans import (  # noqa: F401
+    get_plan,
+    list_plans,
+    plan_list_view,
+    plan_view,
+    update_plan,
+)

@@ -1,0 +1,147 @@
+"""Plans: list them, read each reader's part, propose and approve them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ...access import get_project_for, is_lead_coordinator, require_lead_coordinator
+from ...dbtypes import utcnow
+from ...errors import InvalidInput, NotFound
+from ...extensions import db
+from ...partners.models import User
+from ...projects.models import Project
+from .. import mapping
+from ..models import Plan
+
+TRANSITIONS = {("draft", "proposed"), ("proposed", "draft"), ("proposed", "approved"),
+               ("draft", "approved")}
+NO_PLAN_STATUSES = ("infeasible", "unknown")  # solver answers that may hold no assignment
+PARTNER_HIDDEN_FIELDS = ("share_percent", "min_share_percent", "max_share_percent")
+
+
+def partner_visible_ids(project: Project) -> sa.Select:
+    """The plans a partner may read: the approved plan and the newest proposed one (older
+    proposals were withdrawn by the newer)."""
+    newest_proposed = (sa.select(sa.func.max(Plan.id))
+                       .where(Plan.project_id == project.id, Plan.status == "proposed")
+                       .scalar_subquery())
+    return sa.select(Plan.id).where(
+        Plan.project_id == project.id,
+        sa.or_(Plan.status == "approved", Plan.id == newest_proposed))
+
+
+def list_plans(actor: User, project: Project, status: str | None = None) -> sa.Select:
+    """Every plan for the lead firm; the approved and the current proposed plan for
+    partners."""
+    query = sa.select(Plan).filter_by(project_id=project.id).order_by(Plan.version.desc())
+    if actor.firm_id != project.lead_firm_id:
+        query = query.where(Plan.id.in_(partner_visible_ids(project)))
+    if status:
+        query = query.where(Plan.status == status)
+    return query
+
+
+def get_plan(actor: User, plan_id: int) -> Plan:
+    plan = db.session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound("plan")
+    project = get_project_for(actor, plan.project_id)
+    if actor.firm_id != project.lead_firm_id and plan.id not in db.session.scalars(
+            partner_visible_ids(project)).all():
+        raise NotFound("plan")
+    return plan
+
+
+def is_stale(plan: Plan, current: str | None) -> bool:
+    """Whether the project's inputs changed since the plan was made (`current`: the
+    project's fingerprint now). A plan of unknown inputs (made before fingerprints) is."""
+    return plan.input_fingerprint is None or plan.input_fingerprint != current
+
+
+def update_plan(actor: User, plan: Plan, fields: dict) -> Plan:
+    """Propose a draft to the partners, or approve it (the approved plan before it is
+    superseded). Lead coordinators only. Approving needs a plan with assignments, and an
+    explicit confirmation when the plan is stale or older than the approved one."""
+    project = db.session.get(Project, plan.project_id)
+    require_lead_coordinator(actor, project)
+    status = fields.get("status", plan.status)
+    if status != plan.status:
+        if (plan.status, status) not in TRANSITIONS:
+            raise InvalidInput.field("status", f"cannot go from {plan.status} to {status}")
+        if status == "approved":
+            _check_approvable(project, plan, fields)
+            for other in db.session.scalars(sa.select(Plan).filter_by(
+                    project_id=project.id, status="approved")):
+                other.status = "superseded"
+            plan.approved_at, plan.approved_by_id = utcnow(), actor.id
+        plan.status = status
+    if "notes" in fields:
+        plan.notes = fields["notes"]
+    db.session.flush()
+    return plan
+
+
+def _check_approvable(project: Project, plan: Plan, fields: dict) -> None:
+    if not plan.assignments:
+        raise InvalidInput.field(
+            "status", f"the plan assigns no work item (the planner answered "
+                      f"{plan.solver_status}); it cannot be approved")
+    if is_stale(plan, mapping.input_fingerprint(mapping.problem_for(project))) \
+            and not fields.get("confirm_stale"):
+        raise InvalidInput.field(
+            "confirm_stale", "the project's sites, work items, offers, exclusions or policy "
+                             "changed since this plan was made; send confirm_stale: true to "
+                             "approve it anyway, or start a new solve")
+    newer = db.session.scalar(sa.select(Plan).where(
+        Plan.project_id == project.id, Plan.status == "approved",
+        Plan.version > plan.version))
+    if newer is not None and not fields.get("confirm_older"):
+        raise InvalidInput.field(
+            "confirm_older", f"version {newer.version} is approved and newer than version "
+                             f"{plan.version}; send confirm_older: true to approve the older "
+                             f"one instead")
+
+
+def plan_list_view(actor: User, project: Project, plans: list[Plan]) -> list[dict]:
+    """The plans of a list, as this reader may see them (one fingerprint for the page)."""
+    lead = is_lead_coordinator(actor, project)
+    current = mapping.input_fingerprint(mapping.problem_for(project)) if plans else None
+    rows = []
+    for plan in plans:
+        row = {"id": plan.id, "version": plan.version, "status": plan.status,
+               "created_at": plan.created_at, "approved_at": plan.approved_at,
+               "is_stale": is_stale(plan, current)}
+        if lead:
+            row |= {"solver_status": plan.solver_status, "cost": plan.cost,
+                    "objective": plan.objective, "author_id": plan.author_id,
+                    "assigned": len(plan.assignments),
+                    "is_stopped_early": plan.is_stopped_early}
+        rows.append(row)
+    return rows
+
+
+def plan_view(actor: User, plan: Plan) -> dict:
+    """The plan as this reader may see it. Lead coordinators see everything. Everyone else
+    sees only their own firm's assignments and figures: no other firm, no costs of others,
+    no totals from which another firm's rates or share could be read."""
+    project = db.session.get(Project, plan.project_id)
+    current = mapping.input_fingerprint(mapping.problem_for(project))
+    base = {"id": plan.id, "project_id": plan.project_id, "version": plan.version,
+            "status": plan.status, "created_at": plan.created_at, "notes": plan.notes,
+            "approved_at": plan.approved_at, "is_stale": is_stale(plan, current)}
+    summary = plan.summary or {}
+    if is_lead_coordinator(actor, project):
+        return base | {"solver_status": plan.solver_status, "objective": plan.objective,
+                       "cost": plan.cost, "travel_cost": plan.travel_cost,
+                       "author_id": plan.author_id, "approved_by_id": plan.approved_by_id,
+                       "is_stopped_early": plan.is_stopped_early,
+                       "assignments": list(plan.assignments), "summary": summary}
+    own = str(actor.firm_id)
+    mine = [a for a in plan.assignments if a.firm_id == actor.firm_id]
+    firm_rows = [row for row in summary.get("firms", []) if row.get("firm") == own]
+    return base | {"assignments": mine, "summary": {
+        "firms": [{k: v for k, v in row.items() if k not in PARTNER_HIDDEN_FIELDS}
+                  for row in firm_rows],
+        "face_firms": {site: firm for site, firm in summary.get("face_firms", {}).items()
+                       if firm == own},
+    }}
