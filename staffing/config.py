@@ -57,6 +57,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # REDIS_URL is set, else embedded
         "SOLVE_BACKEND": os.environ.get("STAFFING_SOLVE_BACKEND") or None,
         "SOLVE_PROCESSES": int(os.environ.get("STAFFING_SOLVE_PROCESSES") or 2),
+        "SOLVE_QUEUE": os.environ.get("STAFFING_SOLVE_QUEUE") or "staffing-solve",  # RQ's
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

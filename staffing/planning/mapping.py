@@ -13,6 +13,7 @@ import json
 from decimal import Decimal
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 import solver.types as st
 from solver.instance import problem_to_dict
@@ -64,7 +65,8 @@ def participating_offers(project: Project) -> list[CapacityOffer]:
         CapacityOffer.project_id == project.id,
         sa.or_(CapacityOffer.firm_id.in_(accepted),
                CapacityOffer.firm_id == project.lead_firm_id),
-    ).order_by(CapacityOffer.firm_id)
+    ).options(so.selectinload(CapacityOffer.skills), so.selectinload(CapacityOffer.availability),
+              so.joinedload(CapacityOffer.firm)).order_by(CapacityOffer.firm_id)
     return list(db.session.scalars(query))
 
 
@@ -108,6 +110,7 @@ def problem_for(project: Project, base: Plan | None = None) -> st.Problem:
     sites = db.session.scalars(sa.select(Site).filter_by(project_id=project.id)
                                .order_by(Site.id))
     items = db.session.scalars(sa.select(WorkItem).filter_by(project_id=project.id)
+                               .options(so.selectinload(WorkItem.depends_on))
                                .order_by(WorkItem.id))
     offers = participating_offers(project)
     exclusions = db.session.scalars(sa.select(Exclusion).filter_by(project_id=project.id))

@@ -32,12 +32,11 @@ from .operations import jobs
 log = logging.getLogger(__name__)
 
 BACKENDS = ("inline", "embedded", "rq")
-QUEUE_NAME = "staffing-solve"
 DISPATCH_EVERY = 1.0  # seconds between two looks for queued jobs, when not woken
 SWEEP_EVERY = 5.0  # seconds between two sweeps for jobs whose runner died
 RQ_JOB_MARGIN = 600  # seconds RQ lets a job run past its time limit before killing it
 CHILD_CONFIG = ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "STAFFING_ENV", "LOG_LEVEL",
-                "REDIS_URL", "SOLVE_BACKEND")
+                "REDIS_URL", "SOLVE_BACKEND", "SOLVE_QUEUE")
 
 
 class QueueUnavailable(StaffingError):
@@ -196,7 +195,8 @@ class EmbeddedPool:
                 if self.executor is None:
                     self.executor = concurrent.futures.ProcessPoolExecutor(
                         self.size, mp_context=multiprocessing.get_context("spawn"),
-                        max_tasks_per_child=20)
+                        max_tasks_per_child=20, initializer=watch_parent,
+                        initargs=(os.getpid(),))
                 future = self.executor.submit(run_in_child, self.config, job_id)
                 self.running[future] = job_id
             free -= 1
@@ -229,20 +229,39 @@ class EmbeddedPool:
 
 
 _child_app: Flask | None = None
+_child_busy = threading.Event()
+PARENT_WATCH_EVERY = 1.0  # seconds between a pool process's looks at its parent
+
+
+def watch_parent(parent: int) -> None:
+    """A pool process's initializer: end this process once the service process that started
+    it is gone (a pool process would otherwise wait for work forever). A solve under way is
+    finished first: its runner is this process, so its result is stored as usual."""
+
+    def watch() -> None:
+        while os.getppid() == parent or _child_busy.is_set():
+            time.sleep(PARENT_WATCH_EVERY)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def run_in_child(config: dict, job_id: int) -> str:
     """A pool process's task: its own app (made once per process), then the job."""
     global _child_app
-    if _child_app is None:
-        from .. import create_app
+    _child_busy.set()
+    try:
+        if _child_app is None:
+            from .. import create_app
 
-        _child_app = create_app(config | {"EPHEMERAL_SECRET_OK": True})
-    with _child_app.app_context():
-        try:
-            return jobs.run_solve_job(job_id)
-        finally:
-            db.session.remove()
+            _child_app = create_app(config | {"EPHEMERAL_SECRET_OK": True})
+        with _child_app.app_context():
+            try:
+                return jobs.run_solve_job(job_id)
+            finally:
+                db.session.remove()
+    finally:
+        _child_busy.clear()
 
 
 # --- RQ on Redis ---------------------------------------------------------------------------
@@ -258,7 +277,7 @@ def _redis(app: Flask):
 def rq_queue(app: Flask):
     from rq import Queue
 
-    return Queue(QUEUE_NAME, connection=_redis(app))
+    return Queue(app.config["SOLVE_QUEUE"], connection=_redis(app))
 
 
 def run_rq_job(job_id: int) -> str:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from solver.instance import problem_from_dict
 from solver.solve import solve
 from solver.types import Progress, SolveOptions
+from staffing.cli import main
 from staffing.dbtypes import utcnow
 from staffing.planning import operations as ops
 from staffing.planning.models import Plan, SolveJob
@@ -440,3 +441,114 @@ def test_partners_see_the_approved_plan_and_the_current_proposal_only(client, db
                for p in listed)
     for plan, status in ((approved, 200), (proposal, 200), (old_proposal, 404), (draft, 404)):
         assert client.get(f"/api/v1/plans/{plan}", headers=north).status_code == status
+
+
+# --- the database or the queue away for a moment ---------------------------------------
+
+
+def _unavailable():
+    return sa.exc.OperationalError("UPDATE solve_job", {}, Exception("server closed the "
+                                                                       "connection"))
+
+
+def test_a_result_stored_while_the_database_is_briefly_away_is_stored_once(db, rollout,
+                                                                          monkeypatch):
+    from staffing.planning import mapping
+
+    real_save = mapping.save_plan
+    calls = []
+
+    def save_after_an_outage(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise _unavailable()
+        return real_save(*args, **kwargs)
+    monkeypatch.setattr(mapping, "save_plan", save_after_an_outage)
+    monkeypatch.setattr(jobs, "FINISH_RETRIES", (0, 0))
+    job = queued_job(db, rollout)
+    assert jobs.run_solve_job(job.id) == "done"
+    assert len(calls) == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Plan)) == 1
+
+
+def test_a_database_away_for_longer_leaves_the_job_to_the_sweep(db, rollout, monkeypatch):
+    from staffing.planning import mapping
+
+    def always_away(*args, **kwargs):
+        raise _unavailable()
+    monkeypatch.setattr(mapping, "save_plan", always_away)
+    monkeypatch.setattr(jobs, "FINISH_RETRIES", (0, 0))
+    job = queued_job(db, rollout)
+    with pytest.raises(sa.exc.OperationalError):
+        jobs.run_solve_job(job.id)
+    db.session.refresh(job)
+    assert job.status == "running" and job.plan_id is None  # nothing half-written
+    job.heartbeat_at = utcnow() - dt.timedelta(seconds=jobs.STALE_AFTER + 1)
+    db.session.commit()
+    assert jobs.fail_orphaned_jobs() == 1 and job.status == "failed"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Plan)) == 0
+
+
+def test_progress_writes_that_fail_do_not_stop_the_solve(db, rollout, monkeypatch):
+    def away(monitor):
+        raise _unavailable()
+    monkeypatch.setattr(jobs.Monitor, "tick", away)
+    monkeypatch.setattr(jobs.Monitor, "__init__", _monitor_without_first_tick)
+    job = queued_job(db, rollout)
+    assert jobs.run_solve_job(job.id) == "done"
+
+
+def _monitor_without_first_tick(self, job_id, runner, start=True):
+    """The monitor's set-up, with its thread but without the first (synchronous) tick."""
+    real_init(self, job_id, runner, start=False)
+    self.thread = jobs.threading.Thread(target=self._loop, daemon=True)
+    self.thread.start()
+
+
+real_init = jobs.Monitor.__init__
+
+
+def test_an_unreachable_queue_answers_503_and_leaves_a_failed_job(client, app, db, rollout,
+                                                                  monkeypatch):
+    monkeypatch.setitem(app.config, "SOLVE_BACKEND", "rq")
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:9/0")  # nothing listens
+    response = start(client, rollout, time_limit=2)
+    assert response.status_code == 503, response.json
+    assert "queue is unreachable" in response.json["message"]
+    job = db.session.scalar(sa.select(SolveJob))
+    assert job.status == "failed" and "unreachable" in job.error
+    monkeypatch.setitem(app.config, "SOLVE_BACKEND", "inline")
+    assert start(client, rollout, time_limit=2).status_code == 202  # nothing left active
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def test_plan_start_waits_and_prints_progress(runner, db, rollout):
+    result = runner.invoke(main, ["plan", "start", str(rollout["project"].id),
+                                 "--time-limit", "2", "--wait"])
+    assert result.exit_code == 0, result.output
+    job = db.session.scalar(sa.select(SolveJob))
+    assert f"solve job {job.id} queued (inline)" in result.output
+    assert f"job {job.id} done" in result.output and "EUR" in result.output
+    assert f"plan {job.plan_id} stored as a draft" in result.output
+    shown = runner.invoke(main, ["plan", "show", str(job.id)])
+    assert json.loads(shown.output)["status"] == "done"
+
+
+def test_plan_cancel_and_its_errors(runner, db, rollout):
+    job = queued_job(db, rollout)
+    assert "cancelled" in runner.invoke(main, ["plan", "cancel", str(job.id)]).output
+    again = runner.invoke(main, ["plan", "cancel", str(job.id)])
+    assert again.exit_code == 1 and "already finished (cancelled)" in again.output
+    missing = runner.invoke(main, ["plan", "cancel", "999999"])
+    assert missing.exit_code == 1 and "no solve job 999999" in missing.output
+    busy = queued_job(db, rollout)
+    refused = runner.invoke(main, ["plan", "start", str(rollout["project"].id)])
+    assert refused.exit_code == 1 and f"solve job {busy.id} is queued" in refused.output
+
+
+def test_worker_needs_redis(runner, app, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    result = runner.invoke(main, ["worker", "--burst"])
+    assert result.exit_code == 1 and "REDIS_URL is not set" in result.output

@@ -45,6 +45,29 @@ def test_progress_reports_better_plans_with_their_bound_and_time():
     assert [r.phase for r in reports][:2] == ["first plan", "columns"]
 
 
+@pytest.mark.parametrize("mode, size", [("decompose", (60, 12, 20)), ("exact", (13, 8, 20))])
+def test_described_progress_reports_match_their_plan(mode, size):
+    """A report that describes its plan gives the items assigned, the euros of rates and
+    travel and the weighted terms, whose sum is the objective reported with them."""
+    problem = generate(*size, seed=1)
+    reports = []
+    result = solve(problem, SolveOptions(time_limit=3, mode=mode, explain=False,
+                                         on_progress=reports.append))
+    described = [r for r in reports if r.assigned is not None]
+    assert described, [r.phase for r in reports]
+    for report in described:
+        assert 0 < report.assigned <= len(problem.items) and report.cost > 0
+        assert set(report.terms) == {"coverage", "cost", "lateness", "fairness",
+                                     "continuity", "stability"}
+        assert sum(report.terms.values()) == pytest.approx(report.objective, rel=1e-6)
+    last = described[-1]
+    if last.objective == pytest.approx(result.objective):
+        assert last.assigned == len(result.assignments)
+        # each assignment's cost is rounded to cents, the report's total once
+        assert last.cost == pytest.approx(sum(a.cost for a in result.assignments),
+                                          abs=0.005 * len(result.assignments) + 0.01)
+
+
 @pytest.mark.parametrize("mode, size", [("decompose", (100, 20, 30)), ("exact", (13, 8, 20))])
 def test_stop_asked_from_the_start_still_returns_the_first_plan(mode, size):
     result = solve(generate(*size, seed=4), SolveOptions(
