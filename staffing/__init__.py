@@ -52,6 +52,7 @@ def _register_blueprints(app: Flask) -> None:
     from .partners import views as partners_views
     from .planning import api as planning_api
     from .planning import queue
+    from .planning import views as planning_views
     from .projects import api as projects_api
     from .projects import views as projects_views
     from .security import forget_actor  # importing it registers the login user loader
@@ -63,6 +64,7 @@ def _register_blueprints(app: Flask) -> None:
         api.register_blueprint(blp)
     app.register_blueprint(partners_views.web)
     app.register_blueprint(projects_views.web)
+    app.register_blueprint(planning_views.web)
     app.register_blueprint(_service_blueprint())
 
 

@@ -266,3 +266,12 @@ def create_exclusion(db):
         return exclusion
 
     return create
+
+
+@pytest.fixture
+def live(tmp_path):
+    """A database other processes see, seeded, and the processes a test starts (killed at
+    the end): see tests/live.py."""
+    from .live import live_world
+
+    yield from live_world(tmp_path)

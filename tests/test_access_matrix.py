@@ -65,11 +65,13 @@ def world(db, create_firm, create_user, create_project, create_membership, creat
     for key in "cd":
         roles[f"{key}_coordinator"] = (firms[key], "coordinator")
     roles["o_admin"] = (firms["o"], "admin")
-    headers = {name: auth(create_user(firm=firm, role=role)) for name, (firm, role)
-               in roles.items() if name in ROLES}
+    users = {name: create_user(firm=firm, role=role) for name, (firm, role)
+             in roles.items() if name in ROLES}
+    headers = {name: auth(user) for name, user in users.items()}
     db.session.commit()
     return {
-        "headers": headers, "project": project.id, "site": site.id, "skill": skill.id,
+        "headers": headers, "emails": {name: user.email for name, user in users.items()},
+        "project": project.id, "site": site.id, "skill": skill.id,
         "server_skill": server_skill.id, "item": item.id, "offer_a": offers["a"].id,
         "offer_b": offers["b"].id, "exclusion": exclusion.id,
         "membership_b": _membership_id(db, project.id, firms["b"].id),
@@ -290,3 +292,53 @@ def test_lead_coordinators_see_all_offers(client, world):
     listed = client.get(f"/api/v1/projects/{world['project']}/capacity-offers",
                         headers=world["headers"]["lead_coordinator"]).json
     assert len(listed) == 3
+
+
+# --- pages, signed in with a browser session ----------------------------------------------
+
+# (method, path, who may, their status); everyone else: 404 (403 where they see the object)
+PAGES = [
+    ("GET", "/projects/{project}/plans", PARTICIPANTS, 200),
+    ("POST", "/projects/{project2}/solve-jobs", LEAD_COORDINATORS, 303),
+    ("GET", "/solve-jobs/{job}", LEAD_COORDINATORS, 200),
+    ("GET", "/solve-jobs/{job}/events", LEAD_COORDINATORS, 200),
+    ("POST", "/solve-jobs/{queued_job}/cancel", LEAD_COORDINATORS, 303),
+]
+PAGES_VISIBLE_TO = {"/projects/{project2}/solve-jobs": PARTICIPANTS}
+
+
+def _signed_in(client, world, role):
+    from tests.projects.test_views import sign_in
+
+    class Who:
+        email = world["emails"][role]
+    sign_in(client, Who)
+    page = client.get("/").get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("method,path,allowed,success", PAGES,
+                         ids=[f"{p[0]} {p[1]}" for p in PAGES])
+def test_page_matrix(client, world, role, method, path, allowed, success):
+    token = _signed_in(client, world, role)
+    data = {"csrf_token": token, "time_limit": "1"} if method == "POST" else None
+    response = client.open(path.format(**world), method=method, data=data)
+    if role in allowed:
+        assert response.status_code == success, response.get_data(as_text=True)
+    elif role in PAGES_VISIBLE_TO.get(path, set()):
+        assert response.status_code == 403
+    else:
+        assert response.status_code == 404
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - LEAD_COORDINATORS - B_USERS))
+def test_no_page_leaks_b_sealed_values_or_the_lead_s_costs(client, world, role):
+    _signed_in(client, world, role)
+    for path in ("/projects/{project}/plans", "/solve-jobs/{job}", "/solve-jobs/{job}/events",
+                 "/projects/{project}"):
+        text = re.sub(r'name="csrf_token"[^>]*>', "",
+                      client.get(path.format(**world)).get_data(as_text=True))
+        for secret in B_SECRET_STRINGS:
+            assert not _mentions(text, secret), f"{role} read {secret!r} from {path}"
+        assert "EUR" not in text and "Start solve" not in text, f"{role} on {path}"

@@ -1,9 +1,6 @@
 """REST resources of the planning domain: parse, call one operation, return."""
 
-import json
-import time
-
-from flask import Response, jsonify, stream_with_context, url_for
+from flask import jsonify, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -13,7 +10,7 @@ from ..pagination import SelectPage, Viewed
 from ..security import authenticate_api_request, current_actor
 from . import operations as ops
 from . import queue
-from .models import SolveJob
+from .events import event_response
 from .schemas import (
     CancelArgs,
     PlanListSchema,
@@ -33,10 +30,6 @@ solve_jobs = Blueprint("solve_jobs", __name__, url_prefix="/api/v1",
 blueprints = [plans, solve_jobs]
 for _blueprint in blueprints:
     _blueprint.before_request(authenticate_api_request)
-
-EVENT_EVERY = 0.5  # seconds between two looks at a job for its event stream
-EVENT_KEEPALIVE = 1.0  # seconds: the state is sent again at least this often
-STREAM_MARGIN = 120.0  # seconds a stream outlives its job's time limit before it closes
 
 
 @plans.route("/projects/<int:project_id>/plans")
@@ -149,35 +142,4 @@ class SolveJobEvents(MethodView):
         "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
     def get(self, job_id):
         """The job's progress as a server-sent event stream"""
-        job = ops.get_job(current_actor(), job_id)
-        limit = job.time_limit + STREAM_MARGIN
-        db.session.rollback()
-        return Response(stream_with_context(_events(job.id, limit)),
-                        mimetype="text/event-stream",
-                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-
-def _events(job_id: int, limit: float):
-    schema = SolveJobSchema()
-    started = time.monotonic()
-    sent_at, last, number = -EVENT_KEEPALIVE, None, 0
-    yield "retry: 1000\n\n"
-    try:
-        while True:
-            job = db.session.get(SolveJob, job_id, populate_existing=True)
-            if job.status == "running" and ops.fail_orphaned_jobs(job_id=job_id):
-                db.session.commit()
-            body = json.dumps(schema.dump(ops.job_view(job)), sort_keys=True)
-            finished = not job.is_active
-            db.session.rollback()  # no transaction held between two looks
-            now = time.monotonic()
-            if finished or body != last or now - sent_at >= EVENT_KEEPALIVE:
-                number += 1
-                kind = "end" if finished else "progress"
-                yield f"id: {number}\nevent: {kind}\ndata: {body}\n\n"
-                sent_at, last = now, body
-            if finished or now - started > limit:
-                return
-            time.sleep(EVENT_EVERY)
-    finally:
-        db.session.remove()
+        return event_response(ops.get_job(current_actor(), job_id))

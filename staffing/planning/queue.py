@@ -136,7 +136,8 @@ def start_embedded(app: Flask) -> None:
 
 
 class EmbeddedPool:
-    """A bounded pool of solver processes (SOLVE_PROCESSES) fed from the database."""
+    """A bounded pool of solver processes fed from the database: SOLVE_PROCESSES solves at
+    once on this machine, whichever of its service processes runs them."""
 
     def __init__(self, app: Flask):
         self.app = app
@@ -180,9 +181,14 @@ class EmbeddedPool:
                 self.wakeup.clear()
 
     def _dispatch(self) -> None:
+        # SOLVE_PROCESSES bounds the solves on this machine, not per service process: the
+        # other processes of a gunicorn master run theirs too
+        here = db.session.scalar(sa.select(sa.func.count()).select_from(SolveJob).where(
+            SolveJob.status == "running", SolveJob.backend == "embedded",
+            SolveJob.worker.startswith(socket.gethostname() + ":")))
         with self.lock:
             taken = set(self.running.values())
-            free = self.size - len(self.running)
+            free = min(self.size - len(self.running), self.size - here)
         if free <= 0:
             return
         query = (sa.select(SolveJob.id)
