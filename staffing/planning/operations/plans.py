@@ -11,7 +11,7 @@ from ...extensions import db
 from ...partners.models import User
 from ...projects.models import Project
 from .. import mapping
-from ..models import Plan
+from ..models import Assignment, Plan
 
 TRANSITIONS = {("draft", "proposed"), ("proposed", "draft"), ("proposed", "approved"),
                ("draft", "approved")}
@@ -106,6 +106,10 @@ def plan_list_view(actor: User, project: Project, plans: list[Plan]) -> list[dic
     """The plans of a list, as this reader may see them (one fingerprint for the page)."""
     lead = is_lead_coordinator(actor, project)
     current = mapping.input_fingerprint(mapping.problem_for(project)) if plans else None
+    assigned = dict(db.session.execute(
+        sa.select(Assignment.plan_id, sa.func.count()).where(
+            Assignment.plan_id.in_([plan.id for plan in plans])).group_by(Assignment.plan_id)
+    ).all()) if lead and plans else {}
     rows = []
     for plan in plans:
         row = {"id": plan.id, "version": plan.version, "status": plan.status,
@@ -114,7 +118,7 @@ def plan_list_view(actor: User, project: Project, plans: list[Plan]) -> list[dic
         if lead:
             row |= {"solver_status": plan.solver_status, "cost": plan.cost,
                     "objective": plan.objective, "author_id": plan.author_id,
-                    "assigned": len(plan.assignments),
+                    "assigned": assigned.get(plan.id, 0),
                     "is_stopped_early": plan.is_stopped_early}
         rows.append(row)
     return rows
