@@ -50,3 +50,12 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # The heartbeat file in memory: on a container's overlay file system the write can block the
 # worker long enough for the master to think it hung.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+def post_worker_init(worker):
+    """Start the worker's solve dispatcher at once (with the embedded backend), not at its
+    first request: jobs orphaned by a process that died are failed, and queued ones run, as
+    soon as the service is back."""
+    from staffing.planning.queue import start_embedded
+
+    start_embedded(worker.wsgi)

@@ -246,6 +246,7 @@ def _watch(job_id: int, every: float = 0.5) -> str:
             if job.error:
                 click.echo(job.error)
             return job.status
+        db.session.rollback()  # hold no transaction (on SQLite: no lock) while waiting
         time.sleep(every)
 
 

@@ -14,6 +14,7 @@ so they work across processes and machines alike.
 from __future__ import annotations
 
 import concurrent.futures
+import datetime as dt
 import logging
 import multiprocessing
 import os
@@ -24,6 +25,7 @@ import time
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from ..dbtypes import utcnow
 from ..errors import StaffingError
 from ..extensions import db
 from .models import SolveJob
@@ -61,10 +63,7 @@ def dispatch(job: SolveJob) -> None:
         embedded_pool(current_app._get_current_object()).wake()
     elif job.backend == "rq":
         try:
-            rq_queue(current_app).enqueue(
-                run_rq_job, job.id, job_id=f"staffing-solve-{job.id}",
-                job_timeout=int(job.time_limit) + RQ_JOB_MARGIN, result_ttl=3600,
-                failure_ttl=7 * 86400)
+            _enqueue(current_app, job)
         except Exception as error:  # redis' errors, whatever the client raises
             log.warning("solve job %s: the queue refused it: %s", job.id, error)
             db.session.execute(sa.update(SolveJob).where(SolveJob.id == job.id).values(
@@ -85,7 +84,7 @@ def cancel_queued(job: SolveJob) -> None:
     try:
         from rq.job import Job
 
-        Job.fetch(f"staffing-solve-{job.id}", connection=_redis(current_app)).cancel()
+        Job.fetch(_message_id(current_app, job), connection=_redis(current_app)).cancel()
     except Exception as error:
         log.info("solve job %s: queue message not removed: %s", job.id, error)
 
@@ -298,6 +297,47 @@ def run_rq_job(job_id: int) -> str:
     return run_in_child({}, job_id)
 
 
+LOST_AFTER = 10.0  # seconds a queued RQ job may lack its queue message before it is sent again
+
+
+def requeue_lost(app: Flask) -> int:
+    """Send again the queued RQ jobs whose message Redis no longer has (Redis restarted
+    without persistence, or was flushed): the row is the record, the message only its id."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    cutoff = utcnow() - dt.timedelta(seconds=LOST_AFTER)
+    waiting = db.session.scalars(sa.select(SolveJob).where(
+        SolveJob.status == "queued", SolveJob.backend == "rq",
+        SolveJob.created_at < cutoff)).all()
+    connection = _redis(app)
+    sent = 0
+    for job in waiting:
+        try:
+            state = Job.fetch(_message_id(app, job), connection=connection).get_status()
+        except NoSuchJobError:
+            state = None
+        # a message that ended while its row still says queued never reached a runner
+        if state is None or state in ("finished", "failed", "stopped", "canceled"):
+            log.warning("solve job %s: its queue message was lost; sending it again", job.id)
+            _enqueue(app, job)
+            sent += 1
+    db.session.rollback()
+    return sent
+
+
+def _message_id(app: Flask, job: SolveJob) -> str:
+    """The RQ job's id: the queue's name and the row's id (two deployments sharing a Redis
+    use two queues)."""
+    return f"{app.config['SOLVE_QUEUE']}-{job.id}"
+
+
+def _enqueue(app: Flask, job: SolveJob) -> None:
+    rq_queue(app).enqueue(run_rq_job, job.id, job_id=_message_id(app, job),
+                          job_timeout=int(job.time_limit) + RQ_JOB_MARGIN, result_ttl=3600,
+                          failure_ttl=7 * 86400)
+
+
 def work(app: Flask, burst: bool = False) -> None:
     """Be one RQ worker: one solve at a time, in this process (so a killed worker takes its
     solve with it, and the sweep fails the job), sweeping for dead runners meanwhile."""
@@ -311,14 +351,16 @@ def work(app: Flask, burst: bool = False) -> None:
                 try:
                     if jobs.fail_orphaned_jobs(dead_runner=is_dead_local_runner):
                         db.session.commit()
+                    requeue_lost(app)
                 except Exception:
-                    log.exception("sweep for dead runners")
+                    log.exception("sweep for dead runners and lost messages")
                 finally:
                     db.session.rollback()
 
     with app.app_context():
         if jobs.fail_orphaned_jobs(dead_runner=is_dead_local_runner):
             db.session.commit()
+        requeue_lost(app)
         db.session.remove()
         sweeper = threading.Thread(target=sweep, name="solve-sweeper", daemon=True)
         sweeper.start()

@@ -73,7 +73,9 @@ class PlannedCostSchema(ma.Schema):
 
 
 class TermsSchema(ma.Schema):
-    """The weighted objective's terms, in euros (docs/solver.md)."""
+    """The objective's terms, each weighted by the project's priorities (docs/solver.md):
+    their sum is the weighted objective; the cost term is the plan's euros times the cost
+    weight."""
 
     coverage = ma.fields.Float()
     cost = ma.fields.Float()

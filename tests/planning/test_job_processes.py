@@ -9,6 +9,7 @@ another process is bounded by a deadline; nothing here is timed.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import signal
 
@@ -219,3 +220,21 @@ def test_a_worker_killed_mid_solve_leaves_its_job_failed_and_nothing_half_writte
     job = _job(live, job_id)
     assert job.status == "failed" and f":{worker.pid})" in job.error
     assert job.plan_id is None and _plans(live) == before
+
+
+def test_a_job_whose_queue_message_was_lost_is_sent_again_by_a_worker(live):
+    """Redis lost the message (restarted without persistence, flushed): the row still says
+    queued, and the next worker to sweep sends it again."""
+    env = _rq_env(live)
+    app = live["app"]
+    with app.test_request_context():
+        actor = db.session.get(User, live["user"])
+        job = ops.start_solve(actor, db.session.get(Project, live["small"]), "rq",
+                              time_limit=1)
+        job.created_at -= dt.timedelta(seconds=queue.LOST_AFTER + 1)  # and no message sent
+        db.session.commit()
+        job_id = job.id
+        db.session.remove()
+    worker = spawn(live, "worker", "--burst", env=env)
+    assert worker.wait(timeout=WAIT) == 0
+    assert _job(live, job_id).status == "done"

@@ -395,6 +395,20 @@ def test_approving_an_older_version_over_a_newer_one_needs_confirmation(client, 
     assert client.get(f"/api/v1/plans/{newer}", headers=lead).json["status"] == "superseded"
 
 
+def test_a_superseded_plan_may_be_approved_again_with_confirmation(client, db, rollout):
+    older, newer = plan_id(client, rollout), plan_id(client, rollout)
+    lead = rollout["lead_h"]
+    for plan in (older, newer):
+        client.patch(f"/api/v1/plans/{plan}", json={"status": "approved"}, headers=lead)
+    assert client.get(f"/api/v1/plans/{older}", headers=lead).json["status"] == "superseded"
+    refused = client.patch(f"/api/v1/plans/{older}", json={"status": "approved"}, headers=lead)
+    assert refused.status_code == 422 and "confirm_older" in refused.json["errors"]
+    back = client.patch(f"/api/v1/plans/{older}",
+                        json={"status": "approved", "confirm_older": True}, headers=lead)
+    assert back.status_code == 200 and back.json["status"] == "approved"
+    assert client.get(f"/api/v1/plans/{newer}", headers=lead).json["status"] == "superseded"
+
+
 def test_partners_see_the_approved_plan_and_the_current_proposal_only(client, db, rollout):
     lead, north = rollout["lead_h"], rollout["north_h"]
     approved, old_proposal, proposal, draft = (plan_id(client, rollout) for _ in range(4))

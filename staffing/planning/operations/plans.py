@@ -13,8 +13,9 @@ from ...projects.models import Project
 from .. import mapping
 from ..models import Assignment, Plan
 
+# a superseded plan may be approved again (going back to an earlier plan: confirm_older)
 TRANSITIONS = {("draft", "proposed"), ("proposed", "draft"), ("proposed", "approved"),
-               ("draft", "approved")}
+               ("draft", "approved"), ("superseded", "approved")}
 NO_PLAN_STATUSES = ("infeasible", "unknown")  # solver answers that may hold no assignment
 PARTNER_HIDDEN_FIELDS = ("share_percent", "min_share_percent", "max_share_percent")
 
