@@ -130,7 +130,7 @@ class SolveJobInstance(MethodView):
     def get(self, job_id):
         """The input of a job as an instance file (docs/instance-format.md)"""
         actor = current_actor()
-        return jsonify(ops.job_instance(actor, ops.get_job(actor, job_id)))
+        return jsonify(ops.get_job(actor, job_id).instance)
 
 
 @solve_jobs.route("/solve-jobs/<int:job_id>/events")

@@ -11,6 +11,7 @@ from ..extensions import db
 PLAN_STATUSES = ("draft", "proposed", "approved", "superseded")
 JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE_JOB_STATUSES = ("queued", "running")
+FINISHED_JOB_STATUSES = ("done", "failed", "cancelled")
 
 
 class Plan(db.Model):

@@ -29,7 +29,7 @@ from ..dbtypes import utcnow
 from ..errors import StaffingError
 from ..extensions import db
 from .models import SolveJob
-from .operations import jobs
+from .operations import jobs, runner
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def dispatch(job: SolveJob) -> None:
     """Send a committed, queued job on its way. When the queue cannot take it, the job is
     failed (and committed) and QueueUnavailable raised."""
     if job.backend == "inline":
-        jobs.run_solve_job(job.id)
+        runner.run_solve_job(job.id)
     elif job.backend == "embedded":
         embedded_pool(current_app._get_current_object()).wake()
     elif job.backend == "rq":
@@ -136,7 +136,9 @@ def start_embedded(app: Flask) -> None:
 
 class EmbeddedPool:
     """A bounded pool of solver processes fed from the database: SOLVE_PROCESSES solves at
-    once on this machine, whichever of its service processes runs them."""
+    once on this machine, whichever of its service processes runs them. Each slot is a
+    process pool of one, so a solver process killed (say, out of memory) takes only its own
+    solve with it; its slot gets a new process for the next job."""
 
     def __init__(self, app: Flask):
         self.app = app
@@ -146,8 +148,8 @@ class EmbeddedPool:
         self.config["SOLVE_BACKEND"] = "embedded"
         self.wakeup = threading.Event()
         self.lock = threading.Lock()
-        self.running: dict[concurrent.futures.Future, int] = {}
-        self.executor: concurrent.futures.ProcessPoolExecutor | None = None
+        self.slots: list[concurrent.futures.ProcessPoolExecutor | None] = [None] * self.size
+        self.running: dict[int, tuple[concurrent.futures.Future, int]] = {}  # slot -> job
         self.thread: threading.Thread | None = None
 
     def ensure_started(self) -> None:
@@ -186,51 +188,63 @@ class EmbeddedPool:
             SolveJob.status == "running", SolveJob.backend == "embedded",
             SolveJob.worker.startswith(socket.gethostname() + ":")))
         with self.lock:
-            taken = set(self.running.values())
-            free = min(self.size - len(self.running), self.size - here)
+            taken = {job_id for _, job_id in self.running.values()}
+            idle = [slot for slot in range(self.size) if slot not in self.running]
+        free = min(len(idle), self.size - here)
         if free <= 0:
             return
         query = (sa.select(SolveJob.id)
                  .where(SolveJob.status == "queued", SolveJob.backend == "embedded")
                  .order_by(SolveJob.id).limit(free + len(taken)))
-        for job_id in db.session.scalars(query).all():
-            if job_id in taken or free <= 0:
-                continue
+        waiting = [job_id for job_id in db.session.scalars(query).all() if job_id not in taken]
+        for slot, job_id in zip(idle, waiting[:free], strict=False):
             with self.lock:
-                if self.executor is None:
-                    self.executor = concurrent.futures.ProcessPoolExecutor(
-                        self.size, mp_context=multiprocessing.get_context("spawn"),
+                if self.slots[slot] is None:
+                    self.slots[slot] = concurrent.futures.ProcessPoolExecutor(
+                        1, mp_context=multiprocessing.get_context("spawn"),
                         max_tasks_per_child=20, initializer=watch_parent,
                         initargs=(os.getpid(),))
-                future = self.executor.submit(run_in_child, self.config, job_id)
-                self.running[future] = job_id
-            free -= 1
-            future.add_done_callback(self._finished)
+                future = self.slots[slot].submit(run_in_child, self.config, job_id)
+                self.running[slot] = (future, job_id)
+            future.add_done_callback(lambda done, slot=slot: self._finished(slot, done))
 
-    def _finished(self, future: concurrent.futures.Future) -> None:
+    def _finished(self, slot: int, future: concurrent.futures.Future) -> None:
         with self.lock:
-            job_id = self.running.pop(future)
+            _, job_id = self.running.pop(slot)
         error = future.exception()
         if error is not None:
             if isinstance(error, concurrent.futures.process.BrokenProcessPool):
                 with self.lock:
-                    self.executor = None  # a new pool for the next job
+                    self.slots[slot] = None  # a new process for this slot's next job
             self._fail(job_id, f"the solver process ended abruptly ({error.__class__.__name__});"
                                f" no plan was stored")
         self.wakeup.set()
 
     def _fail(self, job_id: int, reason: str) -> None:
+        """Fail the job if its runner is gone: it may have been claimed by another service
+        process's solver, which still runs it."""
         with self.app.app_context():
             try:
-                db.session.execute(sa.update(SolveJob).where(
-                    SolveJob.id == job_id, SolveJob.status == "running").values(
-                    status="failed", error=reason, finished_at=sa.func.now()))
+                job = db.session.get(SolveJob, job_id, with_for_update=True)
+                if job is not None and job.status == "running" and (
+                        job.worker is None or _until_dead(job.worker)):
+                    job.status, job.error, job.finished_at = "failed", reason, utcnow()
                 db.session.commit()
             except Exception:
                 log.exception("solve job %s: could not mark it failed", job_id)
                 db.session.rollback()
             finally:
                 db.session.remove()
+
+
+def _until_dead(runner: str, wait: float = 2.0) -> bool:
+    """Whether the runner's process is gone, allowing its parent a moment to reap it."""
+    deadline = time.monotonic() + wait
+    while not is_dead_local_runner(runner):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 _child_app: Flask | None = None
@@ -262,7 +276,7 @@ def run_in_child(config: dict, job_id: int) -> str:
             _child_app = create_app(config | {"EPHEMERAL_SECRET_OK": True})
         with _child_app.app_context():
             try:
-                return jobs.run_solve_job(job_id)
+                return runner.run_solve_job(job_id)
             finally:
                 db.session.remove()
     finally:
@@ -291,7 +305,7 @@ def run_rq_job(job_id: int) -> str:
 
     if has_app_context():
         try:
-            return jobs.run_solve_job(job_id)
+            return runner.run_solve_job(job_id)
         finally:
             db.session.remove()
     return run_in_child({}, job_id)

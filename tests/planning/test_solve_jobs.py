@@ -14,7 +14,7 @@ from staffing.cli import main
 from staffing.dbtypes import utcnow
 from staffing.planning import operations as ops
 from staffing.planning.models import Plan, SolveJob
-from staffing.planning.operations import jobs
+from staffing.planning.operations import jobs, runner
 from staffing.planning.queue import is_dead_local_runner
 
 from .conftest import queued_job
@@ -59,10 +59,10 @@ def test_the_job_keeps_the_instance_the_planner_read_and_it_reproduces_the_plan(
 
 
 def test_the_monitor_writes_progress_and_reads_the_cancel_flag(db, rollout, monkeypatch):
-    monkeypatch.setattr(jobs, "POLL_EVERY", 0.0)
-    monkeypatch.setattr(jobs, "PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr(runner, "POLL_EVERY", 0.0)
+    monkeypatch.setattr(runner, "PROGRESS_EVERY", 0.0)
     job = queued_job(db, rollout, status="running", worker="me:1")
-    monitor = jobs.Monitor(job.id, "me:1", start=False)
+    monitor = runner.Monitor(job.id, "me:1", start=False)
     monitor.report(Progress(objective=120.0, bound=100.0, elapsed=0.5, phase="columns",
                             assigned=2, cost=99.5, terms={"cost": 99.5, "coverage": 20.5}))
     monitor.tick()
@@ -86,9 +86,9 @@ def test_the_monitor_writes_progress_and_reads_the_cancel_flag(db, rollout, monk
 
 
 def test_a_monitor_whose_job_was_taken_stops_the_solve(db, rollout, monkeypatch):
-    monkeypatch.setattr(jobs, "POLL_EVERY", 0.0)
+    monkeypatch.setattr(runner, "POLL_EVERY", 0.0)
     job = queued_job(db, rollout, status="running", worker="someone-else:2")
-    monitor = jobs.Monitor(job.id, "me:1", start=False)
+    monitor = runner.Monitor(job.id, "me:1", start=False)
     assert monitor.should_stop() is False
     monitor.tick()
     assert monitor.should_stop() is True and monitor.lost.is_set()
@@ -101,16 +101,16 @@ def test_progress_reaches_the_row_while_a_larger_solve_runs(db, rollout, monkeyp
     project = import_problem(generate(30, 10, 20, 1), rollout["lead"].id, "Generated")
     db.session.commit()
     seen = []
-    real_tick = jobs.Monitor.tick
+    real_tick = runner.Monitor.tick
 
     def tick_and_look(monitor):
         real_tick(monitor)
         seen.append(db.session.execute(sa.select(SolveJob.progress, SolveJob.status)).one())
 
-    monkeypatch.setattr(jobs.Monitor, "tick", tick_and_look)
+    monkeypatch.setattr(runner.Monitor, "tick", tick_and_look)
     job = ops.start_solve(rollout["lead_user"], project, "inline", time_limit=1.5)
     db.session.commit()
-    assert jobs.run_solve_job(job.id) == "done"
+    assert runner.run_solve_job(job.id) == "done"
     written = [progress for progress, status in seen if progress is not None]
     assert written, "no progress reached the row before the end"
     assert all(status == "running" for _, status in seen)
@@ -148,7 +148,7 @@ def test_cancelling_a_queued_job_ends_it_at_once(client, db, rollout):
     assert response.status_code == 200 and response.json["status"] == "cancelled"
     assert response.json["plan_id"] is None
     # its runner, should the message still arrive, leaves it alone
-    assert jobs.run_solve_job(job.id) == "cancelled"
+    assert runner.run_solve_job(job.id) == "cancelled"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Plan)) == 0
     # and the project may solve again
     assert start(client, rollout, time_limit=2).status_code == 202
@@ -165,7 +165,7 @@ def test_cancelling_a_finished_job_is_a_conflict(client, db, rollout):
 
 def test_a_cancelled_solve_keeps_its_best_plan_as_a_draft_stopped_early(db, rollout):
     job = queued_job(db, rollout, cancel_requested_at=utcnow())  # asked while it ran
-    assert jobs.run_solve_job(job.id) == "cancelled"
+    assert runner.run_solve_job(job.id) == "cancelled"
     db.session.refresh(job)
     plan = db.session.get(Plan, job.plan_id)
     assert plan.status == "draft" and plan.is_stopped_early and plan.assignments
@@ -173,9 +173,9 @@ def test_a_cancelled_solve_keeps_its_best_plan_as_a_draft_stopped_early(db, roll
 
 
 def test_a_cancel_before_any_plan_stores_nothing(db, rollout, monkeypatch):
-    monkeypatch.setattr(jobs, "solve", lambda problem, options: _no_plan(options))
+    monkeypatch.setattr(runner, "solve", lambda problem, options: _no_plan(options))
     job = queued_job(db, rollout, cancel_requested_at=utcnow())
-    assert jobs.run_solve_job(job.id) == "cancelled"
+    assert runner.run_solve_job(job.id) == "cancelled"
     db.session.refresh(job)
     assert job.plan_id is None and "nothing was stored" in job.error
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Plan)) == 0
@@ -194,9 +194,9 @@ def test_a_planner_error_fails_the_job_with_the_reason_and_stores_nothing(db, ro
                                                                          monkeypatch):
     def broken(problem, options):
         raise RuntimeError("out of memory")
-    monkeypatch.setattr(jobs, "solve", broken)
+    monkeypatch.setattr(runner, "solve", broken)
     job = queued_job(db, rollout)
-    assert jobs.run_solve_job(job.id) == "failed"
+    assert runner.run_solve_job(job.id) == "failed"
     db.session.refresh(job)
     assert job.error == "the planner failed: RuntimeError: out of memory"
     assert job.finished_at is not None and job.plan_id is None
@@ -204,15 +204,15 @@ def test_a_planner_error_fails_the_job_with_the_reason_and_stores_nothing(db, ro
 
 
 def test_a_project_changed_under_the_solve_fails_it_cleanly(db, rollout, monkeypatch):
-    real_close = jobs.Monitor.close
+    real_close = runner.Monitor.close
 
     def close_then_delete(monitor):
         real_close(monitor)
         db.session.delete(rollout["desk"])  # a coordinator deleted an item meanwhile
         db.session.commit()
-    monkeypatch.setattr(jobs.Monitor, "close", close_then_delete)
+    monkeypatch.setattr(runner.Monitor, "close", close_then_delete)
     job = queued_job(db, rollout)
-    assert jobs.run_solve_job(job.id) == "failed"
+    assert runner.run_solve_job(job.id) == "failed"
     db.session.refresh(job)
     assert "changed while it solved" in job.error
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Plan)) == 0
@@ -241,29 +241,29 @@ def test_jobs_of_a_dead_local_process_are_failed_on_the_next_start(db, rollout):
 
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                            capture_output=True, text=True, check=True)
-    runner = f"{socket.gethostname()}:{ended.stdout.strip()}"
-    assert is_dead_local_runner(runner)
-    assert not is_dead_local_runner(jobs.this_runner())
+    gone = f"{socket.gethostname()}:{ended.stdout.strip()}"
+    assert is_dead_local_runner(gone)
+    assert not is_dead_local_runner(runner.this_runner())
     assert not is_dead_local_runner("another-host:1")
     job = queued_job(db, rollout, status="running", started_at=utcnow(),
-                     heartbeat_at=utcnow(), worker=runner)
+                     heartbeat_at=utcnow(), worker=gone)
     assert jobs.fail_orphaned_jobs() == 0  # its heartbeat is fresh: no timeout yet
     assert jobs.fail_orphaned_jobs(dead_runner=is_dead_local_runner) == 1
-    assert job.status == "failed" and runner in job.error
+    assert job.status == "failed" and gone in job.error
 
 
 def test_a_runner_that_lost_its_job_drops_its_result(db, rollout, monkeypatch):
     """A sweep failed the job (say, the database was away too long): the runner sees the
     row is no longer its own, stops, and stores nothing."""
-    real_tick = jobs.Monitor.tick
+    real_tick = runner.Monitor.tick
 
     def swept_then_tick(monitor):
         db.session.execute(sa.update(SolveJob).values(status="failed", error="swept"))
         db.session.commit()
         real_tick(monitor)
-    monkeypatch.setattr(jobs.Monitor, "tick", swept_then_tick)
+    monkeypatch.setattr(runner.Monitor, "tick", swept_then_tick)
     job = queued_job(db, rollout)
-    assert jobs.run_solve_job(job.id) == "failed"
+    assert runner.run_solve_job(job.id) == "failed"
     db.session.refresh(job)
     assert job.error == "swept"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Plan)) == 0
@@ -372,7 +372,7 @@ def test_approving_records_who_and_when(client, db, rollout):
 
 
 def test_a_plan_without_assignments_cannot_be_approved(client, db, rollout, monkeypatch):
-    monkeypatch.setattr(jobs, "solve", lambda problem, options: _no_plan())
+    monkeypatch.setattr(runner, "solve", lambda problem, options: _no_plan())
     plan = plan_id(client, rollout)
     stored = client.get(f"/api/v1/plans/{plan}", headers=rollout["lead_h"]).json
     assert stored["solver_status"] == "unknown" and stored["assignments"] == []
@@ -444,9 +444,9 @@ def test_a_result_stored_while_the_database_is_briefly_away_is_stored_once(db, r
             raise _unavailable()
         return real_save(*args, **kwargs)
     monkeypatch.setattr(mapping, "save_plan", save_after_an_outage)
-    monkeypatch.setattr(jobs, "FINISH_RETRIES", (0, 0))
+    monkeypatch.setattr(runner, "FINISH_RETRIES", (0, 0))
     job = queued_job(db, rollout)
-    assert jobs.run_solve_job(job.id) == "done"
+    assert runner.run_solve_job(job.id) == "done"
     assert len(calls) == 2
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Plan)) == 1
 
@@ -457,10 +457,10 @@ def test_a_database_away_for_longer_leaves_the_job_to_the_sweep(db, rollout, mon
     def always_away(*args, **kwargs):
         raise _unavailable()
     monkeypatch.setattr(mapping, "save_plan", always_away)
-    monkeypatch.setattr(jobs, "FINISH_RETRIES", (0, 0))
+    monkeypatch.setattr(runner, "FINISH_RETRIES", (0, 0))
     job = queued_job(db, rollout)
     with pytest.raises(sa.exc.OperationalError):
-        jobs.run_solve_job(job.id)
+        runner.run_solve_job(job.id)
     db.session.refresh(job)
     assert job.status == "running" and job.plan_id is None  # nothing half-written
     job.heartbeat_at = utcnow() - dt.timedelta(seconds=jobs.STALE_AFTER + 1)
@@ -472,20 +472,11 @@ def test_a_database_away_for_longer_leaves_the_job_to_the_sweep(db, rollout, mon
 def test_progress_writes_that_fail_do_not_stop_the_solve(db, rollout, monkeypatch):
     def away(monitor):
         raise _unavailable()
-    monkeypatch.setattr(jobs.Monitor, "tick", away)
-    monkeypatch.setattr(jobs.Monitor, "__init__", _monitor_without_first_tick)
+    monkeypatch.setattr(runner.Monitor, "tick", away)  # the first look at the row too
     job = queued_job(db, rollout)
-    assert jobs.run_solve_job(job.id) == "done"
-
-
-def _monitor_without_first_tick(self, job_id, runner, start=True):
-    """The monitor's set-up, with its thread but without the first (synchronous) tick."""
-    real_init(self, job_id, runner, start=False)
-    self.thread = jobs.threading.Thread(target=self._loop, daemon=True)
-    self.thread.start()
-
-
-real_init = jobs.Monitor.__init__
+    assert runner.run_solve_job(job.id) == "done"
+    db.session.refresh(job)
+    assert job.plan_id is not None
 
 
 def test_an_unreachable_queue_answers_503_and_leaves_a_failed_job(client, app, db, rollout,

@@ -6,10 +6,8 @@ from .jobs import (  # noqa: F401
     cancel_job,
     fail_orphaned_jobs,
     get_job,
-    job_instance,
     job_view,
     list_jobs,
-    run_solve_job,
     start_solve,
 )
 from .plans import (  # noqa: F401
@@ -19,3 +17,4 @@ from .plans import (  # noqa: F401
     plan_view,
     update_plan,
 )
+from .runner import run_solve_job  # noqa: F401
