@@ -5,6 +5,12 @@ values below; GUNICORN_CMD_ARGS (gunicorn's own, e.g. "--timeout 60") overrides 
 """
 
 import os
+import secrets
+
+# Development without SECRET_KEY: one random key for all workers, set here in the master before
+# it forks them (each worker making its own would break sign-in and forms between workers).
+if os.environ.get("STAFFING_ENV") in ("development", "test") and not os.environ.get("SECRET_KEY"):
+    os.environ["SECRET_KEY"] = secrets.token_hex(32)
 
 # Where to listen. All interfaces, so that a container's published port reaches it; put a
 # proxy that speaks HTTPS in front (outside development the session cookies are Secure).
@@ -21,9 +27,11 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # main loop keeps heartbeating while its threads serve requests.
 worker_class = "gthread"
 
-# Requests one worker serves at once; each open event stream holds one thread until its job
-# ends, so a worker with all threads streaming makes every other request wait.
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# Requests one worker serves at once. Each open event stream holds one thread until its job
+# ends (or for 10 minutes, then the client reconnects); STAFFING_EVENT_STREAMS (4) caps the
+# streams a worker keeps open, and beyond it a stream answers 503, so the other threads stay
+# free for every other request.
+threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 
 # Seconds a worker's main loop may stay silent before the master kills and restarts it. With
 # gthread this catches a hung process, not a slow request; solves never run in a request.

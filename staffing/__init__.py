@@ -6,6 +6,7 @@ import os
 import sqlalchemy as sa
 from flask import Blueprint, Flask, jsonify, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.routing import IntegerConverter
 
 from .config import load_config
 from .errors import register_error_handlers, render_error
@@ -15,11 +16,20 @@ MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__
                               "migrations")
 
 
+class DatabaseId(IntegerConverter):
+    """<int:...> in URLs: an id the database can hold (a larger number matches no route)."""
+
+    def __init__(self, url_map, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, **kwargs)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the Flask app from the environment plus `config` overrides; touches no database."""
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=os.environ.get("STAFFING_INSTANCE_PATH") or None)
     app.config.update(load_config(app.instance_path, config))
+    app.url_map.converters["int"] = DatabaseId  # /plans/99999999999999999999 is a 404
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
@@ -55,9 +65,11 @@ def _register_blueprints(app: Flask) -> None:
     from .planning import views as planning_views
     from .projects import api as projects_api
     from .projects import views as projects_views
+    from .schemas import refuse_unreadable_body
     from .security import forget_actor  # importing it registers the login user loader
 
     app.before_request(forget_actor)
+    app.before_request(refuse_unreadable_body)
     app.before_request(lambda: queue.start_embedded(app))  # the solver pool, once a process
     for blp in (*partners_api.blueprints, *projects_api.blueprints, *planning_api.blueprints):
         csrf.exempt(blp)  # bearer tokens only: no cookie, so no cross-site forgery

@@ -58,6 +58,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SOLVE_BACKEND": os.environ.get("STAFFING_SOLVE_BACKEND") or None,
         "SOLVE_PROCESSES": int(os.environ.get("STAFFING_SOLVE_PROCESSES") or 2),
         "SOLVE_QUEUE": os.environ.get("STAFFING_SOLVE_QUEUE") or "staffing-solve",  # RQ's
+        # event streams one service process keeps open at once (each holds a thread)
+        "EVENT_STREAMS": int(os.environ.get("STAFFING_EVENT_STREAMS") or 4),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -4,7 +4,7 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, jsonify, make_response, render_template, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -57,10 +57,9 @@ class Conflict(StaffingError):
 
 
 def error_body(status: int, message: str, errors: dict | None = None) -> dict:
-    body = {"code": status, "status": HTTPStatus(status).phrase, "message": message}
-    if errors:
-        body["errors"] = errors
-    return body
+    """The one shape: errors maps field -> reasons, empty when no field is to blame."""
+    return {"code": status, "status": HTTPStatus(status).phrase, "message": message,
+            "errors": errors or {}}
 
 
 def wants_json() -> bool:
@@ -112,6 +111,17 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.warning("integrity error: %s", error.orig.__class__.__name__)
         return render_error(409, "the change conflicts with existing data")
+
+    @app.errorhandler(OperationalError)
+    def handle_database_unavailable(error: OperationalError):
+        # the database away, or (SQLite) busy past its timeout: try again, nothing was saved
+        db.session.rollback()
+        log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                    error.orig.__class__.__name__ if error.orig else error)
+        response = render_error(503, "the database is busy or unreachable; nothing was "
+                                     "saved, try again")
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

@@ -1,7 +1,27 @@
 """Schema pieces shared by every domain: strict input, common field rules."""
 
 import marshmallow as ma
+from flask import request
 from marshmallow import validate
+
+from .errors import StaffingError
+
+
+class UnsupportedMediaType(StaffingError):
+    status = 415
+
+
+def refuse_unreadable_body() -> None:
+    """A request body the API would not read (JSON without its Content-Type, say) is refused
+    rather than ignored: ignored, its fields would silently fall back to their defaults."""
+    if not request.path.startswith("/api/") or request.method not in ("POST", "PUT", "PATCH") \
+            or not request.content_length:
+        return
+    if request.is_json or request.mimetype == "multipart/form-data":
+        return
+    raise UnsupportedMediaType(
+        f"send the body as JSON with Content-Type: application/json (got "
+        f"{request.mimetype or 'no Content-Type'})", {"Content-Type": ["application/json"]})
 
 
 class StrictArgs(ma.Schema):

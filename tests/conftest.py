@@ -65,6 +65,8 @@ def app(database_url, tmp_path_factory):
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SOLVE_BACKEND": "inline",  # jobs run at once, in the request: no sleeping in tests
+        # the test client closes a stream's response only when a test reads it to its end
+        "EVENT_STREAMS": 10_000,
     })
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
     with app.app_context():

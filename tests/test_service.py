@@ -41,7 +41,8 @@ def test_api_without_token_is_401_in_the_error_shape(client):
     response = client.get("/api/v1/firms")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert set(response.json) == {"code", "status", "message"}
+    assert set(response.json) == {"code", "status", "message", "errors"}
+    assert response.json["errors"] == {}
     assert response.json["code"] == 401
 
 
@@ -89,3 +90,38 @@ def test_no_secret_reaches_the_logs(client, create_user, auth, caplog):
     client.post("/api/v1/tokens", json={"name": "x"}, headers=headers)
     secret = headers["Authorization"].split()[1]
     assert secret not in caplog.text and "stf_wrong-secret" not in caplog.text
+
+
+def test_an_id_no_database_can_hold_is_a_plain_404(client, create_user, auth):
+    headers = auth(create_user())
+    for url in ("/api/v1/plans/99999999999999999999999", "/api/v1/projects/" + "9" * 30,
+                "/api/v1/solve-jobs/99999999999999999999999"):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 404, (url, response.json)
+        assert set(response.json) == {"code", "status", "message", "errors"}
+
+
+def test_a_body_that_is_not_json_is_refused_not_ignored(client, create_user, auth):
+    headers = auth(create_user())
+    response = client.post("/api/v1/tokens", data='{"name": "laptop"}', headers=headers,
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert "Content-Type: application/json" in response.json["message"]
+    assert client.post("/api/v1/tokens", json={"name": "laptop"},
+                       headers=headers).status_code == 201
+
+
+def test_the_database_away_answers_503_in_the_error_shape(client, create_user, auth,
+                                                         monkeypatch):
+    import sqlalchemy as sa
+
+    from staffing.projects import api as projects_api
+
+    headers = auth(create_user())
+
+    def away(*args, **kwargs):
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("database is locked"))
+    monkeypatch.setattr(projects_api.ops, "list_projects", away)
+    response = client.get("/api/v1/projects", headers=headers)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+    assert "nothing was saved" in response.json["message"]

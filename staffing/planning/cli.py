@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 
 import click
@@ -32,6 +33,7 @@ from ..projects.models import Project
 from . import mapping, queue
 from . import operations as ops
 from .models import SolveJob
+from .schemas import SEEDS, TIME_LIMITS, WORKERS
 
 
 def _load(path: str):
@@ -154,10 +156,10 @@ def register_jobs(main: click.Group) -> None:
 
     @plan.command("start")
     @click.argument("project_id", type=int)
-    @click.option("--time-limit", type=click.FloatRange(0.5, 3600), default=10.0,
+    @click.option("--time-limit", type=click.FloatRange(*TIME_LIMITS), default=10.0,
                   show_default=True)
-    @click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True)
-    @click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True)
+    @click.option("--seed", type=click.IntRange(*SEEDS), default=0, show_default=True)
+    @click.option("--workers", type=click.IntRange(*WORKERS), default=2, show_default=True)
     @click.option("--base-plan", "base_plan_id", type=int,
                   help="Re-plan from this plan, keeping its locks.")
     @click.option("--wait", is_flag=True, help="Print progress until the job ends.")
@@ -172,8 +174,9 @@ def register_jobs(main: click.Group) -> None:
                                   seed=seed, workers=workers, base_plan_id=base_plan_id)
             db.session.commit()
             if wait and job.backend == "embedded":
-                queue.start_embedded(app)  # this process runs it, unless a service is first
-            queue.dispatch(job)
+                _run_here(app, job.id)  # this job only, unless a running service is first
+            else:
+                queue.dispatch(job)
         except StaffingError as error:
             db.session.rollback()
             raise click.ClickException(error.message) from None
@@ -226,6 +229,20 @@ def register_jobs(main: click.Group) -> None:
             raise click.ClickException("REDIS_URL is not set: without it the service runs "
                                        "solves in its own pool, no worker is needed")
         queue.work(app, burst=burst)
+
+
+def _run_here(app, job_id: int) -> None:
+    """Run the job in a thread of this process (its own session), while the caller
+    watches it; a service's pool that claims it first runs it instead."""
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                ops.run_solve_job(job_id)
+            finally:
+                db.session.remove()
+
+    threading.Thread(target=run, name=f"solve-job-{job_id}", daemon=True).start()
 
 
 def _watch(job_id: int, every: float = 0.5) -> str:

@@ -7,6 +7,9 @@ from ..schemas import StrictArgs, text
 from .models import JOB_STATUSES, PLAN_STATUSES
 
 LEAD_ONLY = {"description": "lead coordinators only"}
+TIME_LIMITS = (0.5, 3600)  # seconds a solve may be given
+SEEDS = (0, 2**31 - 1)
+WORKERS = (1, 16)  # CP-SAT threads
 
 
 def stored_date(**kwargs) -> ma.fields.String:
@@ -116,11 +119,13 @@ class PlanSchema(ma.Schema):
     notes = ma.fields.String()
     created_at = ma.fields.DateTime()
     approved_at = ma.fields.DateTime(allow_none=True)
-    is_stale = ma.fields.Boolean(metadata={"description": "the project's inputs changed "
+    is_stale = ma.fields.Boolean(metadata={"description": "lead coordinators only; the "
+                                                         "project's inputs changed "
                                                          "since the plan was made"})
     solver_status = ma.fields.String(metadata=LEAD_ONLY)
     objective = ma.fields.Float(allow_none=True, metadata={
-        "description": "lead coordinators only; the weighted objective, euros"})
+        "description": "lead coordinators only; the weighted objective (cost and penalties, "
+                       "each times its weight)"})
     cost = ma.fields.Float(allow_none=True, metadata={
         "description": "lead coordinators only; euros of rates and travel"})
     travel_cost = ma.fields.Float(allow_none=True, metadata=LEAD_ONLY)
@@ -138,7 +143,7 @@ class PlanListSchema(ma.Schema):
     status = ma.fields.String()
     created_at = ma.fields.DateTime()
     approved_at = ma.fields.DateTime(allow_none=True)
-    is_stale = ma.fields.Boolean()
+    is_stale = ma.fields.Boolean(metadata=LEAD_ONLY)
     solver_status = ma.fields.String(metadata=LEAD_ONLY)
     cost = ma.fields.Float(allow_none=True, metadata=LEAD_ONLY)
     objective = ma.fields.Float(allow_none=True, metadata=LEAD_ONLY)
@@ -166,13 +171,14 @@ class PlanQueryArgs(StrictArgs):
 
 
 class SolveJobArgs(StrictArgs):
-    time_limit = ma.fields.Float(load_default=10.0, validate=validate.Range(0.5, 3600),
+    time_limit = ma.fields.Float(load_default=10.0, validate=validate.Range(*TIME_LIMITS),
                                  metadata={"description": "seconds the planner may take"})
     base_plan_id = ma.fields.Integer(
+        validate=validate.Range(1, 2**63 - 1),
         metadata={"description": "re-plan from this plan: its locks are kept and changes "
                                  "from it are kept few"})
-    seed = ma.fields.Integer(load_default=0, validate=validate.Range(0, 2**31 - 1))
-    workers = ma.fields.Integer(load_default=2, validate=validate.Range(1, 16),
+    seed = ma.fields.Integer(load_default=0, validate=validate.Range(*SEEDS))
+    workers = ma.fields.Integer(load_default=2, validate=validate.Range(*WORKERS),
                                 metadata={"description": "CP-SAT threads"})
 
 
@@ -190,7 +196,9 @@ class JobProgressSchema(ma.Schema):
     phase = ma.fields.String(metadata={"description": "the planner's step that found it; "
                                                       "'finished' at the end"})
     elapsed = ma.fields.Float(metadata={"description": "planner seconds when it was found"})
-    objective = ma.fields.Float(allow_none=True, metadata={"description": "weighted, euros"})
+    objective = ma.fields.Float(allow_none=True, metadata={
+        "description": "the weighted objective: cost and penalties, each times its weight "
+                       "(euros only where every weight is 1)"})
     bound = ma.fields.Float(allow_none=True, metadata={"description": "proven lower bound"})
     gap = ma.fields.Float(allow_none=True, metadata={"description": "(objective - bound) / "
                                                                     "objective"})

@@ -13,8 +13,7 @@ from ..security import current_actor
 from . import operations as ops
 from . import queue
 from .events import event_response
-from .models import Plan
-from .schemas import SolveJobArgs
+from .schemas import TIME_LIMITS, SolveJobArgs
 
 web = Blueprint("planning", __name__)
 FORM_FIELDS = ("time_limit", "seed", "workers", "base_plan_id")
@@ -25,6 +24,17 @@ RECENT_JOBS = 10
 def euros(value) -> str:
     """12,345.67 EUR, or a dash when there is no figure."""
     return "-" if value is None else f"{value:,.2f} EUR"
+
+
+@web.app_template_filter("points")
+def points(value) -> str:
+    """A weighted figure (the objective, its bound): 12,345.67, not euros."""
+    return "-" if value is None else f"{value:,.2f}"
+
+
+@web.app_template_filter("or_dash")
+def or_dash(value) -> str:
+    return "-" if value is None else str(value)
 
 
 @web.get("/projects/<int:project_id>/plans")
@@ -48,7 +58,8 @@ def _plans_page(project_id: int, values: dict, errors: dict, failure: str | None
             ops.list_jobs(actor, project).limit(RECENT_JOBS))]
     page = render_template("planning/plans.html", user=actor, project=project, plans=rows,
                            jobs=jobs, lead=lead, values=values, errors=errors,
-                           failure=failure, versions={row["id"]: row["version"] for row in rows})
+                           failure=failure, versions={row["id"]: row["version"] for row in rows},
+                           time_limits=TIME_LIMITS)
     return page, status
 
 
@@ -85,7 +96,7 @@ def _job_page(job_id: int, failure: str | None, status: int):
     actor = current_actor()
     job = ops.get_job(actor, job_id)
     project = get_project_for(actor, job.project_id)
-    plan = db.session.get(Plan, job.plan_id) if job.plan_id else None
+    plan = ops.get_plan(actor, job.plan_id) if job.plan_id else None
     page = render_template("planning/job.html", user=actor, project=project,
                            job=ops.job_view(job), plan=plan, failure=failure)
     return page, status

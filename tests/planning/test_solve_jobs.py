@@ -135,11 +135,22 @@ def test_the_database_refuses_a_second_active_job_too(db, rollout):
     db.session.rollback()
 
 
-def test_queued_jobs_show_their_position(client, db, rollout, create_project):
+def test_queued_jobs_show_their_position(client, db, rollout, create_project, create_site,
+                                        create_work_item, create_offer):
     first = queued_job(db, rollout)
-    view = client.get(f"/api/v1/solve-jobs/{first.id}", headers=rollout["lead_h"]).json
-    assert view["status"] == "queued" and view["queue_position"] == 1
-    assert view["elapsed"] is None and view["progress"] is None
+    other = create_project(lead_firm=rollout["lead"])  # a second project, queued after
+    item = create_work_item(create_site(other))
+    create_offer(other, rollout["lead"], {item.skill: (3, "60.00")})
+    second = ops.start_solve(rollout["lead_user"], other, "embedded", time_limit=5)
+    db.session.commit()
+    positions = [client.get(f"/api/v1/solve-jobs/{job.id}", headers=rollout["lead_h"]).json
+                 for job in (first, second)]
+    assert [view["queue_position"] for view in positions] == [1, 2]
+    assert all(view["status"] == "queued" and view["elapsed"] is None
+               and view["progress"] is None for view in positions)
+    client.delete(f"/api/v1/solve-jobs/{first.id}", headers=rollout["lead_h"])
+    assert client.get(f"/api/v1/solve-jobs/{second.id}",
+                      headers=rollout["lead_h"]).json["queue_position"] == 1
 
 
 def test_cancelling_a_queued_job_ends_it_at_once(client, db, rollout):
@@ -273,6 +284,7 @@ def test_a_runner_that_lost_its_job_drops_its_result(db, rollout, monkeypatch):
     ({"time_limit": 0.1}, "time_limit"), ({"time_limit": 4000}, "time_limit"),
     ({"seed": -1}, "seed"), ({"workers": 0}, "workers"), ({"timelimit": 5}, "timelimit"),
     ({"base_plan_id": 999999}, "base_plan_id"),
+    ({"base_plan_id": 99999999999999999999999}, "base_plan_id"),
 ])
 def test_bad_input_answers_422_with_the_field(client, db, rollout, body, field):
     response = start(client, rollout, **body)
@@ -310,6 +322,23 @@ def test_the_event_stream_ends_with_the_final_state(client, db, rollout):
     assert [e["event"] for e in events] == ["end"]
     assert events[0]["data"]["status"] == "done"
     assert events[0]["data"]["plan_id"] == job["plan_id"]
+
+
+def test_a_server_keeps_only_so_many_streams_open(client, app, db, rollout, monkeypatch):
+    from staffing.planning import events
+
+    monkeypatch.setitem(app.config, "EVENT_STREAMS", 1)
+    monkeypatch.setattr(events, "_open_streams", {})
+    job = start(client, rollout, time_limit=2).json
+    url = f"/api/v1/solve-jobs/{job['id']}/events"
+    first = client.get(url, headers=rollout["lead_h"])
+    assert first.status_code == 200
+    refused = client.get(url, headers=rollout["lead_h"])
+    assert refused.status_code == 503 and "poll GET" in refused.json["message"]
+    first.close()  # the server closes a stream when it ends: its place is free again
+    again = client.get(url, headers=rollout["lead_h"])
+    assert again.status_code == 200 and "event: end" in again.get_data(as_text=True)
+    again.close()
 
 
 def parse_events(text: str) -> list[dict]:
@@ -409,6 +438,33 @@ def test_a_superseded_plan_may_be_approved_again_with_confirmation(client, db, r
     assert client.get(f"/api/v1/plans/{newer}", headers=lead).json["status"] == "superseded"
 
 
+def test_a_new_proposal_or_approval_supersedes_the_older_proposal(client, db, rollout):
+    lead, north = rollout["lead_h"], rollout["north_h"]
+    first, second, third = (plan_id(client, rollout) for _ in range(3))
+    for plan in (first, second):
+        client.patch(f"/api/v1/plans/{plan}", json={"status": "proposed"}, headers=lead)
+    assert client.get(f"/api/v1/plans/{first}", headers=lead).json["status"] == "superseded"
+    client.patch(f"/api/v1/plans/{third}", json={"status": "approved"}, headers=lead)
+    assert client.get(f"/api/v1/plans/{second}", headers=lead).json["status"] == "superseded"
+    listed = client.get(f"/api/v1/projects/{rollout['project'].id}/plans", headers=north).json
+    assert [p["id"] for p in listed] == [third]  # no older proposal comes back
+    for plan, status in ((first, 404), (second, 404), (third, 200)):
+        assert client.get(f"/api/v1/plans/{plan}", headers=north).status_code == status
+
+
+def test_the_stream_of_a_job_deleted_with_its_project_ends(client, db, rollout):
+    job = queued_job(db, rollout)
+    response = client.get(f"/api/v1/solve-jobs/{job.id}/events", headers=rollout["lead_h"])
+    iterator = iter(response.response)
+    assert next(iterator).decode().startswith("retry:")
+    assert "event: progress" in next(iterator).decode()
+    db.session.delete(rollout["project"])
+    db.session.commit()
+    events = parse_events("".join(chunk.decode() for chunk in iterator))
+    assert [(e["event"], e["data"]["status"]) for e in events] == [("end", "deleted")]
+    response.close()
+
+
 def test_partners_see_the_approved_plan_and_the_current_proposal_only(client, db, rollout):
     lead, north = rollout["lead_h"], rollout["north_h"]
     approved, old_proposal, proposal, draft = (plan_id(client, rollout) for _ in range(4))
@@ -417,7 +473,7 @@ def test_partners_see_the_approved_plan_and_the_current_proposal_only(client, db
         client.patch(f"/api/v1/plans/{plan}", json={"status": "proposed"}, headers=lead)
     listed = client.get(f"/api/v1/projects/{rollout['project'].id}/plans", headers=north).json
     assert sorted(p["id"] for p in listed) == sorted([approved, proposal])
-    assert all(set(p) == {"id", "version", "status", "created_at", "approved_at", "is_stale"}
+    assert all(set(p) == {"id", "version", "status", "created_at", "approved_at"}
                for p in listed)
     for plan, status in ((approved, 200), (proposal, 200), (old_proposal, 404), (draft, 404)):
         assert client.get(f"/api/v1/plans/{plan}", headers=north).status_code == status

@@ -60,12 +60,10 @@ def test_described_progress_reports_match_their_plan(mode, size):
         assert set(report.terms) == {"coverage", "cost", "lateness", "fairness",
                                      "continuity", "stability"}
         assert sum(report.terms.values()) == pytest.approx(report.objective, rel=1e-6)
-    last = described[-1]
-    if last.objective == pytest.approx(result.objective):
-        assert last.assigned == len(result.assignments)
-        # each assignment's cost is rounded to cents, the report's total once
-        assert last.cost == pytest.approx(sum(a.cost for a in result.assignments),
-                                          abs=0.005 * len(result.assignments) + 0.01)
+    # the reports come in order, each plan better than the one before
+    objectives = [r.objective for r in reports]
+    assert objectives == sorted(objectives, reverse=True)
+    assert result.objective <= objectives[-1] + 1e-6
 
 
 @pytest.mark.parametrize("mode, size", [("decompose", (100, 20, 30)), ("exact", (13, 8, 20))])

@@ -46,7 +46,10 @@ def get_plan(actor: User, plan_id: int) -> Plan:
     plan = db.session.get(Plan, plan_id)
     if plan is None:
         raise NotFound("plan")
-    project = get_project_for(actor, plan.project_id)
+    try:
+        project = get_project_for(actor, plan.project_id)
+    except NotFound:  # the same answer whether the plan exists or not
+        raise NotFound("plan") from None
     if actor.firm_id != project.lead_firm_id and plan.id not in db.session.scalars(
             partner_visible_ids(project)).all():
         raise NotFound("plan")
@@ -65,16 +68,22 @@ def update_plan(actor: User, plan: Plan, fields: dict) -> Plan:
     explicit confirmation when the plan is stale or older than the approved one."""
     project = db.session.get(Project, plan.project_id)
     require_lead_coordinator(actor, project)
+    db.session.refresh(project, with_for_update=True)  # two approvals at once: one by one
     status = fields.get("status", plan.status)
     if status != plan.status:
         if (plan.status, status) not in TRANSITIONS:
             raise InvalidInput.field("status", f"cannot go from {plan.status} to {status}")
         if status == "approved":
             _check_approvable(project, plan, fields)
-            for other in db.session.scalars(sa.select(Plan).filter_by(
-                    project_id=project.id, status="approved")):
-                other.status = "superseded"
             plan.approved_at, plan.approved_by_id = utcnow(), actor.id
+        if status in ("proposed", "approved"):
+            # one approved plan and one proposal at most: the others are superseded, and no
+            # partner sees an older proposal again
+            replaced = ("approved", "proposed") if status == "approved" else ("proposed",)
+            for other in db.session.scalars(sa.select(Plan).where(
+                    Plan.project_id == project.id, Plan.id != plan.id,
+                    Plan.status.in_(replaced))):
+                other.status = "superseded"
         plan.status = status
     if "notes" in fields:
         plan.notes = fields["notes"]
@@ -87,7 +96,7 @@ def _check_approvable(project: Project, plan: Plan, fields: dict) -> None:
         raise InvalidInput.field(
             "status", f"the plan assigns no work item (the planner answered "
                       f"{plan.solver_status}); it cannot be approved")
-    if is_stale(plan, mapping.input_fingerprint(mapping.problem_for(project))) \
+    if is_stale(plan, current_fingerprint(project)) \
             and not fields.get("confirm_stale"):
         raise InvalidInput.field(
             "confirm_stale", "the project's sites, work items, offers, exclusions or policy "
@@ -103,10 +112,17 @@ def _check_approvable(project: Project, plan: Plan, fields: dict) -> None:
                              f"one instead")
 
 
+def current_fingerprint(project: Project) -> str:
+    """The fingerprint of the project's inputs now (to compare with a plan's)."""
+    return mapping.input_fingerprint(mapping.problem_for(project))
+
+
 def plan_list_view(actor: User, project: Project, plans: list[Plan]) -> list[dict]:
-    """The plans of a list, as this reader may see them (one fingerprint for the page)."""
+    """The plans of a list, as this reader may see them (one fingerprint for the page).
+    Whether a plan is stale is the lead coordinators' to see: a partner would learn from it
+    that another firm changed its sealed offer."""
     lead = is_lead_coordinator(actor, project)
-    current = mapping.input_fingerprint(mapping.problem_for(project)) if plans else None
+    current = current_fingerprint(project) if lead and plans else None
     assigned = dict(db.session.execute(
         sa.select(Assignment.plan_id, sa.func.count()).where(
             Assignment.plan_id.in_([plan.id for plan in plans])).group_by(Assignment.plan_id)
@@ -114,10 +130,10 @@ def plan_list_view(actor: User, project: Project, plans: list[Plan]) -> list[dic
     rows = []
     for plan in plans:
         row = {"id": plan.id, "version": plan.version, "status": plan.status,
-               "created_at": plan.created_at, "approved_at": plan.approved_at,
-               "is_stale": is_stale(plan, current)}
+               "created_at": plan.created_at, "approved_at": plan.approved_at}
         if lead:
-            row |= {"solver_status": plan.solver_status, "cost": plan.cost,
+            row |= {"is_stale": is_stale(plan, current), "solver_status": plan.solver_status,
+                    "cost": plan.cost,
                     "objective": plan.objective, "author_id": plan.author_id,
                     "assigned": assigned.get(plan.id, 0),
                     "is_stopped_early": plan.is_stopped_early}
@@ -130,13 +146,13 @@ def plan_view(actor: User, plan: Plan) -> dict:
     sees only their own firm's assignments and figures: no other firm, no costs of others,
     no totals from which another firm's rates or share could be read."""
     project = db.session.get(Project, plan.project_id)
-    current = mapping.input_fingerprint(mapping.problem_for(project))
     base = {"id": plan.id, "project_id": plan.project_id, "version": plan.version,
             "status": plan.status, "created_at": plan.created_at, "notes": plan.notes,
-            "approved_at": plan.approved_at, "is_stale": is_stale(plan, current)}
+            "approved_at": plan.approved_at}
     summary = plan.summary or {}
     if is_lead_coordinator(actor, project):
-        return base | {"solver_status": plan.solver_status, "objective": plan.objective,
+        return base | {"is_stale": is_stale(plan, current_fingerprint(project)),
+                       "solver_status": plan.solver_status, "objective": plan.objective,
                        "cost": plan.cost, "travel_cost": plan.travel_cost,
                        "author_id": plan.author_id, "approved_by_id": plan.approved_by_id,
                        "is_stopped_early": plan.is_stopped_early,

@@ -8,6 +8,7 @@
   }
   const euros = new Intl.NumberFormat("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   const money = (value) => (value === null || value === undefined ? "-" : euros.format(value) + " EUR");
+  const points = (value) => (value === null || value === undefined ? "-" : euros.format(value));
   const field = (name) => root.querySelector('[data-field="' + name + '"]');
   const set = (name, text) => {
     const element = field(name);
@@ -24,12 +25,18 @@
     set("phase", progress.phase || "-");
     set("cost", money(progress.cost));
     set("assigned", progress.assigned === null || progress.assigned === undefined ? "-" : String(progress.assigned));
-    set("objective", money(progress.objective));
-    set("bound", money(progress.bound));
+    set("objective", points(progress.objective));
+    set("bound", points(progress.bound));
     set("gap", progress.gap === null || progress.gap === undefined ? "-" : (100 * progress.gap).toFixed(2) + " %");
   }
 
   const source = new EventSource(root.dataset.events);
+  source.addEventListener("error", () => {
+    if (source.readyState === EventSource.CLOSED) {
+      // the server refused the stream (too many open): look again every few seconds instead
+      window.setTimeout(() => window.location.reload(), 3000);
+    }
+  });
   source.addEventListener("progress", (event) => show(JSON.parse(event.data)));
   source.addEventListener("end", (event) => {
     source.close();
