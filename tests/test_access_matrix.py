@@ -45,12 +45,16 @@ def world(db, create_firm, create_user, create_project, create_membership, creat
     server_skill = create_skill(project, code="winserver")
     item = create_work_item(site, skill=skill, ref="HH-DT-1")
     create_work_item(other_site, skill=skill, ref="KI-DT-1", depends_on=[item])
+    for n in range(2, 6):  # enough work that B's share range (11-33 %) gives it some
+        create_work_item(other_site, skill=skill, ref=f"KI-DT-{n}")
     offers = {
-        "a": create_offer(project, firms["a"], {skill: (3, "55.00")}),
+        "a": create_offer(project, firms["a"], {skill: (3, "55.00")}, min_share_percent=0,
+                          max_share_percent=100),
         "b": create_offer(project, firms["b"], {skill: (4, B_RATE)},
                           travel_cost_per_km=Decimal(B_TRAVEL),
                           min_share_percent=Decimal("11.00"), max_share_percent=Decimal("33.00")),
-        "lead": create_offer(project, lead, {skill: (5, "70.00")}),
+        "lead": create_offer(project, lead, {skill: (5, "70.00")}, min_share_percent=0,
+                             max_share_percent=100),
     }
     exclusion = create_exclusion(project, firms["b"], site, reason="sister company of client")
     jobs = _jobs(db, lead, firms, project, {
@@ -91,6 +95,8 @@ def _jobs(db, lead, firms, project, factories):
     ops.run_solve_job(done.id)
     plan = db.session.get(Plan, done.plan_id)
     plan.status = "proposed"
+    b_row = next(row for row in plan.summary["firms"] if row["firm"] == str(firms["b"].id))
+    assert b_row["hours"] > 0, "B has work in the plan: its figures can leak"
     queued = ops.start_solve(planner, project, "embedded", time_limit=2)
     db.session.commit()
     other = factories["project"](lead_firm=lead)
@@ -101,7 +107,10 @@ def _jobs(db, lead, firms, project, factories):
     factories["item"](factories["site"](other), skill=skill, quantity=1, effort_hours=4)
     factories["offer"](other, lead, {skill: (5, "70.00")}, min_share_percent=0,
                        max_share_percent=100)
-    return {"job": done.id, "queued_job": queued.id, "plan": plan.id, "project2": other.id}
+    # what of B's only the lead's coordinators and B may read in the plan: its cost in euros
+    b_plan_secrets = (repr(b_row["cost"]), f"{b_row['cost']:,.2f}")
+    return {"job": done.id, "queued_job": queued.id, "plan": plan.id, "project2": other.id,
+            "b_plan_secrets": b_plan_secrets}
 
 
 def _membership_id(db, project_id, firm_id):
@@ -241,7 +250,7 @@ def _crawl(client, world, role):
 def test_no_response_leaks_b_sealed_values(client, world, role):
     for url, response in _crawl(client, world, role):
         text = response.get_data(as_text=True)
-        for secret in B_SECRET_STRINGS:
+        for secret in B_SECRET_STRINGS + world["b_plan_secrets"]:
             assert not _mentions(text, secret), f"{role} read {secret!r} from {url}"
 
 
@@ -339,6 +348,12 @@ def test_no_page_leaks_b_sealed_values_or_the_lead_s_costs(client, world, role):
                  "/projects/{project}"):
         text = re.sub(r'name="csrf_token"[^>]*>', "",
                       client.get(path.format(**world)).get_data(as_text=True))
-        for secret in B_SECRET_STRINGS:
+        for secret in B_SECRET_STRINGS + world["b_plan_secrets"]:
             assert not _mentions(text, secret), f"{role} read {secret!r} from {path}"
         assert "EUR" not in text and "Start solve" not in text, f"{role} on {path}"
+
+
+@pytest.mark.parametrize("role", sorted(B_USERS))
+def test_b_reads_its_own_plan_figures(client, world, role):
+    body = client.get(f"/api/v1/plans/{world['plan']}", headers=world["headers"][role]).json
+    assert _mentions(json.dumps(body), world["b_plan_secrets"][0])
