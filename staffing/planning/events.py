@@ -14,8 +14,8 @@ from . import operations as ops
 from .models import SolveJob
 from .schemas import SolveJobSchema
 
-EVENT_EVERY = 0.5  # seconds between two looks at the job
-EVENT_KEEPALIVE = 1.0  # seconds: the state is sent again at least this often
+EVENT_EVERY = 0.25  # seconds between two looks at the job
+EVENT_KEEPALIVE = 0.7  # seconds: the state is sent again after this long (so within a second)
 STREAM_MARGIN = 120.0  # seconds a stream outlives its job's time limit before it closes
 STREAM_SECONDS = 600.0  # seconds one stream lasts at most (the client then reconnects)
 

@@ -202,7 +202,7 @@ class EmbeddedPool:
                 if self.slots[slot] is None:
                     self.slots[slot] = concurrent.futures.ProcessPoolExecutor(
                         1, mp_context=multiprocessing.get_context("spawn"),
-                        max_tasks_per_child=20, initializer=watch_parent,
+                        max_tasks_per_child=200, initializer=watch_parent,
                         initargs=(os.getpid(),))
                 future = self.slots[slot].submit(run_in_child, self.config, job_id)
                 self.running[slot] = (future, job_id)

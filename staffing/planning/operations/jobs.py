@@ -149,7 +149,9 @@ def fail_orphaned_jobs(project_id: int | None = None, job_id: int | None = None,
     """Fail running jobs whose runner is gone: no heartbeat for STALE_AFTER seconds, or
     (with `dead_runner`) a runner known to be dead. Returns how many; flushes."""
     now = utcnow()
-    query = sa.select(SolveJob).where(SolveJob.status == "running").with_for_update()
+    # rows a runner is finishing (or another sweep holds) are skipped, not waited for
+    query = sa.select(SolveJob).where(SolveJob.status == "running").with_for_update(
+        skip_locked=True)
     if project_id is not None:
         query = query.where(SolveJob.project_id == project_id)
     if job_id is not None:

@@ -33,7 +33,7 @@ from ..models import Plan, SolveJob
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = 1.0  # seconds between two heartbeats of a running job
-POLL_EVERY = 0.2  # seconds between two reads of the cancel flag
+POLL_EVERY = 0.1  # seconds between two reads of the cancel flag
 PROGRESS_EVERY = 0.5  # seconds between two progress writes, at most
 DESCRIBED_LAG = 1.0  # seconds a described plan is shown for newer, undescribed ones
 FINISH_RETRIES = (1, 2, 4, 8)  # seconds to wait before each retry of storing the result
