@@ -194,3 +194,18 @@ def test_deactivated_user_token_is_refused(client, create_user, auth, db):
     user.is_active = False
     db.session.commit()
     assert client.get("/api/v1/users/me", headers=headers).status_code == 401
+
+
+def test_a_token_s_last_use_is_kept_to_the_minute(db, create_user):
+
+
+    from staffing.security import issue_token, user_for_token
+
+    token, secret = issue_token(create_user(), "poller", None)
+    first = dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)
+    assert user_for_token(secret, first) is not None and token.last_used_at == first
+    user_for_token(secret, first + dt.timedelta(seconds=30))  # a poll: no write
+    assert token.last_used_at == first
+    later = first + dt.timedelta(minutes=1, seconds=1)
+    user_for_token(secret, later)
+    assert token.last_used_at == later
