@@ -60,10 +60,11 @@ def test_described_progress_reports_match_their_plan(mode, size):
         assert set(report.terms) == {"coverage", "cost", "lateness", "fairness",
                                      "continuity", "stability"}
         assert sum(report.terms.values()) == pytest.approx(report.objective, rel=1e-6)
-    # the reports come in order, each plan better than the one before
+    # the reports come in order, each plan no worse than the one before (the model counts in
+    # cents, the final report in euros: a cent apart at most)
     objectives = [r.objective for r in reports]
-    assert objectives == sorted(objectives, reverse=True)
-    assert result.objective <= objectives[-1] + 1e-6
+    assert all(later <= earlier + 0.01 for earlier, later in itertools.pairwise(objectives))
+    assert result.objective <= objectives[-1] + 0.01
 
 
 @pytest.mark.parametrize("mode, size", [("decompose", (100, 20, 30)), ("exact", (13, 8, 20))])
