@@ -194,9 +194,7 @@ def register_jobs(main: click.Group) -> None:
     @click.argument("job_id", type=int)
     def cancel(job_id):
         """Cancel a queued job, or ask a running one to stop (its best plan is kept)."""
-        job = db.session.get(SolveJob, job_id)
-        if job is None:
-            raise click.ClickException(f"no solve job {job_id}")
+        job = _job(job_id)
         try:
             ops.cancel_job(None, job)
             db.session.commit()
@@ -213,9 +211,7 @@ def register_jobs(main: click.Group) -> None:
     @click.argument("job_id", type=int)
     def show(job_id):
         """A job's status and progress, as JSON."""
-        job = db.session.get(SolveJob, job_id)
-        if job is None:
-            raise click.ClickException(f"no solve job {job_id}")
+        job = _job(job_id)
         ops.fail_orphaned_jobs(job_id=job_id)
         db.session.commit()
         click.echo(json.dumps(ops.job_view(job), indent=1, default=str))
@@ -229,6 +225,13 @@ def register_jobs(main: click.Group) -> None:
             raise click.ClickException("REDIS_URL is not set: without it the service runs "
                                        "solves in its own pool, no worker is needed")
         queue.work(app, burst=burst)
+
+
+def _job(job_id: int) -> SolveJob:
+    job = db.session.get(SolveJob, job_id)
+    if job is None:
+        raise click.ClickException(f"no solve job {job_id}")
+    return job
 
 
 def _run_here(app, job_id: int) -> None:
