@@ -71,10 +71,14 @@ def world(db, create_firm, create_user, create_project, create_membership, creat
     roles["o_admin"] = (firms["o"], "admin")
     users = {name: create_user(firm=firm, role=role) for name, (firm, role)
              in roles.items() if name in ROLES}
+    b_colleague = create_user(firm=firms["b"], role="member")  # an object of B's: a user
+    from staffing.security import issue_token
+    b_token, _ = issue_token(b_colleague, "b's laptop", None)
     headers = {name: auth(user) for name, user in users.items()}
     db.session.commit()
     return {
         "headers": headers, "emails": {name: user.email for name, user in users.items()},
+        "b_user": b_colleague.id, "b_token": b_token.id,
         "project": project.id, "site": site.id, "skill": skill.id,
         "server_skill": server_skill.id, "item": item.id, "offer_a": offers["a"].id,
         "offer_b": offers["b"].id, "exclusion": exclusion.id,
@@ -171,6 +175,15 @@ REQUESTS = [
     ("GET", "/api/v1/solve-jobs/{job}/events", None, LEAD_COORDINATORS, 200),
     ("GET", "/api/v1/solve-jobs/{job}/instance", None, LEAD_COORDINATORS, 200),
     ("DELETE", "/api/v1/solve-jobs/{queued_job}", None, LEAD_COORDINATORS, 200),
+    ("GET", "/api/v1/firms/{firm_b}", None, set(ROLES), 200),  # its public fields
+    ("PATCH", "/api/v1/firms/{firm_b}", {"region": "West"}, set(), 200),  # B's admins only
+    ("DELETE", "/api/v1/firms/{firm_b}", None, set(), 204),  # operators only
+    ("GET", "/api/v1/users/{b_user}", None, B_USERS, 200),
+    ("PATCH", "/api/v1/users/{b_user}", {"name": "Renamed"}, set(), 200),  # B's admins only
+    ("DELETE", "/api/v1/users/{b_user}", None, set(), 204),
+    ("GET", "/api/v1/tokens", None, set(ROLES), 200),  # one's own
+    ("POST", "/api/v1/tokens", {"name": "ci"}, set(ROLES), 201),
+    ("DELETE", "/api/v1/tokens/{b_token}", None, set(), 204),  # its owner only
     ("POST", "/api/v1/solve-jobs/{queued_job}/cancel", {}, LEAD_COORDINATORS, 200),
 ]
 
@@ -191,6 +204,8 @@ VISIBLE_TO = {
     "/api/v1/projects/{project}/exclusions": PARTICIPANTS,
     "/api/v1/plans/{plan}": PARTICIPANTS,
     "/api/v1/projects/{project2}/solve-jobs": PARTICIPANTS,
+    "/api/v1/firms/{firm_b}": set(ROLES),
+    "/api/v1/users/{b_user}": B_USERS,
 }
 
 
@@ -307,6 +322,7 @@ def test_lead_coordinators_see_all_offers(client, world):
 
 # (method, path, who may, their status); everyone else: 404 (403 where they see the object)
 PAGES = [
+    ("GET", "/account", set(ROLES), 200),
     ("GET", "/projects/{project}/plans", PARTICIPANTS, 200),
     ("POST", "/projects/{project2}/solve-jobs", LEAD_COORDINATORS, 303),
     ("GET", "/solve-jobs/{job}", LEAD_COORDINATORS, 200),
@@ -357,3 +373,26 @@ def test_no_page_leaks_b_sealed_values_or_the_lead_s_costs(client, world, role):
 def test_b_reads_its_own_plan_figures(client, world, role):
     body = client.get(f"/api/v1/plans/{world['plan']}", headers=world["headers"][role]).json
     assert _mentions(json.dumps(body), world["b_plan_secrets"][0])
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("kind", ["sites", "work-items"])
+def test_csv_import_matrix(client, world, role, kind):
+    import io
+
+    body = ("name,latitude,longitude\nLübeck,53.87,10.69\n" if kind == "sites" else
+            "ref,site,kind,skill,effort_hours\nHH-NW-9,Hamburg HQ,network,desktop,2\n")
+    response = client.post(
+        f"/api/v1/projects/{world['project']}/imports/{kind}?dry_run=true",
+        data={"file": (io.BytesIO(body.encode()), f"{kind}.csv")},
+        headers=world["headers"][role], content_type="multipart/form-data")
+    if role in LEAD_COORDINATORS and kind == "sites":
+        assert response.status_code == 200, response.get_data(as_text=True)
+    elif role in LEAD_COORDINATORS:  # let through (its dry run's own answer is checked
+        assert response.status_code not in (401, 403, 404)  # in tests/projects)
+    elif role in PARTICIPANTS:
+        assert response.status_code == 403
+    else:
+        assert response.status_code == 404
+    assert response.status_code == 200 or set(response.json) == {"code", "status", "message",
+                                                                  "errors"}

@@ -81,8 +81,6 @@ def test_a_cancel_over_http_stops_the_solve_in_the_pool_and_keeps_its_plan(live)
     assert final["status"] == "cancelled" and final["plan_id"]
     status, plan = get(port, f"/api/v1/plans/{final['plan_id']}", live)
     assert plan["is_stopped_early"] is True and plan["assignments"]
-    elapsed = final["elapsed"]
-    assert elapsed < 120, "the solve ran to its limit: the cancel was not seen"
 
 
 def test_a_service_killed_mid_solve_leaves_its_job_failed_on_the_next_start(live):
