@@ -6,21 +6,25 @@ import os
 import sqlalchemy as sa
 from flask import Blueprint, Flask, jsonify, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from .config import load_config
+from .config import DEV_ENVS, load_config
 from .errors import register_error_handlers, render_error
-from .extensions import api, csrf, db, login_manager, migrate
+from .extensions import api, csrf, db, limiter, login_manager, migrate, talisman
+from .schemas import MAX_ID
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                               "migrations")
 
 
 class DatabaseId(IntegerConverter):
-    """<int:...> in URLs: an id the database can hold (a larger number matches no route)."""
+    """<int:...> in URLs: an id the database can hold, 1 .. MAX_ID (any other number matches
+    no route: a 404, where PostgreSQL would refuse to compare it with an INTEGER column)."""
 
     def __init__(self, url_map, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, **kwargs)
 
 
@@ -33,9 +37,15 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", MIGRATIONS_DIR))
     csrf.init_app(app)
+    limiter.init_app(app)
+    _secure_headers(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     api.init_app(app)
@@ -45,9 +55,53 @@ def create_app(config: dict | None = None) -> Flask:
 
     _import_models()
     _register_blueprints(app)
+    _relax_docs_policy(app)
     _register_transaction_boundary(app)
     register_error_handlers(app)
     return app
+
+
+# The pages load scripts, styles and images from the service itself and nothing inline.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+# Swagger UI (flask-smorest's page) starts itself with an inline script and styles inline.
+DOCS_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY | {
+    "script-src": "'self' 'unsafe-inline'", "style-src": "'self' 'unsafe-inline'"}
+
+
+def _secure_headers(app: Flask) -> None:
+    """CSP, frame-ancestors and X-Frame-Options, nosniff, Referrer-Policy on every response;
+    HSTS on HTTPS requests outside development (TLS ends at the proxy in front)."""
+    talisman.init_app(
+        app, force_https=False, content_security_policy=CONTENT_SECURITY_POLICY,
+        frame_options="DENY", referrer_policy="strict-origin-when-cross-origin",
+        strict_transport_security=app.config["STAFFING_ENV"] not in DEV_ENVS,
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+    )
+
+
+def _relax_docs_policy(app: Flask) -> None:
+    """The interactive API docs, and only they, may run Swagger UI's inline start-up."""
+    endpoint = "api-docs.openapi_swagger_ui"
+    view = app.view_functions.get(endpoint)
+    if view is None:
+        return
+
+    @talisman(content_security_policy=DOCS_CONTENT_SECURITY_POLICY)
+    def docs_page(*args, **kwargs):
+        return view(*args, **kwargs)
+
+    app.view_functions[endpoint] = docs_page
 
 
 def _import_models() -> None:
@@ -66,9 +120,13 @@ def _register_blueprints(app: Flask) -> None:
     from .projects import api as projects_api
     from .projects import views as projects_views
     from .schemas import refuse_unreadable_body
-    from .security import forget_actor  # importing it registers the login user loader
+    from .security import (  # importing it registers the login user loader
+        forget_actor,
+        refuse_credentials_in_url,
+    )
 
     app.before_request(forget_actor)
+    app.before_request(refuse_credentials_in_url)
     app.before_request(refuse_unreadable_body)
     app.before_request(lambda: queue.start_embedded(app))  # the solver pool, once a process
     for blp in (*partners_api.blueprints, *projects_api.blueprints, *planning_api.blueprints):

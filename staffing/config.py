@@ -50,7 +50,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "STAFFING_ENV": env,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # pre-ping: a connection the database dropped (a restart) is replaced before use;
+        # hide_parameters: a failed statement is logged without its values (token digests)
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # where solve jobs run: embedded (a pool of solver processes in the service), rq
         # (`staffing worker` processes through Redis) or inline (tests); empty: rq when
@@ -66,6 +68,19 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": env not in DEV_ENVS,
         "REMEMBER_COOKIE_SECURE": env not in DEV_ENVS,
         "WTF_CSRF_TIME_LIMIT": None,
+        # a browser session ends this long after sign-in (and at sign-out, on the server)
+        "SESSION_HOURS": float(os.environ.get("STAFFING_SESSION_HOURS") or 12),
+        # proxies in front of the service whose X-Forwarded-For/-Proto are trusted (0: none):
+        # the client address the rate limits count by, and HTTPS for HSTS
+        "PROXY_COUNT": int(os.environ.get("STAFFING_PROXY_COUNT") or 0),
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_KEY_PREFIX": "staffing-limits",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # sign-in: attempts per client address, and failed attempts per account
+        "LOGIN_LIMIT": os.environ.get("STAFFING_LOGIN_LIMIT") or "30 per minute",
+        "LOGIN_FAILURE_LIMIT": os.environ.get("STAFFING_LOGIN_FAILURE_LIMIT")
+        or "10 per 15 minutes",
+        "TOKEN_CREATE_LIMIT": os.environ.get("STAFFING_TOKEN_CREATE_LIMIT") or "20 per hour",
         "API_TITLE": "staffing",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

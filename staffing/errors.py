@@ -130,6 +130,11 @@ def register_error_handlers(app: Flask) -> None:
         errors = _by_field(data.get("messages") or data.get("errors"))
         message = error.description if isinstance(error.description, str) else error.name
         response = render_error(error.code or 500, message, errors)
+        # the exception's own headers (Allow on a 405, Retry-After on a 429 or 503), but the
+        # body is ours and so is its Content-Type
+        for key, value in error.get_headers():
+            if key.lower() != "content-type":
+                response.headers[key] = value
         for key, value in (data.get("headers") or {}).items():
             response.headers[key] = value
         return response

@@ -1,10 +1,14 @@
 """Extensions, created unbound; create_app binds them."""
 
 import sqlalchemy as sa
+from flask import has_request_context, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -27,6 +31,13 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 api = Api()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# sign-in and token creation only (their limits sit on those views); the storage is Redis when
+# REDIS_URL is set (shared by every process), else each process's memory
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+talisman = Talisman()  # security headers; create_app configures them
+
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000  # how long a transaction waits for SQLite's write lock
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
@@ -38,17 +49,39 @@ def _configure_sqlite(dbapi_connection, connection_record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # first, so that switching to WAL (the first connection to a new file) waits too
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # readers beside one writer: the service's requests while solver processes write
         # their progress (WAL needs a file; an in-memory database keeps its own mode)
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+READ_METHODS = ("GET", "HEAD", "OPTIONS")  # requests that read: BEGIN DEFERRED on SQLite
 
 
 @sa.event.listens_for(sa.engine.Engine, "begin")
 def _begin_sqlite(connection):
-    # IMMEDIATE: take the write lock at the start (waiting up to busy_timeout for it), so a
-    # transaction never fails at its first write because another process wrote since it
-    # began reading (WAL's "database is locked" without waiting)
-    if connection.dialect.name == "sqlite":
+    """SQLite: BEGIN DEFERRED for a request that reads, IMMEDIATE for everything else;
+    the execution option sqlite_begin="IMMEDIATE NOWAIT" takes the write lock or fails at once.
+
+    IMMEDIATE takes the write lock at the start (waiting up to busy_timeout for it), so a
+    transaction never fails at its first write because another process wrote since it began
+    reading (WAL's "database is locked" without waiting). A read must not take it: with WAL,
+    readers never wait for one another or for the writer, while IMMEDIATE made every reader of
+    every worker wait in one queue for the lock. A read writes nothing in its transaction (an
+    API token's last use is written after it, in one of its own)."""
+    if connection.dialect.name != "sqlite":
+        return
+    mode = connection.get_execution_options().get("sqlite_begin")
+    if mode is None:
+        mode = "DEFERRED" if has_request_context() and request.method in READ_METHODS \
+            else "IMMEDIATE"
+    if mode != "IMMEDIATE NOWAIT":
+        connection.exec_driver_sql(f"BEGIN {mode}")
+        return
+    connection.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

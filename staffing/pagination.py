@@ -1,12 +1,29 @@
-"""Paging of SQLAlchemy selects for flask-smorest's @blp.paginate(SelectPage)."""
+"""Paging of SQLAlchemy selects for flask-smorest's @blp.paginate(SelectPage), and the
+blueprint that documents the X-Pagination header as it is sent."""
 
 from collections.abc import Callable
 from typing import NamedTuple
 
+import flask_smorest
 import sqlalchemy as sa
 from flask_smorest import Page
+from flask_smorest.pagination import PaginationMetadataSchema
 
 from .extensions import db
+
+PAGINATION_HEADER = {
+    "description": "the page's place in the list, as JSON (absent keys: no such page)",
+    "required": True,
+    # the value is a JSON object, not OpenAPI's "simple" style of k,v,k,v
+    "content": {"application/json": {"schema": PaginationMetadataSchema}},
+}
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint; its paginated responses document X-Pagination as JSON."""
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = PAGINATION_HEADER
 
 
 class Viewed(NamedTuple):
@@ -31,6 +48,10 @@ class SelectPage(Page):
 
     @property
     def items(self) -> list:
+        # a page past the last is empty without asking the database, so that no page number
+        # (?page=99999999999999999999) makes an OFFSET the database cannot hold
+        if self.page_params.first_item >= self.page_params.item_count:
+            return []
         page = self._query.offset(self.page_params.first_item).limit(self.page_params.page_size)
         rows = list(db.session.scalars(page))
         return self.collection.view(rows) if isinstance(self.collection, Viewed) else rows

@@ -1,4 +1,10 @@
-"""Schema pieces shared by every domain: strict input, common field rules."""
+"""Schema pieces shared by every domain: strict input, common field rules, and the guard that
+refuses request bodies the API would not read."""
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
 
 import marshmallow as ma
 from flask import request
@@ -6,22 +12,74 @@ from marshmallow import validate
 
 from .errors import StaffingError
 
+MAX_ID = 2**31 - 1  # every id column is an INTEGER: 32 bits on PostgreSQL
+FIRST_DATE, LAST_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)  # any date the API takes
+JSON_BODY_LIMIT = 1024 * 1024  # bytes of a JSON request body
+JSON_DEPTH_LIMIT = 32  # arrays and objects within each other in a JSON request body
+# NUL, which PostgreSQL cannot store in text, and halves of a UTF-16 pair, which no database
+# can store as UTF-8
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
 
 class UnsupportedMediaType(StaffingError):
     status = 415
 
 
+class PayloadTooLarge(StaffingError):
+    status = 413
+
+
+class UnreadableJson(StaffingError):
+    status = 400
+
+
 def refuse_unreadable_body() -> None:
     """A request body the API would not read (JSON without its Content-Type, say) is refused
-    rather than ignored: ignored, its fields would silently fall back to their defaults."""
-    if not request.path.startswith("/api/") or request.method not in ("POST", "PUT", "PATCH") \
-            or not request.content_length:
+    rather than ignored: ignored, its fields would silently fall back to their defaults. A JSON
+    body must be valid, at most JSON_BODY_LIMIT bytes and JSON_DEPTH_LIMIT levels deep."""
+    if not request.path.startswith("/api/"):
         return
-    if request.is_json or request.mimetype == "multipart/form-data":
+    if request.is_json:
+        _check_json_body()
+        return
+    if request.method not in ("POST", "PUT", "PATCH") or not request.content_length \
+            or request.mimetype == "multipart/form-data":
         return
     raise UnsupportedMediaType(
         f"send the body as JSON with Content-Type: application/json (got "
         f"{request.mimetype or 'no Content-Type'})", {"Content-Type": ["application/json"]})
+
+
+def _check_json_body() -> None:
+    if (request.content_length or 0) > JSON_BODY_LIMIT:
+        raise PayloadTooLarge(f"a JSON body may have at most {JSON_BODY_LIMIT} bytes")
+    body = request.get_data(cache=True)
+    if not body:
+        return
+    if len(body) > JSON_BODY_LIMIT:
+        raise PayloadTooLarge(f"a JSON body may have at most {JSON_BODY_LIMIT} bytes")
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        raise UnreadableJson(f"the JSON body is nested more than {JSON_DEPTH_LIMIT} levels "
+                             f"deep") from None
+    except ValueError as error:
+        raise UnreadableJson(f"the body is not valid JSON: {error}") from None
+    if _depth(value) > JSON_DEPTH_LIMIT:
+        raise UnreadableJson(f"the JSON body is nested more than {JSON_DEPTH_LIMIT} levels deep")
+
+
+def _depth(value) -> int:
+    """How many arrays and objects are within each other in a parsed JSON value."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        value, level = todo.pop()
+        children = value.values() if isinstance(value, dict) else \
+            value if isinstance(value, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            todo.extend((child, level + 1) for child in children)
+    return deepest
 
 
 class StrictArgs(ma.Schema):
@@ -29,6 +87,70 @@ class StrictArgs(ma.Schema):
 
     class Meta:
         unknown = ma.RAISE
+
+
+class UpdateArgs(StrictArgs):
+    """Input of a PATCH: at least one field to change (flags with a default do not count)."""
+
+    @ma.validates_schema
+    def check_something_to_change(self, data, **kwargs):
+        if not any(name in data and field.load_default is ma.missing
+                   for name, field in self.load_fields.items()):
+            raise ma.ValidationError("nothing to change: give at least one field")
+
+
+class Text(ma.fields.String):
+    """A string a database can store: no NUL character, no lone surrogate."""
+
+    default_error_messages = {"unstorable": "must not contain NUL characters or unpaired "
+                                            "surrogates"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if UNSTORABLE.search(value):
+            raise self.make_error("unstorable")
+        return value
+
+
+class DecimalText(ma.fields.Decimal):
+    """A decimal of two places as a JSON string, in and out ("58.50"): exact, as a float is
+    not. A JSON number is refused, so that no client rounds money on the way."""
+
+    default_error_messages = {"not_text": "a decimal as a string, e.g. \"58.50\"",
+                              "out_of_range": "must be from 0 to {high}"}
+
+    def __init__(self, high: int, description: str = "", **kwargs):
+        self.high = Decimal(high)
+        digits = len(str(high))
+        self.pattern = rf"^[0-9]{{1,{digits}}}(\.[0-9]{{1,2}})?$"
+        note = f"a decimal string, 0 to {high}, at most 2 places"
+        metadata = {"type": "string", "pattern": self.pattern, "example": "12.50",
+                    "description": f"{description}; {note}" if description else note}
+        super().__init__(places=2, as_string=True, allow_nan=False, metadata=metadata,
+                         **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not re.fullmatch(self.pattern, value):
+            raise self.make_error("not_text")
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if number > self.high:
+            raise self.make_error("out_of_range", high=self.high)
+        return number
+
+
+def database_id(**kwargs) -> ma.fields.Integer:
+    """The id of a row: 1 .. MAX_ID (a larger one cannot exist, and PostgreSQL would refuse
+    to even compare it with an id column)."""
+    return ma.fields.Integer(validate=validate.Range(1, MAX_ID), **kwargs)
+
+
+def date(**kwargs) -> ma.fields.Date:
+    """A date from FIRST_DATE to LAST_DATE: beyond, no rollout is planned."""
+    return ma.fields.Date(validate=validate.Range(FIRST_DATE, LAST_DATE), **kwargs)
+
+
+def dates(max_length: int = 1000, **kwargs) -> ma.fields.List:
+    return ma.fields.List(date(), validate=validate.Length(max=max_length), **kwargs)
 
 
 def latitude(**kwargs) -> ma.fields.Float:
@@ -49,11 +171,14 @@ def weekdays(**kwargs) -> ma.fields.List:
     )
 
 
-def text(max_length: int, **kwargs) -> ma.fields.String:
-    return ma.fields.String(validate=validate.Length(max=max_length), **kwargs)
+def text(max_length: int, **kwargs) -> Text:
+    return Text(validate=validate.Length(max=max_length), **kwargs)
 
 
-def name(max_length: int = 200, **kwargs) -> ma.fields.String:
-    return ma.fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+def name(max_length: int = 200, **kwargs) -> Text:
+    return Text(validate=validate.Length(min=1, max=max_length), **kwargs)
 
 
+def search(**kwargs) -> Text:
+    """A query filter's text, e.g. a case-insensitive substring."""
+    return Text(validate=validate.Length(max=200), **kwargs)

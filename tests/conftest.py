@@ -67,6 +67,10 @@ def app(database_url, tmp_path_factory):
         "SOLVE_BACKEND": "inline",  # jobs run at once, in the request: no sleeping in tests
         # the test client closes a stream's response only when a test reads it to its end
         "EVENT_STREAMS": 10_000,
+        # every test signs in from 127.0.0.1: the per-address limit is tested on its own
+        # (tests/partners/test_sign_in_hardening.py); counters in memory, never shared
+        "LOGIN_LIMIT": "100000 per minute",
+        "RATELIMIT_STORAGE_URI": "memory://",
     })
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
     with app.app_context():

@@ -32,12 +32,12 @@ B_USERS = {"b_coordinator", "b_member"}
 def world(db, create_firm, create_user, create_project, create_membership, create_site,
           create_skill, create_work_item, create_offer, create_exclusion, auth):
     lead = create_firm(name="Lead AG")
-    firms = {key: create_firm(name=f"Partner {key.upper()}") for key in "abcdo"}
+    firms = {key: create_firm(name=f"Partner {key.upper()}") for key in "abcdeo"}
     firms["b"].contact_email = "secret-b@rival.example"
     firms["b"].address = "Geheimweg 7, Köln"
     project = create_project(lead_firm=lead)
     for key, status in (("a", "accepted"), ("b", "accepted"), ("c", "invited"),
-                        ("d", "declined")):
+                        ("d", "declined"), ("e", "withdrawn")):
         create_membership(project, firms[key], status=status)
     site = create_site(project, name="Hamburg HQ")
     other_site = create_site(project, name="Kiel Branch")
@@ -83,7 +83,8 @@ def world(db, create_firm, create_user, create_project, create_membership, creat
         "server_skill": server_skill.id, "item": item.id, "offer_a": offers["a"].id,
         "offer_b": offers["b"].id, "exclusion": exclusion.id,
         "membership_b": _membership_id(db, project.id, firms["b"].id),
-        "firm_b": firms["b"].id, "firm_o": firms["o"].id, **jobs,
+        "firm_b": firms["b"].id, "firm_o": firms["o"].id,
+        "firm_ids": {key: firm.id for key, firm in firms.items()} | {"lead": lead.id}, **jobs,
     }
 
 
@@ -160,6 +161,7 @@ REQUESTS = [
      LEAD_COORDINATORS | {"b_coordinator"}, 200),
     ("DELETE", "/api/v1/capacity-offers/{offer_b}", None,
      LEAD_COORDINATORS | {"b_coordinator"}, 204),
+    ("GET", "/api/v1/projects/{project}/exclusions", None, LEAD_COORDINATORS, 200),
     ("GET", "/api/v1/exclusions/{exclusion}", None, LEAD_COORDINATORS, 200),
     ("PATCH", "/api/v1/exclusions/{exclusion}", {"reason": "audit"}, LEAD_COORDINATORS, 200),
     ("DELETE", "/api/v1/exclusions/{exclusion}", None, LEAD_COORDINATORS, 204),
@@ -201,7 +203,6 @@ VISIBLE_TO = {
     "/api/v1/memberships/{membership_b}": LEAD_COORDINATORS | B_USERS,
     "/api/v1/capacity-offers/{offer_b}": LEAD_COORDINATORS | B_USERS,
     "/api/v1/exclusions/{exclusion}": LEAD_COORDINATORS,
-    "/api/v1/projects/{project}/exclusions": PARTICIPANTS,
     "/api/v1/plans/{plan}": PARTICIPANTS,
     "/api/v1/projects/{project2}/solve-jobs": PARTICIPANTS,
     "/api/v1/firms/{firm_b}": set(ROLES),
@@ -230,8 +231,7 @@ def test_matrix(client, world, role, method, url, body, allowed, success):
     if role in allowed:
         assert response.status_code == success, response.get_data(as_text=True)
     elif role in VISIBLE_TO.get(url, set()):
-        assert response.status_code in (403, 404) if url.endswith("exclusions") \
-            else response.status_code == 403, response.get_data(as_text=True)
+        assert response.status_code == 403, response.get_data(as_text=True)
     else:
         assert response.status_code == 404, response.get_data(as_text=True)
     if response.status_code >= 400:
@@ -259,6 +259,32 @@ def _crawl(client, world, role):
     for url in urls:
         response = client.get(url.format(**world), headers=world["headers"][role])
         yield url, response
+
+
+# Whose contacts and home base each role reads in the firm directory: its own firm's, and the
+# lead coordinators those of firms with an accepted membership (A and B; not C invited, D
+# declined, E withdrawn, O outside). Everyone else reads name and region only.
+FIRM_OF = {role: role.split("_")[0] for role in ROLES}
+
+
+def _expected_contacts(role: str) -> set[str]:
+    own = {FIRM_OF[role]}
+    return own | {"a", "b"} if role in LEAD_COORDINATORS else own
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_firm_directory_contacts_matrix(client, world, role):
+    headers = world["headers"][role]
+    listed = {firm["id"]: firm for firm in client.get("/api/v1/firms?page_size=100",
+                                                      headers=headers).json}
+    for key, firm_id in world["firm_ids"].items():
+        one = client.get(f"/api/v1/firms/{firm_id}", headers=headers)
+        assert one.status_code == 200
+        for body in (one.json, listed[firm_id]):
+            shown = "contact_email" in body
+            assert shown == (key in _expected_contacts(role)), (role, key, body)
+            if not shown:
+                assert set(body) == {"id", "name", "region"}, (role, key, body)
 
 
 @pytest.mark.parametrize("role", sorted(set(ROLES) - LEAD_COORDINATORS - B_USERS))

@@ -196,7 +196,7 @@ def test_user_create_prompts_for_the_password(db, invoke, create_firm):
     (["--firm", "No Such Firm GmbH"], "no firm named 'No Such Firm GmbH'", 1),
     (["--firm-id", "999999"], "firm_id: no such firm", 1),
     ([], "give exactly one of --firm-id and --firm", 2),
-    (["--firm-id", "{firm}", "--password", "short"], "password: Length", 1),
+    (["--firm-id", "{firm}", "--password", "short"], "password: use at least 12 characters", 1),
 ])
 def test_user_create_errors_are_clean(db, invoke, create_firm, args, message, exit_code):
     firm = create_firm()
@@ -229,3 +229,10 @@ def test_firm_create_checks_coordinates(db, invoke):
     result = invoke("firm", "create", "--name", "Nowhere GmbH", "--lat", "91", "--lon", "13")
     assert_clean_failure(result, "latitude")
     assert count(db, sa.select(Firm)) == 0
+
+
+def test_user_create_refuses_a_guessable_password(db, invoke, create_firm):
+    firm = create_firm()
+    result = invoke("user", "create", "--email", "cli@example.com", "--firm-id", str(firm.id),
+                    "--password", "aaaaaaaaaaaa")
+    assert_clean_failure(result, "password: too easy to guess")

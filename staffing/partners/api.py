@@ -1,11 +1,12 @@
 """REST resources of the partners domain: parse, call one operation, return."""
 
+from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..access import get_project_for
-from ..pagination import SelectPage
-from ..security import authenticate_api_request, current_actor
+from ..extensions import limiter
+from ..pagination import Blueprint, SelectPage
+from ..security import authenticate_api_request, current_actor, current_token
 from . import operations as ops
 from .schemas import (
     CapacityOfferArgs,
@@ -144,9 +145,12 @@ class Tokens(MethodView):
 
     @tokens.arguments(TokenArgs)
     @tokens.response(201, NewTokenSchema)
+    @limiter.limit(lambda: current_app.config["TOKEN_CREATE_LIMIT"],
+                   key_func=lambda: f"tokens:{current_actor().id}",
+                   error_message="too many tokens created; wait, then try again")
     def post(self, args):
         """Create a token for yourself; the secret is returned only once"""
-        token, secret = ops.create_token(current_actor(), **args)
+        token, secret = ops.create_token(current_actor(), parent=current_token(), **args)
         return {field: getattr(token, field) for field in TokenSchema().fields} | {"token": secret}
 
 

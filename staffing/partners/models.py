@@ -84,11 +84,37 @@ class ApiToken(db.Model):
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # the token whose request created this one: revoking it revokes this one too
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("api_token.id", ondelete="SET NULL"), index=True
+    )
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
     def is_usable(self, now: dt.datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class UserSession(db.Model):
+    """A signed-in browser session, kept on the server so that signing out, a password change
+    or an admin can end it: the cookie holds a random id, the row its SHA-256 digest."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    user: Mapped[User] = relationship()
+
+    def is_usable(self, now: dt.datetime) -> bool:
+        return self.ended_at is None and self.expires_at > now
 
 
 class Membership(db.Model):

@@ -1,9 +1,24 @@
 """Marshmallow schemas of the partners domain: XSchema for output, XArgs for input."""
 
+from decimal import Decimal
+
 import marshmallow as ma
 from marshmallow import validate, validates_schema
 
-from ..schemas import StrictArgs, latitude, longitude, name, text
+from ..schemas import (
+    DecimalText,
+    StrictArgs,
+    UpdateArgs,
+    database_id,
+    date,
+    dates,
+    latitude,
+    longitude,
+    name,
+    search,
+    text,
+)
+from ..security import password_problem
 from .models import MEMBERSHIP_STATUSES, ROLES
 
 
@@ -34,7 +49,7 @@ class FirmArgs(StrictArgs):
     longitude = longitude(required=True)
 
 
-class FirmUpdateArgs(StrictArgs):
+class FirmUpdateArgs(UpdateArgs):
     name = name()
     region = text(100)
     contact_name = text(200)
@@ -46,8 +61,8 @@ class FirmUpdateArgs(StrictArgs):
 
 
 class FirmQueryArgs(StrictArgs):
-    name = ma.fields.String(metadata={"description": "case-insensitive substring of the name"})
-    region = ma.fields.String()
+    name = search(metadata={"description": "case-insensitive substring of the name"})
+    region = search()
 
 
 class UserSchema(ma.Schema):
@@ -60,26 +75,55 @@ class UserSchema(ma.Schema):
     created_at = ma.fields.DateTime(dump_only=True)
 
 
+def _refuse_weak_password(data: dict, field: str = "password") -> None:
+    """The password policy (security.password_problem), told the user's own email and name."""
+    if field in data:
+        inputs = (data.get("email") or "", *(data.get("email") or "").split("@"),
+                  data.get("name") or "")
+        problem = password_problem(data[field], tuple(inputs))
+        if problem:
+            raise ma.ValidationError(problem, field)
+
+
 class UserArgs(StrictArgs):
     email = ma.fields.Email(required=True)
     name = text(200, load_default="")
-    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(12, 200))
+    password = ma.fields.String(
+        required=True, load_only=True, validate=validate.Length(max=200),
+        metadata={"description": "at least 12 characters, and not common or easy to guess"})
     role = ma.fields.String(load_default="member", validate=validate.OneOf(ROLES))
     firm_id = ma.fields.Integer(
         metadata={"description": "operators only: the firm to add the user to"}
     )
 
+    @validates_schema
+    def check_password(self, data, **kwargs):
+        _refuse_weak_password(data)
+
 
 class UserUpdateArgs(StrictArgs):
     name = text(200)
-    password = ma.fields.String(load_only=True, validate=validate.Length(12, 200))
+    password = ma.fields.String(
+        load_only=True, validate=validate.Length(max=200),
+        metadata={"description": "the new password; ends the user's other sessions and "
+                                 "revokes their tokens (but the one of this request)"})
+    current_password = ma.fields.String(
+        load_only=True, validate=validate.Length(max=1024),
+        metadata={"description": "required to change your own password"})
     role = ma.fields.String(validate=validate.OneOf(ROLES))
-    is_active = ma.fields.Boolean()
+    is_active = ma.fields.Boolean(
+        metadata={"description": "false ends the user's sessions and revokes their tokens"})
+
+    @validates_schema
+    def check_password(self, data, **kwargs):
+        _refuse_weak_password(data)
+        if "current_password" in data and "password" not in data:
+            raise ma.ValidationError("only with a new password", "current_password")
 
 
 class UserQueryArgs(StrictArgs):
     role = ma.fields.String(validate=validate.OneOf(ROLES))
-    email = ma.fields.String(metadata={"description": "case-insensitive substring"})
+    email = search(metadata={"description": "case-insensitive substring"})
 
 
 class TokenSchema(ma.Schema):
@@ -99,8 +143,10 @@ class NewTokenSchema(TokenSchema):
 class TokenArgs(StrictArgs):
     name = name(100, required=True)
     expires_in_days = ma.fields.Integer(
-        load_default=90, allow_none=True, validate=validate.Range(1, 3650),
-        metadata={"description": "null for a token that never expires"},
+        allow_none=True, validate=validate.Range(1, 3650),
+        metadata={"description": "default 90, and never beyond the expiry of the token "
+                                 "that creates it; null for a token that never expires "
+                                 "(only with a token that never expires)"},
     )
 
 
@@ -123,11 +169,11 @@ class MembershipSchema(ma.Schema):
 
 
 class MembershipArgs(StrictArgs):
-    firm_id = ma.fields.Integer(required=True)
+    firm_id = database_id(required=True)
     message = text(1000, load_default="")
 
 
-class MembershipUpdateArgs(StrictArgs):
+class MembershipUpdateArgs(UpdateArgs):
     status = ma.fields.String(
         validate=validate.OneOf(MEMBERSHIP_STATUSES),
         metadata={"description": "partners: invited->accepted|declined, accepted->withdrawn; "
@@ -143,26 +189,24 @@ class MembershipQueryArgs(StrictArgs):
 # --- capacity offers ---------------------------------------------------------------------
 
 
-def money(**kwargs) -> ma.fields.Decimal:
-    return ma.fields.Decimal(places=2, as_string=True, allow_nan=False,
-                             validate=validate.Range(0, 100_000), **kwargs)
+def money(description: str = "", **kwargs) -> DecimalText:
+    return DecimalText(100_000, description, **kwargs)
 
 
-def percent(**kwargs) -> ma.fields.Decimal:
-    return ma.fields.Decimal(places=2, as_string=True, allow_nan=False,
-                             validate=validate.Range(0, 100), **kwargs)
+def percent(description: str = "", **kwargs) -> DecimalText:
+    return DecimalText(100, description, **kwargs)
 
 
 class OfferSkillSchema(StrictArgs):
-    skill_id = ma.fields.Integer(required=True)
+    skill_id = database_id(required=True)
     proficiency = ma.fields.Integer(required=True, validate=validate.Range(1, 5),
                                     metadata={"description": "1 (novice) .. 5 (expert)"})
-    hourly_rate = money(required=True, metadata={"description": "sealed; EUR per hour"})
+    hourly_rate = money("sealed; EUR per hour", required=True)
 
 
 class AvailabilitySchema(StrictArgs):
-    start_on = ma.fields.Date(required=True)
-    end_on = ma.fields.Date(required=True)
+    start_on = date(required=True)
+    end_on = date(required=True)
     technicians = ma.fields.Integer(required=True, validate=validate.Range(1, 1000),
                                     metadata={"description": "technicians per working day"})
     hours_per_technician = ma.fields.Float(
@@ -179,9 +223,9 @@ class CapacityOfferSchema(ma.Schema):
     project_id = ma.fields.Integer()
     firm_id = ma.fields.Integer()
     travel_radius_km = ma.fields.Float()
-    travel_cost_per_km = ma.fields.Decimal(as_string=True)
-    min_share_percent = ma.fields.Decimal(as_string=True)
-    max_share_percent = ma.fields.Decimal(as_string=True)
+    travel_cost_per_km = money("EUR per km driven")
+    min_share_percent = percent("of the project's hours")
+    max_share_percent = percent("of the project's hours")
     blackout_dates = ma.fields.List(ma.fields.Date())
     notes = ma.fields.String()
     skills = ma.fields.List(ma.fields.Nested(OfferSkillSchema))
@@ -192,10 +236,10 @@ class CapacityOfferSchema(ma.Schema):
 class _OfferFields(StrictArgs):
     travel_radius_km = ma.fields.Float(allow_nan=False, validate=validate.Range(0, 5000),
                                        metadata={"description": "from the firm's home base"})
-    travel_cost_per_km = money(metadata={"description": "sealed; EUR per km driven"})
-    min_share_percent = percent(metadata={"description": "sealed; of the project's hours"})
-    max_share_percent = percent(metadata={"description": "sealed; of the project's hours"})
-    blackout_dates = ma.fields.List(ma.fields.Date(), validate=validate.Length(max=1000))
+    travel_cost_per_km = money("sealed; EUR per km driven")
+    min_share_percent = percent("sealed; of the project's hours")
+    max_share_percent = percent("sealed; of the project's hours")
+    blackout_dates = dates()
     notes = text(2000)
     skills = ma.fields.List(ma.fields.Nested(OfferSkillSchema), validate=validate.Length(max=200))
     availability = ma.fields.List(ma.fields.Nested(AvailabilitySchema),
@@ -209,23 +253,23 @@ class _OfferFields(StrictArgs):
 
 
 class CapacityOfferArgs(_OfferFields):
-    firm_id = ma.fields.Integer(metadata={"description": "default: your firm; lead "
+    firm_id = database_id(metadata={"description": "default: your firm; lead "
                                                          "coordinators may enter a partner's"})
     travel_radius_km = ma.fields.Float(required=True, allow_nan=False,
                                        validate=validate.Range(0, 5000))
-    travel_cost_per_km = money(load_default=0)
+    travel_cost_per_km = money("sealed; EUR per km driven", load_default=Decimal("0.00"))
     skills = ma.fields.List(ma.fields.Nested(OfferSkillSchema), required=True,
                             validate=validate.Length(min=1, max=200))
     availability = ma.fields.List(ma.fields.Nested(AvailabilitySchema), required=True,
                                   validate=validate.Length(min=1, max=500))
 
 
-class CapacityOfferUpdateArgs(_OfferFields):
+class CapacityOfferUpdateArgs(_OfferFields, UpdateArgs):
     pass
 
 
 class CapacityOfferQueryArgs(StrictArgs):
-    firm_id = ma.fields.Integer()
+    firm_id = database_id()
 
 
 # --- exclusions --------------------------------------------------------------------------
@@ -243,18 +287,18 @@ class ExclusionSchema(ma.Schema):
 
 
 class ExclusionArgs(StrictArgs):
-    firm_id = ma.fields.Integer(required=True)
-    site_id = ma.fields.Integer(load_default=None, allow_none=True,
+    firm_id = database_id(required=True)
+    site_id = database_id(load_default=None, allow_none=True,
                                 metadata={"description": "null: the whole client"})
     reason = text(1000, load_default="")
 
 
-class ExclusionUpdateArgs(StrictArgs):
-    firm_id = ma.fields.Integer()
-    site_id = ma.fields.Integer(allow_none=True)
+class ExclusionUpdateArgs(UpdateArgs):
+    firm_id = database_id()
+    site_id = database_id(allow_none=True)
     reason = text(1000)
 
 
 class ExclusionQueryArgs(StrictArgs):
-    firm_id = ma.fields.Integer()
-    site_id = ma.fields.Integer()
+    firm_id = database_id()
+    site_id = database_id()

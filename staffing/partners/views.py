@@ -3,11 +3,11 @@
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db
-from ..security import current_actor, verify_password
+from ..extensions import db, limiter
+from ..security import current_actor, end_session, start_session, verify_password
 from .forms import LoginForm
 from .models import User
 from .operations import list_tokens
@@ -29,7 +29,20 @@ def safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
+def _login_email() -> str:
+    """The account a sign-in attempt is for: failed attempts are counted per account."""
+    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+TOO_MANY_ATTEMPTS = "too many sign-in attempts; wait a few minutes, then try again"
+
+
 @web.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"],
+               error_message=TOO_MANY_ATTEMPTS)
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], methods=["POST"],
+               key_func=_login_email, deduct_when=lambda response: response.status_code == 401,
+               error_message=TOO_MANY_ATTEMPTS)
 def login():
     """Sign in with email and password; redirect to a safe `next` or the dashboard."""
     next_url = safe_next(request.args.get("next"))
@@ -44,13 +57,17 @@ def login():
     if not verify_password(user, form.password.data):
         page = render_template("login.html", form=form, next_url=next_url, failure=LOGIN_FAILED)
         return page, 401
+    end_session()  # signing in again, as someone else say: the earlier session ends
     login_user(user)
+    start_session(user, request.user_agent.string)
     return redirect(next_url or url_for("web.dashboard"))
 
 
 @web.post("/logout")
 def logout():
-    """End the browser session; the app-wide CSRFProtect has checked the form's token."""
+    """End the browser session, on the server too: a copy of the cookie no longer signs in.
+    The app-wide CSRFProtect has checked the form's token."""
+    end_session()
     logout_user()
     return redirect(url_for("accounts.login"))
 

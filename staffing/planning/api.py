@@ -2,11 +2,10 @@
 
 from flask import jsonify, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..access import get_project_for
 from ..extensions import db
-from ..pagination import SelectPage, Viewed
+from ..pagination import Blueprint, SelectPage, Viewed
 from ..security import authenticate_api_request, current_actor
 from . import operations as ops
 from . import queue

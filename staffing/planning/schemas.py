@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from ..schemas import StrictArgs, text
+from ..schemas import StrictArgs, UpdateArgs, database_id, text
 from .models import JOB_STATUSES, PLAN_STATUSES
 
 LEAD_ONLY = {"description": "lead coordinators only"}
@@ -153,7 +153,7 @@ class PlanListSchema(ma.Schema):
     is_stopped_early = ma.fields.Boolean(metadata=LEAD_ONLY)
 
 
-class PlanUpdateArgs(StrictArgs):
+class PlanUpdateArgs(UpdateArgs):
     status = ma.fields.String(validate=validate.OneOf([s for s in PLAN_STATUSES
                                                        if s != "superseded"]))
     notes = text(4000)
@@ -173,8 +173,7 @@ class PlanQueryArgs(StrictArgs):
 class SolveJobArgs(StrictArgs):
     time_limit = ma.fields.Float(load_default=10.0, validate=validate.Range(*TIME_LIMITS),
                                  metadata={"description": "seconds the planner may take"})
-    base_plan_id = ma.fields.Integer(
-        validate=validate.Range(1, 2**63 - 1),
+    base_plan_id = database_id(
         metadata={"description": "re-plan from this plan: its locks are kept and changes "
                                  "from it are kept few"})
     seed = ma.fields.Integer(load_default=0, validate=validate.Range(*SEEDS))

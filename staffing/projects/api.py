@@ -1,9 +1,8 @@
 """REST resources of the projects domain: parse, call one operation, return."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from ..pagination import SelectPage
+from ..pagination import Blueprint, SelectPage
 from ..security import authenticate_api_request, current_actor
 from . import imports
 from . import operations as ops

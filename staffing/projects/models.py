@@ -113,7 +113,7 @@ class WorkItem(db.Model):
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="CASCADE"), index=True)
     ref: Mapped[str] = mapped_column(sa.String(50))
     kind: Mapped[str] = mapped_column(sa.String(20))
-    label: Mapped[str] = mapped_column(sa.String(200))
+    label: Mapped[str] = mapped_column(sa.String(200), default="")
     skill_id: Mapped[int] = mapped_column(sa.ForeignKey("skill.id"), index=True)
     min_proficiency: Mapped[int] = mapped_column(default=1)
     effort_hours: Mapped[float] = mapped_column(sa.Float)

@@ -1,8 +1,10 @@
 """Operations of the projects domain. They take the actor, check access, flush, never commit."""
 
 import datetime as dt
+from collections.abc import Hashable, Iterable, Mapping
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from ..access import get_project_for, require_lead_coordinator, visible_project_ids
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -191,7 +193,9 @@ def delete_site(actor: User, site: Site) -> None:
 def list_work_items(actor: User, project: Project, site_id: int | None = None,
                     skill_id: int | None = None, kind: str | None = None,
                     ref: str | None = None) -> sa.Select:
-    query = sa.select(WorkItem).filter_by(project_id=project.id).order_by(WorkItem.ref)
+    # the page's dependencies in one query, not one per item (the schema lists their ids)
+    query = (sa.select(WorkItem).filter_by(project_id=project.id).order_by(WorkItem.ref)
+             .options(selectinload(WorkItem.depends_on)))
     for column, value in ((WorkItem.site_id, site_id), (WorkItem.skill_id, skill_id),
                           (WorkItem.kind, kind)):
         if value is not None:
@@ -220,39 +224,56 @@ def _dependencies(project: Project, item_id: int | None, ids: list[int]) -> list
     """The items ids name, checked: same project, not the item itself, no cycle."""
     items = []
     for dep_id in dict.fromkeys(ids):
-        if dep_id == item_id:
-            raise InvalidInput.field("depends_on_ids", "a work item cannot depend on itself")
+        check_not_own_dependency(item_id, dep_id)
         dep = db.session.get(WorkItem, dep_id)
         if dep is None or dep.project_id != project.id:
             raise InvalidInput.field("depends_on_ids",
                                      f"work item {dep_id} is not in this project")
         items.append(dep)
     if item_id is not None and items:
-        _check_no_cycle(project, item_id, [dep.id for dep in items])
+        check_no_cycle(dependency_graph(project, item_id), item_id, [dep.id for dep in items])
     return items
 
 
-def _check_no_cycle(project: Project, item_id: int, new_deps: list[int]) -> None:
-    """Raise when item_id is reachable from its new dependencies (it would wait for itself)."""
+def dependency_graph(project: Project, without: int | None = None) -> dict[int, list[int]]:
+    """The project's dependencies, item id -> the ids it depends on (without one item's own)."""
     edges = db.session.execute(
         sa.select(work_item_dependency.c.work_item_id, work_item_dependency.c.depends_on_id)
         .join(WorkItem, WorkItem.id == work_item_dependency.c.work_item_id)
-        .where(WorkItem.project_id == project.id, work_item_dependency.c.work_item_id != item_id)
+        .where(WorkItem.project_id == project.id, work_item_dependency.c.work_item_id != without)
     )
     graph: dict[int, list[int]] = {}
     for source, target in edges:
         graph.setdefault(source, []).append(target)
+    return graph
+
+
+# The rules below take plain values, so the API's operations (on ids, against the database) and
+# the CSV import (on refs, against the upload's picture of the project) apply the same ones.
+
+
+def check_not_own_dependency(item: Hashable | None, dep: Hashable) -> None:
+    """Raise when a work item (its id, or its ref) would depend on itself."""
+    if dep == item:
+        raise InvalidInput.field("depends_on_ids", "a work item cannot depend on itself")
+
+
+def check_no_cycle(graph: Mapping[Hashable, Iterable[Hashable]], item: Hashable,
+                   new_deps: Iterable[Hashable]) -> None:
+    """Raise when item is reachable from its new dependencies through graph (item -> what it
+    depends on): it would wait for itself. The item's own entry in graph is never followed."""
     stack, seen = list(new_deps), set()
     while stack:
         current = stack.pop()
-        if current == item_id:
+        if current == item:
             raise InvalidInput.field("depends_on_ids", "this would make a dependency cycle")
         if current not in seen:
             seen.add(current)
             stack.extend(graph.get(current, ()))
 
 
-def _check_item_dates(merged: dict) -> None:
+def check_item_dates(merged: dict) -> None:
+    """Raise when due_on is before earliest_on (merged: the values after the change)."""
     if merged["earliest_on"] and merged["due_on"] and merged["due_on"] < merged["earliest_on"]:
         raise InvalidInput.field("due_on", "must not be before earliest_on")
 
@@ -263,7 +284,7 @@ def create_work_item(actor: User, project: Project, fields: dict) -> WorkItem:
     site = _in_project(Site, fields.pop("site_id"), project, "site_id")
     skill = _in_project(Skill, fields.pop("skill_id"), project, "skill_id")
     depends_on = _dependencies(project, None, fields.pop("depends_on_ids", []))
-    _check_item_dates(_merged(None, fields, ("earliest_on", "due_on")))
+    check_item_dates(_merged(None, fields, ("earliest_on", "due_on")))
     if find_work_item(project, fields["ref"]) is not None:
         raise InvalidInput.field("ref", "the project already has a work item with this ref")
     item = WorkItem(project_id=project.id, site=site, skill=skill, depends_on=depends_on,
@@ -283,7 +304,7 @@ def update_work_item(actor: User, item: WorkItem, fields: dict) -> WorkItem:
         _in_project(Skill, fields["skill_id"], project, "skill_id")
     if "depends_on_ids" in fields:
         item.depends_on = _dependencies(project, item.id, fields.pop("depends_on_ids"))
-    _check_item_dates(_merged(item, fields, ("earliest_on", "due_on")))
+    check_item_dates(_merged(item, fields, ("earliest_on", "due_on")))
     if "ref" in fields:
         other = find_work_item(project, fields["ref"])
         if other is not None and other.id != item.id:

@@ -1,18 +1,28 @@
 """Marshmallow schemas of the projects domain: XSchema for output, XArgs for input."""
 
+import datetime as dt
+
 import marshmallow as ma
 from marshmallow import validate, validates_schema
 
-from ..schemas import StrictArgs, latitude, longitude, text, weekdays
+from ..schemas import (
+    StrictArgs,
+    UpdateArgs,
+    database_id,
+    date,
+    dates,
+    latitude,
+    longitude,
+    search,
+    text,
+    weekdays,
+)
 from ..schemas import name as name_field
 from .models import OBJECTIVE_TERMS, SITE_FACE_POLICIES, WORK_KINDS
 
 SKILL_CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_.-]{0,49}$",
                              error="lower-case letters, digits, '_', '.', '-' (at most 50)")
-
-
-def _dates(**kwargs) -> ma.fields.List:
-    return ma.fields.List(ma.fields.Date(), validate=validate.Length(max=1000), **kwargs)
+MAX_PROJECT_DAYS = 3 * 366  # from start_on to end_on: the planner's horizon stays small
 
 
 def _ordered(data: dict, first: str, second: str, reason: str) -> None:
@@ -20,6 +30,15 @@ def _ordered(data: dict, first: str, second: str, reason: str) -> None:
     if data.get(first) is not None and data.get(second) is not None \
             and data[second] < data[first]:
         raise ma.ValidationError(reason, second)
+
+
+def project_span_problem(start_on: dt.date, end_on: dt.date) -> str | None:
+    """Why a project cannot run from start_on to end_on, or None."""
+    if end_on < start_on:
+        return "must not be before start_on"
+    if (end_on - start_on).days >= MAX_PROJECT_DAYS:
+        return f"a project lasts at most {MAX_PROJECT_DAYS} days"
+    return None
 
 
 # --- projects ----------------------------------------------------------------------------
@@ -53,7 +72,7 @@ def _objective_priorities(**kwargs) -> ma.fields.List:
 
 class _ProjectFields(StrictArgs):
     description = text(4000)
-    holidays = _dates()
+    holidays = dates()
     max_firms_per_site = ma.fields.Integer(validate=validate.Range(1, 50))
     site_face_policy = ma.fields.String(
         validate=validate.OneOf(SITE_FACE_POLICIES),
@@ -63,7 +82,10 @@ class _ProjectFields(StrictArgs):
 
     @validates_schema
     def check_dates(self, data, **kwargs):
-        _ordered(data, "start_on", "end_on", "must not be before start_on")
+        if data.get("start_on") is not None and data.get("end_on") is not None:
+            problem = project_span_problem(data["start_on"], data["end_on"])
+            if problem:
+                raise ma.ValidationError(problem, "end_on")
         if len(set(data.get("objective_priorities") or [])) != \
                 len(data.get("objective_priorities") or []):
             raise ma.ValidationError("each term at most once", "objective_priorities")
@@ -72,27 +94,28 @@ class _ProjectFields(StrictArgs):
 class ProjectArgs(_ProjectFields):
     name = name_field(required=True)
     client_name = name_field(required=True)
-    start_on = ma.fields.Date(required=True)
-    end_on = ma.fields.Date(required=True)
+    start_on = date(required=True)
+    end_on = date(required=True, metadata={
+        "description": f"on or after start_on, less than {MAX_PROJECT_DAYS} days later"})
     working_weekdays = weekdays()
     objective_priorities = _objective_priorities()
 
 
-class ProjectUpdateArgs(_ProjectFields):
+class ProjectUpdateArgs(_ProjectFields, UpdateArgs):
     name = name_field()
     client_name = name_field()
-    start_on = ma.fields.Date()
-    end_on = ma.fields.Date()
+    start_on = date()
+    end_on = date()
     working_weekdays = weekdays()
     objective_priorities = _objective_priorities()
 
 
 class ProjectQueryArgs(StrictArgs):
-    name = ma.fields.String(metadata={"description": "case-insensitive substring"})
-    client_name = ma.fields.String(metadata={"description": "case-insensitive substring"})
+    name = search(metadata={"description": "case-insensitive substring"})
+    client_name = search(metadata={"description": "case-insensitive substring"})
     role = ma.fields.String(validate=validate.OneOf(("lead", "partner")),
                             metadata={"description": "projects your firm leads or partners on"})
-    active_on = ma.fields.Date(metadata={"description": "projects running on this date"})
+    active_on = date(metadata={"description": "projects running on this date"})
 
 
 # --- skills ------------------------------------------------------------------------------
@@ -110,7 +133,7 @@ class SkillArgs(StrictArgs):
     name = name_field(required=True)
 
 
-class SkillUpdateArgs(StrictArgs):
+class SkillUpdateArgs(UpdateArgs):
     code = ma.fields.String(validate=SKILL_CODE)
     name = name_field()
 
@@ -137,25 +160,25 @@ class SiteArgs(StrictArgs):
     region = text(100)
     latitude = latitude(required=True)
     longitude = longitude(required=True)
-    ready_on = ma.fields.Date(allow_none=True, metadata={"description": "work may start from"})
+    ready_on = date(allow_none=True, metadata={"description": "work may start from"})
     access_weekdays = weekdays()
-    blackout_dates = _dates()
+    blackout_dates = dates()
 
 
-class SiteUpdateArgs(StrictArgs):
+class SiteUpdateArgs(UpdateArgs):
     name = name_field()
     address = text(300)
     region = text(100)
     latitude = latitude()
     longitude = longitude()
-    ready_on = ma.fields.Date(allow_none=True)
+    ready_on = date(allow_none=True)
     access_weekdays = weekdays()
-    blackout_dates = _dates()
+    blackout_dates = dates()
 
 
 class SiteQueryArgs(StrictArgs):
-    name = ma.fields.String(metadata={"description": "case-insensitive substring"})
-    region = ma.fields.String()
+    name = search(metadata={"description": "case-insensitive substring"})
+    region = search()
 
 
 # --- work items --------------------------------------------------------------------------
@@ -182,21 +205,25 @@ class WorkItemSchema(ma.Schema):
         return [other.id for other in item.depends_on]
 
 
+def _effort_hours(**kwargs) -> ma.fields.Float:
+    return ma.fields.Float(
+        allow_nan=False, validate=validate.Range(0, 10_000, min_inclusive=False),
+        metadata={"description": "hours per unit, e.g. 1.5 per desktop"}, **kwargs,
+    )
+
+
 class _WorkItemFields(StrictArgs):
     label = text(200)
     min_proficiency = ma.fields.Integer(validate=validate.Range(1, 5),
                                         metadata={"description": "1 (novice) .. 5 (expert)"})
-    effort_hours = ma.fields.Float(
-        allow_nan=False, validate=validate.Range(0, 10_000, min_inclusive=False),
-        metadata={"description": "hours per unit, e.g. 1.5 per desktop"},
-    )
+    effort_hours = _effort_hours()
     quantity = ma.fields.Integer(validate=validate.Range(1, 100_000))
     crew_size = ma.fields.Integer(validate=validate.Range(1, 50),
                                   metadata={"description": "technicians working together"})
-    earliest_on = ma.fields.Date(allow_none=True)
-    due_on = ma.fields.Date(allow_none=True)
+    earliest_on = date(allow_none=True)
+    due_on = date(allow_none=True)
     depends_on_ids = ma.fields.List(
-        ma.fields.Integer(), validate=validate.Length(max=500),
+        database_id(), validate=validate.Length(max=500),
         metadata={"description": "work items of the same project that must finish first"},
     )
 
@@ -206,25 +233,27 @@ class _WorkItemFields(StrictArgs):
 
 
 class WorkItemArgs(_WorkItemFields):
-    site_id = ma.fields.Integer(required=True)
+    site_id = database_id(required=True)
     ref = name_field(50, required=True,
                      metadata={"description": "your reference, unique in the project"})
     kind = ma.fields.String(required=True, validate=validate.OneOf(WORK_KINDS))
-    skill_id = ma.fields.Integer(required=True)
+    label = text(200, required=True)
+    skill_id = database_id(required=True)
+    effort_hours = _effort_hours(required=True)
 
 
-class WorkItemUpdateArgs(_WorkItemFields):
-    site_id = ma.fields.Integer()
+class WorkItemUpdateArgs(_WorkItemFields, UpdateArgs):
+    site_id = database_id()
     ref = name_field(50)
     kind = ma.fields.String(validate=validate.OneOf(WORK_KINDS))
-    skill_id = ma.fields.Integer()
+    skill_id = database_id()
 
 
 class WorkItemQueryArgs(StrictArgs):
-    site_id = ma.fields.Integer()
-    skill_id = ma.fields.Integer()
+    site_id = database_id()
+    skill_id = database_id()
     kind = ma.fields.String(validate=validate.OneOf(WORK_KINDS))
-    ref = ma.fields.String(metadata={"description": "case-insensitive substring"})
+    ref = search(metadata={"description": "case-insensitive substring"})
 
 
 # --- CSV import --------------------------------------------------------------------------

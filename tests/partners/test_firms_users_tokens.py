@@ -2,9 +2,11 @@
 
 import datetime as dt
 
+import pytest
+
 from staffing.dbtypes import utcnow
 from staffing.partners.models import ApiToken, User
-from tests.conftest import PASSWORD  # noqa: F401
+from tests.conftest import PASSWORD
 
 FIRM = {"name": "Nordlicht IT", "region": "North", "latitude": 53.55, "longitude": 9.99,
         "contact_email": "info@nordlicht.example"}
@@ -53,17 +55,68 @@ def test_other_firms_are_listed_without_contact_details(client, create_user, cre
     assert own["contact_email"]
 
 
-def test_lead_coordinator_sees_contact_of_invited_firm(
+CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone", "address", "latitude",
+                  "longitude")
+
+
+def _contacts_shown(client, headers, firm_id) -> bool:
+    one = client.get(f"/api/v1/firms/{firm_id}", headers=headers).json
+    listed = next(firm for firm in client.get("/api/v1/firms?page_size=100",
+                                              headers=headers).json if firm["id"] == firm_id)
+    shown = {field in one for field in CONTACT_FIELDS} | {field in listed for field in
+                                                          CONTACT_FIELDS}
+    assert len(shown) == 1, "the list and the firm's own page agree, every field alike"
+    return shown.pop()
+
+
+def test_self_made_project_invitation_reveals_no_contacts(
+        client, create_user, create_firm, create_project, auth):
+    """The review's scenario: any coordinator makes a project of its own and invites a rival:
+    the invitation alone shows nothing; acceptance does, withdrawal hides it again."""
+    snoop = create_user(role="coordinator")
+    rival = create_firm(name="Rival GmbH")
+    rival_admin = create_user(firm=rival, role="admin")
+    snoop_headers, rival_headers = auth(snoop), auth(rival_admin)
+    project = client.post("/api/v1/projects", json={
+        "name": "Bait", "client_name": "Nobody", "start_on": "2027-03-01",
+        "end_on": "2027-03-31"}, headers=snoop_headers).json
+    invited = client.post(f"/api/v1/projects/{project['id']}/memberships",
+                          json={"firm_id": rival.id}, headers=snoop_headers)
+    assert invited.status_code == 201
+    assert not _contacts_shown(client, snoop_headers, rival.id)
+    membership = f"/api/v1/memberships/{invited.json['id']}"
+    assert client.patch(membership, json={"status": "accepted"},
+                        headers=rival_headers).status_code == 200
+    assert _contacts_shown(client, snoop_headers, rival.id)
+    member = create_user(firm=snoop.firm, role="member")
+    assert not _contacts_shown(client, auth(member), rival.id), "coordinators only"
+    assert client.patch(membership, json={"status": "withdrawn"},
+                        headers=rival_headers).status_code == 200
+    assert not _contacts_shown(client, snoop_headers, rival.id)
+
+
+@pytest.mark.parametrize("status", ["invited", "declined", "withdrawn"])
+def test_contacts_hidden_unless_the_membership_is_accepted(
+        client, create_user, create_firm, create_project, create_membership, auth, status):
+    lead = create_user(role="coordinator")
+    partner = create_firm()
+    create_membership(create_project(lead_firm=lead.firm), partner, status=status)
+    assert not _contacts_shown(client, auth(lead), partner.id)
+
+
+def test_contacts_of_an_accepted_partner_and_of_ones_own_firm(
         client, create_user, create_firm, create_project, create_membership, auth):
     lead = create_user(role="coordinator")
     partner = create_firm()
-    project = create_project(lead_firm=lead.firm)
-    create_membership(project, partner, status="invited")
+    create_membership(create_project(lead_firm=lead.firm), partner, status="accepted")
     body = client.get(f"/api/v1/firms/{partner.id}", headers=auth(lead)).json
     assert body["contact_email"] == partner.contact_email
-    member = create_user(firm=lead.firm, role="member")
-    body = client.get(f"/api/v1/firms/{partner.id}", headers=auth(member)).json
-    assert "contact_email" not in body
+    partner_member = create_user(firm=partner, role="member")
+    assert _contacts_shown(client, auth(partner_member), partner.id), "its own firm"
+    assert not _contacts_shown(client, auth(partner_member), lead.firm_id), \
+        "the rule is not symmetric: partners see the lead's name and region"
+    operator = create_user(role="member", is_operator=True)
+    assert _contacts_shown(client, auth(operator), partner.id)
 
 
 def test_firm_list_paginates(client, create_user, create_firm, auth):
@@ -135,8 +188,8 @@ def test_member_cannot_add_users(client, create_user, auth):
 def test_user_changes_own_password_but_not_own_role(client, create_user, auth):
     member = create_user(role="member")
     headers = auth(member)
-    assert client.patch(f"/api/v1/users/{member.id}", json={"password": "another-long-one"},
-                        headers=headers).status_code == 200
+    assert client.patch(f"/api/v1/users/{member.id}", headers=headers, json={
+        "password": "another-long-one", "current_password": PASSWORD}).status_code == 200
     assert client.patch(f"/api/v1/users/{member.id}", json={"role": "admin"},
                         headers=headers).status_code == 403
 

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from flask import g
 
 from staffing.partners.views import safe_next
 from staffing.security import issue_token
@@ -12,6 +13,9 @@ GENERIC = "email or password is wrong"
 
 
 def csrf_token(client, path="/login") -> str:
+    # the tests' requests share one application context (the db fixture's), and Flask-WTF
+    # keeps the token of the session it saw last in `g`: forget it for a second browser
+    g.pop("csrf_token", None)
     page = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 

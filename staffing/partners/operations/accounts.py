@@ -8,7 +8,7 @@ from ...dbtypes import utcnow
 from ...errors import Conflict, Forbidden, InvalidInput, NotFound
 from ...extensions import db
 from ...projects.models import Project
-from ...security import hash_password, issue_token
+from ...security import end_access, hash_password, issue_token, revoke_tokens, verify_password
 from ..models import ApiToken, Firm, Membership, User
 
 FIRM_PRIVATE_FIELDS = (
@@ -21,13 +21,18 @@ FIRM_PUBLIC_FIELDS = ("id", "name", "region")
 
 
 def can_see_firm_details(actor: User, firm: Firm) -> bool:
-    """Own firm, operators, and lead coordinators of a project the firm was invited to."""
+    """Own firm, operators, and the lead coordinators of a project in which the firm has
+    accepted a membership, for as long as it stays accepted. An invitation alone reveals
+    nothing: any coordinator can make a project and invite any firm."""
     if actor.firm_id == firm.id or actor.is_operator:
         return True
+    if not actor.can_coordinate:
+        return False
     led_with_firm = sa.select(Project).join(
         Membership, Membership.project_id == Project.id
-    ).where(Membership.firm_id == firm.id, Project.lead_firm_id == actor.firm_id)
-    return actor.can_coordinate and db.session.scalar(sa.select(led_with_firm.exists()))
+    ).where(Membership.firm_id == firm.id, Membership.status == "accepted",
+            Project.lead_firm_id == actor.firm_id)
+    return db.session.scalar(sa.select(led_with_firm.exists()))
 
 
 def firm_view(actor: User, firm: Firm) -> Firm | dict:
@@ -157,13 +162,26 @@ def _check_last_admin(user: User, new_role: str | None, new_active: bool | None)
 
 
 def update_user(actor: User, user: User, fields: dict) -> User:
-    """Admins change their firm's users; anyone changes their own name and password."""
-    own_profile = user.id == actor.id and set(fields) <= {"name", "password"}
-    if not own_profile:
+    """Admins change their firm's users; anyone changes their own name and password.
+
+    Changing one's own password needs the current one. A new password ends the user's other
+    browser sessions and revokes their tokens, but for the session or token of this request
+    when the user changes their own; deactivating a user ends all of them."""
+    fields = dict(fields)
+    current_password = fields.pop("current_password", None)
+    own = user.id == actor.id
+    if not (own and set(fields) <= {"name", "password"}):
         _require_user_admin(actor, user.firm_id)
     _check_last_admin(user, fields.get("role"), fields.get("is_active"))
     if "password" in fields:
+        if own and current_password is None:
+            raise InvalidInput.field("current_password", "required to change your password")
+        if own and not verify_password(user, current_password):
+            raise InvalidInput.field("current_password", "is not your current password")
         user.password_hash = hash_password(fields.pop("password"))
+        end_access(user, keep_current=own)
+    if fields.get("is_active") is False and user.is_active:
+        end_access(user, keep_current=False)
     for key, value in fields.items():
         setattr(user, key, value)
     db.session.flush()
@@ -189,17 +207,41 @@ def list_tokens(actor: User, include_revoked: bool = False) -> sa.Select:
     return query
 
 
-def create_token(actor: User, name: str, expires_in_days: int | None) -> tuple[ApiToken, str]:
-    """A new token for the actor; returns it and its secret, which is never stored."""
-    expires_at = utcnow() + dt.timedelta(days=expires_in_days) if expires_in_days else None
-    return issue_token(actor, name, expires_at)
+DEFAULT_TOKEN_DAYS = 90
+
+
+DEFAULT_EXPIRY = object()  # expires_in_days not given: DEFAULT_TOKEN_DAYS, or the parent's
+
+
+def create_token(actor: User, name: str, expires_in_days: int | None | object = DEFAULT_EXPIRY,
+                 parent: ApiToken | None = None) -> tuple[ApiToken, str]:
+    """A new token for the actor; returns it and its secret, which is never stored.
+
+    expires_in_days: None never expires; missing: DEFAULT_TOKEN_DAYS. parent: the token of
+    the request creating it. The new token never outlives it: without an explicit expiry it
+    expires with the parent at the latest; asking for more is refused. Revoking the parent
+    revokes it too."""
+    now = utcnow()
+    given = expires_in_days is not DEFAULT_EXPIRY
+    days = expires_in_days if given else DEFAULT_TOKEN_DAYS
+    expires_at = now + dt.timedelta(days=days) if days else None
+    limit = parent.expires_at if parent is not None else None
+    if limit is not None and (expires_at is None or expires_at > limit):
+        if given:
+            days = max((limit - now).days, 0)
+            raise InvalidInput.field(
+                "expires_in_days", f"a token cannot outlive the token that creates it, which "
+                f"expires on {limit:%Y-%m-%d %H:%M} UTC (at most {days} days from now)")
+        expires_at = limit
+    return issue_token(actor, name, expires_at, parent=parent)
 
 
 def revoke_token(actor: User, token_id: int) -> ApiToken:
+    """Revoke one of the actor's tokens, and the tokens created with it."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != actor.id:
         raise NotFound("token")
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
+    revoke_tokens(sa.select(ApiToken).where(ApiToken.id == token.id))
     db.session.flush()
+    db.session.refresh(token)
     return token

@@ -9,9 +9,16 @@ from ...projects.models import Project, Site
 from ..models import Exclusion, Firm, User
 
 
+def _require_exclusions_visible(actor: User, project: Project) -> None:
+    if not is_lead_coordinator(actor, project):
+        raise NotFound("exclusions")
+
+
 def list_exclusions(actor: User, project: Project, firm_id: int | None = None,
                     site_id: int | None = None) -> sa.Select:
-    require_lead_coordinator(actor, project)
+    """The project's exclusions: only the lead coordinators know that any exist, so everyone
+    else gets NotFound, for the list as for each one."""
+    _require_exclusions_visible(actor, project)
     query = sa.select(Exclusion).filter_by(project_id=project.id).order_by(Exclusion.id)
     if firm_id is not None:
         query = query.where(Exclusion.firm_id == firm_id)
@@ -25,9 +32,7 @@ def get_exclusion(actor: User, exclusion_id: int) -> Exclusion:
     exclusion = db.session.get(Exclusion, exclusion_id)
     if exclusion is None:
         raise NotFound("exclusion")
-    project = get_project_for(actor, exclusion.project_id)
-    if not is_lead_coordinator(actor, project):
-        raise NotFound("exclusion")
+    _require_exclusions_visible(actor, get_project_for(actor, exclusion.project_id))
     return exclusion
 
 
@@ -48,7 +53,7 @@ def _check_target(project: Project, firm_id: int, site_id: int | None,
 
 
 def create_exclusion(actor: User, project: Project, fields: dict) -> Exclusion:
-    require_lead_coordinator(actor, project)
+    _require_exclusions_visible(actor, project)
     _check_target(project, fields["firm_id"], fields.get("site_id"))
     exclusion = Exclusion(project_id=project.id, created_by_id=actor.id, **fields)
     db.session.add(exclusion)

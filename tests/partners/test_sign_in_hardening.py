@@ -1,0 +1,317 @@
+"""Sign-in hardening: rate limits, security headers, the password policy, password changes,
+server-side sessions, token lineage and credentials kept out of URLs and logs."""
+
+import datetime as dt
+import logging
+
+import pytest
+import sqlalchemy as sa
+
+from staffing import create_app
+from staffing.dbtypes import utcnow
+from staffing.extensions import limiter
+from staffing.partners.models import ApiToken, UserSession
+from staffing.security import digest_token, issue_token, password_problem
+from tests.conftest import PASSWORD
+from tests.partners.test_views import csrf_token, sign_in
+
+NEW_PASSWORD = "tangerine orbit lantern 42"
+
+
+@pytest.fixture
+def fresh_limits(app):
+    """Counters from zero, and put back afterwards."""
+    limiter.reset()
+    yield app
+    limiter.reset()
+
+
+def signed_in_page(client) -> int:
+    """The status of the account page: 200 signed in, 302 to the sign-in page otherwise."""
+    return client.get("/account").status_code
+
+
+# --- rate limits -----------------------------------------------------------------------------
+
+
+def test_failed_sign_ins_lock_the_account_for_a_while_even_with_the_right_password(
+        client, create_user, fresh_limits):
+    user, bystander = create_user(), create_user()
+    for _ in range(10):
+        assert sign_in(client, user.email, password="wrong password!").status_code == 401
+    locked = sign_in(client, user.email)
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) > 0
+    assert "too many sign-in attempts" in locked.get_data(as_text=True)
+    assert signed_in_page(client) == 302, "the right password did not get through"
+    assert sign_in(client, bystander.email).status_code == 302, "other accounts sign in"
+
+
+def test_successful_sign_ins_do_not_count_towards_the_lockout(app, create_user, db,
+                                                              fresh_limits):
+    user = create_user()
+    for _ in range(12):
+        assert sign_in(app.test_client(), user.email).status_code == 302
+
+
+def test_sign_ins_per_client_address_are_limited(app, client, create_user, fresh_limits,
+                                                 monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT", "5 per minute")
+    users = [create_user() for _ in range(6)]
+    statuses = [sign_in(client, user.email, password="wrong password!").status_code
+                for user in users]
+    assert statuses == [401] * 5 + [429]
+    page = client.get("/login")
+    assert page.status_code == 200, "reading the form is not limited"
+
+
+def test_token_creation_is_limited_per_user_in_the_one_error_shape(client, create_user, auth,
+                                                                   fresh_limits):
+    user = create_user()
+    headers = auth(user)
+    statuses = [client.post("/api/v1/tokens", json={"name": f"t{n}"},
+                            headers=headers).status_code for n in range(21)]
+    assert statuses == [201] * 20 + [429]
+    refused = client.post("/api/v1/tokens", json={"name": "again"}, headers=headers)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert set(refused.json) == {"code", "status", "message", "errors"}
+    other = create_user()
+    assert client.post("/api/v1/tokens", json={"name": "x"},
+                       headers=auth(other)).status_code == 201
+
+
+# --- security headers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/login", "/healthz", "/api/v1/openapi.json",
+                                  "/api/v1/projects"])
+def test_every_response_carries_the_security_headers(client, path):
+    headers = client.get(path).headers
+    policy = headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_only_the_api_docs_may_run_inline_scripts(client):
+    assert "'unsafe-inline'" in client.get("/api/v1/docs").headers["Content-Security-Policy"]
+
+
+def test_hsts_in_production_over_https_only(database_url, tmp_path):
+    production = create_app({"STAFFING_ENV": "production", "SECRET_KEY": "k" * 32,
+                             "SQLALCHEMY_DATABASE_URI": database_url})
+    client = production.test_client()
+    secure = client.get("/healthz", base_url="https://staffing.example")
+    assert "max-age=" in secure.headers["Strict-Transport-Security"]
+    assert "Strict-Transport-Security" not in client.get("/healthz").headers
+    development = create_app({"STAFFING_ENV": "development", "SECRET_KEY": "k" * 32,
+                              "SQLALCHEMY_DATABASE_URI": database_url})
+    assert "Strict-Transport-Security" not in development.test_client().get(
+        "/healthz", base_url="https://localhost").headers
+
+
+def test_behind_a_trusted_proxy_https_is_seen_from_x_forwarded_proto(database_url):
+    production = create_app({"STAFFING_ENV": "production", "SECRET_KEY": "k" * 32,
+                             "SQLALCHEMY_DATABASE_URI": database_url, "PROXY_COUNT": 1})
+    response = production.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in response.headers
+
+
+# --- password policy -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("password", ["aaaaaaaaaaaa", "password1234", "qwertyuiop12",
+                                      "123456789012", "short"])
+def test_common_and_trivial_passwords_are_refused(client, create_user, auth, password):
+    admin = create_user(role="admin")
+    response = client.post("/api/v1/users", headers=auth(admin), json={
+        "email": "new@example.com", "password": password})
+    assert response.status_code == 422
+    assert response.json["errors"]["password"]
+
+
+def test_a_password_made_of_the_users_own_email_is_refused(client, create_user, auth):
+    admin = create_user(role="admin")
+    response = client.post("/api/v1/users", headers=auth(admin), json={
+        "email": "gretchen.mueller@example.com", "password": "gretchen.mueller"})
+    assert response.status_code == 422
+
+
+def test_a_strong_password_is_accepted_and_the_policy_explains_itself():
+    assert password_problem(NEW_PASSWORD) is None
+    assert password_problem("aaaaaaaaaaaa").startswith("too easy to guess")
+    assert password_problem("abc") == "use at least 12 characters"
+
+
+# --- password changes and sessions -----------------------------------------------------------
+
+
+def test_changing_ones_password_needs_the_current_one(client, create_user, auth):
+    user = create_user()
+    headers = auth(user)
+    url = f"/api/v1/users/{user.id}"
+    missing = client.patch(url, json={"password": NEW_PASSWORD}, headers=headers)
+    assert missing.status_code == 422 and "current_password" in missing.json["errors"]
+    wrong = client.patch(url, json={"password": NEW_PASSWORD,
+                                    "current_password": "not it at all"}, headers=headers)
+    assert wrong.status_code == 422 and "current_password" in wrong.json["errors"]
+    assert client.patch(url, json={"password": NEW_PASSWORD, "current_password": PASSWORD},
+                        headers=headers).status_code == 200
+    assert sign_in(client, user.email, password=NEW_PASSWORD).status_code == 302
+
+
+def test_a_password_change_ends_other_sessions_and_tokens_but_this_one(app, create_user, db):
+    user = create_user()
+    laptop, phone = app.test_client(), app.test_client()
+    for browser in (laptop, phone):
+        assert sign_in(browser, user.email).status_code == 302
+    _, old_secret = issue_token(user, "old script", None)
+    _, this_secret = issue_token(user, "this request", None)
+    db.session.commit()
+    changed = phone.get("/account")
+    assert changed.status_code == 200
+    this = {"Authorization": f"Bearer {this_secret}"}
+    assert phone.patch(f"/api/v1/users/{user.id}", headers=this, json={
+        "password": NEW_PASSWORD, "current_password": PASSWORD}).status_code == 200
+    assert signed_in_page(laptop) == 302 and signed_in_page(phone) == 302, \
+        "browser sessions end: the change came with a token, not from a browser"
+    assert phone.get("/api/v1/users/me", headers={
+        "Authorization": f"Bearer {old_secret}"}).status_code == 401
+    assert phone.get("/api/v1/users/me", headers=this).status_code == 200
+
+
+def test_an_admin_resetting_a_password_or_deactivating_ends_all_of_the_users_access(
+        app, client, create_user, auth, db):
+    admin = create_user(role="admin")
+    for change in ({"password": NEW_PASSWORD}, {"is_active": False}):
+        user = create_user(firm=admin.firm)
+        browser = app.test_client()
+        assert sign_in(browser, user.email).status_code == 302
+        headers = auth(user)
+        assert client.patch(f"/api/v1/users/{user.id}", json=change,
+                            headers=auth(admin)).status_code == 200
+        assert signed_in_page(browser) == 302, change
+        assert client.get("/api/v1/users/me", headers=headers).status_code == 401, change
+
+
+def test_sign_out_ends_the_session_on_the_server(app, client, create_user):
+    user = create_user()
+    assert sign_in(client, user.email).status_code == 302
+    saved = client.get_cookie("session").value
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/account")}
+                       ).status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("session", saved)
+    assert signed_in_page(replay) == 302, "a cookie saved before sign-out no longer works"
+
+
+def test_the_session_row_holds_a_digest_and_expires(app, client, create_user, db, monkeypatch):
+    user = create_user()
+    assert sign_in(client, user.email).status_code == 302
+    row = db.session.scalars(sa.select(UserSession).filter_by(user_id=user.id)).one()
+    with client.session_transaction() as session:
+        secret = session["sid"]
+    assert row.token_hash == digest_token(secret) and secret not in row.token_hash
+    lifetime = row.expires_at - row.created_at
+    assert abs(lifetime - dt.timedelta(hours=app.config["SESSION_HOURS"])) < dt.timedelta(
+        seconds=5)
+    row.expires_at = utcnow() - dt.timedelta(seconds=1)
+    db.session.commit()
+    assert signed_in_page(client) == 302
+
+
+def test_a_cookie_without_a_server_side_session_signs_nobody_in(app, client, create_user):
+    user = create_user()
+    with client.session_transaction() as session:  # a forged or pre-upgrade cookie
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+    assert signed_in_page(client) == 302
+
+
+# --- tokens ----------------------------------------------------------------------------------
+
+
+def _token_headers(client, headers, **body):
+    response = client.post("/api/v1/tokens", json={"name": "child", **body}, headers=headers)
+    return response, ({"Authorization": f"Bearer {response.json['token']}"}
+                      if response.status_code == 201 else None)
+
+
+def test_a_token_never_outlives_the_token_that_creates_it(client, create_user, db):
+    user = create_user()
+    parent, secret = issue_token(user, "parent", utcnow() + dt.timedelta(days=7))
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+    for body in ({"expires_in_days": 30}, {"expires_in_days": None}):
+        refused, _ = _token_headers(client, headers, **body)
+        assert refused.status_code == 422, body
+        assert "outlive" in refused.json["errors"]["expires_in_days"][0]
+    created, _ = _token_headers(client, headers)  # the default 90 days: capped to 7
+    assert created.status_code == 201
+    assert dt.datetime.fromisoformat(created.json["expires_at"]) <= parent.expires_at
+    shorter, _ = _token_headers(client, headers, expires_in_days=3)
+    assert shorter.status_code == 201
+
+
+def test_revoking_a_token_revokes_the_tokens_made_with_it(client, create_user, db):
+    user = create_user()
+    _, secret = issue_token(user, "root", None)
+    db.session.commit()
+    root = {"Authorization": f"Bearer {secret}"}
+    child_response, child = _token_headers(client, root)
+    _, grandchild = _token_headers(client, child)
+    _, sibling_secret = issue_token(user, "unrelated", None)
+    db.session.commit()
+    root_id = db.session.scalar(sa.select(ApiToken.id).filter_by(token_hash=digest_token(
+        secret)))
+    assert client.delete(f"/api/v1/tokens/{root_id}", headers=child).status_code == 204
+    for headers in (root, child, grandchild):
+        assert client.get("/api/v1/users/me", headers=headers).status_code == 401
+    assert client.get("/api/v1/users/me", headers={
+        "Authorization": f"Bearer {sibling_secret}"}).status_code == 200
+
+
+# --- credentials out of URLs and logs ----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["access_token", "token", "api_key"])
+def test_a_token_in_the_query_string_is_refused(client, create_user, auth, name, caplog):
+    headers = auth(create_user())
+    secret = headers["Authorization"].split()[1]
+    with caplog.at_level(logging.DEBUG):
+        response = client.get(f"/api/v1/users/me?{name}={secret}")
+    assert response.status_code == 400
+    assert set(response.json) == {"code", "status", "message", "errors"}
+    assert name in response.json["errors"]
+    assert secret not in caplog.text
+
+
+def test_a_failing_statement_is_logged_without_its_parameters(client, create_user, auth,
+                                                              monkeypatch, caplog):
+    """A broken query during the token look-up (as a bug or a schema drift would make it):
+    the 500's log entry names the statement, never the token's digest or the secret."""
+    from staffing import security
+    from staffing.extensions import db
+
+    headers = auth(create_user())
+    secret = headers["Authorization"].split()[1]
+
+    def broken_lookup(token_secret, now=None):
+        # a value the driver cannot bind: the error message would list every parameter
+        db.session.execute(sa.text("SELECT id FROM api_token WHERE token_hash = :digest "
+                                   "AND id = :broken"),
+                           {"digest": digest_token(token_secret), "broken": object()})
+
+    monkeypatch.setattr(security, "user_for_token", broken_lookup)
+    with caplog.at_level(logging.DEBUG):
+        response = client.get("/api/v1/users/me", headers=headers)
+        failed_sign_in = client.post("/login", data={"email": "x@example.com",
+                                                     "password": "my secret words"})
+    assert response.status_code == 500
+    assert "FROM api_token WHERE token_hash" in caplog.text, "the failure is logged"
+    assert "parameters hidden" in caplog.text
+    for secret_text in (secret, digest_token(secret), "my secret words"):
+        assert secret_text not in caplog.text
+    assert failed_sign_in.status_code in (400, 401, 422)
