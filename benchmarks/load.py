@@ -137,7 +137,7 @@ def _cpu_seconds() -> float:
 class Installation:
     """A database with the demo and the service on it under gunicorn; close() removes it."""
 
-    def __init__(self, database: str, workers: int, keep: bool):
+    def __init__(self, database: str, workers: int, threads: int | None, keep: bool):
         self.database, self.workers, self.keep = database, workers, keep
         self.folder = Path(tempfile.mkdtemp(prefix=f"staffing-bench-load-{database}-"))
         self.bin = Path(sys.executable).parent
@@ -148,6 +148,8 @@ class Installation:
         self.env.update(STAFFING_ENV="production", SECRET_KEY=secrets.token_hex(32),
                         PYTHONUNBUFFERED="1", LOG_LEVEL="INFO", WEB_CONCURRENCY=str(workers),
                         STAFFING_INSTANCE_PATH=str(self.folder / "instance"))
+        if threads:
+            self.env["GUNICORN_THREADS"] = str(threads)
         self.pg_database: str | None = None
         self.service: subprocess.Popen | None = None
         self.log = self.folder / "service.log"
@@ -263,7 +265,7 @@ def row(database: str, workers: int, label: str, tokens: int, result: dict,
 
 def run_database(database: str, workers: int, args, meter: LoadMeter,
                  sessions: set[int]) -> tuple[list[list], list[str]]:
-    setup = Installation(database, workers, args.keep)
+    setup = Installation(database, workers, args.threads, args.keep)
     rows, notes = [], []
     try:
         tokens = setup.create()
@@ -275,7 +277,8 @@ def run_database(database: str, workers: int, args, meter: LoadMeter,
         if refused:
             raise BenchError(f"{args.path} refused to {refused}")
         status, body = get(setup.port, args.path, lead)
-        print(f"{database}: {shlex.join(setup.command)} (WEB_CONCURRENCY={workers}); "
+        threads = f", GUNICORN_THREADS={args.threads}" if args.threads else ""
+        print(f"{database}: {shlex.join(setup.command)} (WEB_CONCURRENCY={workers}{threads}); "
               f"{args.path} answers {status} with {len(json.loads(body))} items; "
               f"data in {setup.folder}", flush=True)
         floor = None
@@ -312,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated: postgresql, sqlite")
     parser.add_argument("--workers", default="",
                         help="gunicorn workers per database, e.g. 'postgresql=4,sqlite=2'")
+    parser.add_argument("--threads", type=int,
+                        help="gunicorn threads per worker (default: gunicorn.conf.py's)")
     parser.add_argument("--users", type=int, default=100, help="concurrent connections")
     parser.add_argument("--seconds", type=float, default=30.0, help="of each measurement")
     parser.add_argument("--path", default=DEFAULT_PATH, help="the authenticated list")

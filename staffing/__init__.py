@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .config import DEV_ENVS, load_config
-from .errors import register_error_handlers, render_error
+from .errors import database_unavailable, register_error_handlers, render_error
 from .extensions import api, csrf, db, limiter, login_manager, migrate, talisman
 from .schemas import MAX_ID
 
@@ -173,4 +173,9 @@ def _register_transaction_boundary(app: Flask) -> None:
         except sa.exc.IntegrityError:
             db.session.rollback()
             return render_error(409, "the change conflicts with existing data")
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+            # the database went away (a restart) or stayed busy at the commit: an error
+            # raised here would bypass the error handlers and answer 500
+            db.session.rollback()
+            return database_unavailable(error)
         return response

@@ -4,7 +4,7 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, jsonify, make_response, render_template, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -94,6 +94,17 @@ def _by_field(errors: dict | None) -> dict | None:
     return merged
 
 
+def database_unavailable(error: DBAPIError):
+    """503 with Retry-After: the database away (a restart, a dropped connection) or (SQLite)
+    busy past its timeout. Nothing was saved; the statement is not logged, only its kind."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                error.orig.__class__.__name__ if error.orig else error.__class__.__name__)
+    response = render_error(503, "the database is busy or unreachable; nothing was saved, "
+                                 "try again")
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the one handler for StaffingError, HTTP errors and unexpected failures."""
 
@@ -113,15 +124,10 @@ def register_error_handlers(app: Flask) -> None:
         return render_error(409, "the change conflicts with existing data")
 
     @app.errorhandler(OperationalError)
-    def handle_database_unavailable(error: OperationalError):
-        # the database away, or (SQLite) busy past its timeout: try again, nothing was saved
+    @app.errorhandler(InterfaceError)
+    def handle_database_unavailable(error: OperationalError | InterfaceError):
         db.session.rollback()
-        log.warning("database unavailable on %s %s: %s", request.method, request.path,
-                    error.orig.__class__.__name__ if error.orig else error)
-        response = render_error(503, "the database is busy or unreachable; nothing was "
-                                     "saved, try again")
-        response.headers["Retry-After"] = "2"
-        return response
+        return database_unavailable(error)
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
@@ -142,5 +148,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
         db.session.rollback()
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return database_unavailable(error)  # the connection died under the statement
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500, "internal error; the change was not saved")

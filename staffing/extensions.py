@@ -70,7 +70,9 @@ def _begin_sqlite(connection):
     reading (WAL's "database is locked" without waiting). A read must not take it: with WAL,
     readers never wait for one another or for the writer, while IMMEDIATE made every reader of
     every worker wait in one queue for the lock. A read writes nothing in its transaction (an
-    API token's last use is written after it, in one of its own)."""
+    API token's last use is written after it, in one of its own); one that must (a solve job
+    found orphaned, which is rare) can fail with "database is locked" at its first write if
+    another process committed since it began, and the dispatcher's sweep fails that job."""
     if connection.dialect.name != "sqlite":
         return
     mode = connection.get_execution_options().get("sqlite_begin")

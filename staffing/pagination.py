@@ -1,10 +1,9 @@
 """Paging of SQLAlchemy selects for flask-smorest's @blp.paginate(SelectPage), and the
-blueprint that documents the X-Pagination header as it is sent."""
+X-Pagination header as it is sent."""
 
 from collections.abc import Callable
 from typing import NamedTuple
 
-import flask_smorest
 import sqlalchemy as sa
 from flask_smorest import Page
 from flask_smorest.pagination import PaginationMetadataSchema
@@ -17,13 +16,6 @@ PAGINATION_HEADER = {
     # the value is a JSON object, not OpenAPI's "simple" style of k,v,k,v
     "content": {"application/json": {"schema": PaginationMetadataSchema}},
 }
-
-
-class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint; its paginated responses document X-Pagination as JSON."""
-
-    def _document_pagination_metadata(self, spec, resp_doc):
-        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = PAGINATION_HEADER
 
 
 class Viewed(NamedTuple):

@@ -1,16 +1,19 @@
-"""Schema pieces shared by every domain: strict input, common field rules, and the guard that
-refuses request bodies the API would not read."""
+"""Schema pieces shared by every domain: strict input, common field rules, the guard that
+refuses request bodies the API would not read, and the blueprint that reads them."""
 
 import datetime as dt
 import json
 import re
 from decimal import Decimal
 
+import flask_smorest
 import marshmallow as ma
 from flask import request
 from marshmallow import validate
+from webargs.flaskparser import FlaskParser
 
 from .errors import StaffingError
+from .pagination import PAGINATION_HEADER
 
 MAX_ID = 2**31 - 1  # every id column is an INTEGER: 32 bits on PostgreSQL
 FIRST_DATE, LAST_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)  # any date the API takes
@@ -80,6 +83,64 @@ def _depth(value) -> int:
             deepest = max(deepest, level)
             todo.extend((child, level + 1) for child in children)
     return deepest
+
+
+def json_type_errors(schema: ma.Schema, data) -> dict:
+    """field -> reasons where a JSON value has not the JSON type its field documents (marshmallow
+    would take "5" as an integer and 1 as true, as forms need; JSON says what it means)."""
+    if not isinstance(data, dict):
+        return {}
+    errors = {}
+    for field in schema.load_fields.values():
+        key = field.data_key or field.name
+        if key in data:
+            reasons = _value_type_errors(field, data[key])
+            if reasons:
+                errors[key] = reasons
+    return errors
+
+
+def _value_type_errors(field: ma.fields.Field, value):
+    if value is None:
+        return None  # allow_none decides
+    if isinstance(field, ma.fields.Boolean) and not isinstance(value, bool):
+        return ["Not a valid boolean."]
+    if isinstance(field, ma.fields.Integer) and (isinstance(value, bool)
+                                                  or not isinstance(value, int)):
+        return ["Not a valid integer."]
+    if isinstance(field, ma.fields.Float) and (isinstance(value, bool)
+                                                or not isinstance(value, int | float)):
+        return ["Not a valid number."]
+    if isinstance(field, ma.fields.Nested) and isinstance(value, list | dict):
+        values = value if field.many and isinstance(value, list) else [value]
+        found = {n: json_type_errors(field.schema, item) for n, item in enumerate(values)}
+        found = {n: reasons for n, reasons in found.items() if reasons}
+        return (found if field.many else found.get(0)) or None
+    if isinstance(field, ma.fields.List) and isinstance(value, list):
+        found = {n: _value_type_errors(field.inner, item) for n, item in enumerate(value)}
+        return {n: reasons for n, reasons in found.items() if reasons} or None
+    return None
+
+
+class JsonTypeParser(FlaskParser):
+    """webargs' parser, refusing a JSON body whose values have not their fields' JSON types."""
+
+    def pre_load(self, location_data, *, schema, req, location):
+        if location == "json":
+            errors = json_type_errors(schema, location_data)
+            if errors:
+                raise ma.ValidationError(errors)
+        return super().pre_load(location_data, schema=schema, req=req, location=location)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, with JSON bodies typed as documented and X-Pagination
+    documented as the JSON it is."""
+
+    ARGUMENTS_PARSER = JsonTypeParser()
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = PAGINATION_HEADER
 
 
 class StrictArgs(ma.Schema):

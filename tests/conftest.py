@@ -281,3 +281,38 @@ def live(tmp_path):
     from .live import live_world
 
     yield from live_world(tmp_path)
+
+
+class Matching:
+    """A test client whose PATCH, PUT and DELETE carry the If-Match the API asks for: the
+    ETag a GET of the same URL with the same headers answers now (none if it has none)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def _send(self, method: str, url: str, **kwargs):
+        headers = dict(kwargs.pop("headers", None) or {})
+        etag = self.client.get(url, headers=headers).headers.get("ETag")
+        if etag:
+            headers["If-Match"] = etag
+        return self.client.open(url, method=method, headers=headers, **kwargs)
+
+    def patch(self, url: str, **kwargs):
+        return self._send("PATCH", url, **kwargs)
+
+    def put(self, url: str, **kwargs):
+        return self._send("PUT", url, **kwargs)
+
+    def delete(self, url: str, **kwargs):
+        return self._send("DELETE", url, **kwargs)
+
+    def open(self, url: str, method: str = "GET", **kwargs):
+        if method.upper() in ("PATCH", "PUT", "DELETE"):
+            return self._send(method.upper(), url, **kwargs)
+        return self.client.open(url, method=method, **kwargs)
+
+
+@pytest.fixture
+def matching(client):
+    """matching.patch(url, ...) and .delete(url, ...): edits that send the current ETag."""
+    return Matching(client)

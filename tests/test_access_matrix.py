@@ -422,3 +422,30 @@ def test_csv_import_matrix(client, world, role, kind):
         assert response.status_code == 404
     assert response.status_code == 200 or set(response.json) == {"code", "status", "message",
                                                                   "errors"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_draft_plan_is_the_lead_firms_alone(client, world, db, role):
+    """Drafts: every user of the lead firm reads them (members only the lead firm's own
+    assignments and row); no partner ever does, not even that one exists."""
+    from staffing.planning.models import Plan
+
+    plan = db.session.get(Plan, world["plan"])
+    plan.status = "draft"
+    db.session.commit()
+    headers = world["headers"][role]
+    one = client.get(f"/api/v1/plans/{plan.id}", headers=headers)
+    listed = client.get(f"/api/v1/projects/{world['project']}/plans", headers=headers)
+    if FIRM_OF[role] != "lead":
+        assert one.status_code == 404
+        assert listed.status_code == 404 if role not in PARTICIPANTS else listed.json == []
+        return
+    assert one.status_code == 200 and [row["id"] for row in listed.json] == [plan.id]
+    lead_firm = world["firm_ids"]["lead"]
+    firms = {assignment["firm_id"] for assignment in one.json["assignments"]}
+    if role in LEAD_COORDINATORS:
+        assert len(firms) > 1, "the whole plan"
+    else:
+        assert firms <= {lead_firm}
+        assert [row["firm"] for row in one.json["summary"]["firms"]] in ([], [str(lead_firm)])
+        assert "cost" not in one.json and "objective" not in one.json

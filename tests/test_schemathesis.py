@@ -12,10 +12,12 @@ operation and check that failed, with the request that reproduces it.
 """
 
 import datetime as dt
+import json
 from contextlib import contextmanager
 from decimal import Decimal
 
 import hypothesis
+import jsonschema
 import pytest
 import schemathesis
 from hypothesis import strategies as st
@@ -34,8 +36,11 @@ CONFIG = schemathesis.Config.from_dict({
     "seed": 20261212,
     "max-stream-events": 5,
     "request-timeout": 5,
+    # allow-extra-parameters false: an unknown query parameter is ignored, as webargs does
+    # for query strings (which carry the pagination too), so one is not invalid input
     "generation": {"mode": "all", "deterministic": True, "database": "none",
-                   "no-shrink": True, "max-examples": FUZZ_EXAMPLES},
+                   "no-shrink": True, "max-examples": FUZZ_EXAMPLES,
+                   "allow-extra-parameters": False},
     "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True},
                "fuzzing": {"enabled": True}, "stateful": {"enabled": False}},
     "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
@@ -44,6 +49,7 @@ CONFIG = schemathesis.Config.from_dict({
 
 ROLES = ("lead_coordinator", "partner_coordinator")
 _cases: dict[str, int] = {}
+_per_op = {}
 
 
 @pytest.fixture(params=ROLES)
@@ -82,6 +88,10 @@ def fuzz_world(request, db, create_firm, create_user, create_project, create_mem
     _cases[request.param] = 0
     yield {"role": request.param, "headers": auth(users[request.param]),
            "ids": _world_ids(db)}
+    import sys
+    for k, v in sorted(_per_op.items(), key=lambda kv: -kv[1][1]):
+        print(f"PEROP {k} {v[0]} {v[1]:.2f}", file=sys.stderr)
+    print("TOTAL", _cases, file=sys.stderr)
     assert _cases[request.param] >= MIN_CASES, \
         f"{request.param}: only {_cases[request.param]} cases ran"
 
@@ -145,8 +155,27 @@ def _rolled_back(db):
 @hypothesis.settings(deadline=None, suppress_health_check=list(hypothesis.HealthCheck))
 def test_api_conforms_to_its_openapi(case, fuzz_world, db):
     _cases[fuzz_world["role"]] += 1
+    import time as _t
+    _t0 = _t.perf_counter()
+    _per_op.setdefault(case.operation.label, [0, 0.0])
     with _rolled_back(db):
-        case.call_and_validate(headers=fuzz_world["headers"])
+        try:
+            case.call_and_validate(headers=fuzz_world["headers"],
+                               additional_checks=[pagination_header_is_json])
+        finally:
+            _per_op[case.operation.label][0] += 1
+            _per_op[case.operation.label][1] += _t.perf_counter() - _t0
+
+
+def pagination_header_is_json(ctx, response, case):
+    """X-Pagination, documented as JSON content (which schemathesis does not read), is JSON
+    of the documented shape."""
+    if "x-pagination" not in response.headers:
+        return None
+    components = case.operation.schema.raw_schema["components"]["schemas"]
+    jsonschema.validate(json.loads(response.headers["x-pagination"][0]),
+                        components["PaginationMetadata"] | {"additionalProperties": False})
+    return True
 
 
 def test_openapi_passes_the_validator(client):

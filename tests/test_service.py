@@ -1,5 +1,7 @@
 """Health, readiness, OpenAPI, error shape and the migrations agreeing with the models."""
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -125,3 +127,98 @@ def test_the_database_away_answers_503_in_the_error_shape(client, create_user, a
     response = client.get("/api/v1/projects", headers=headers)
     assert response.status_code == 503 and response.headers["Retry-After"] == "2"
     assert "nothing was saved" in response.json["message"]
+
+
+# --- input the service refuses with a 4xx rather than failing on (issue 12) -------------------
+
+
+def test_405_names_the_allowed_methods(client, create_user, auth):
+    response = client.open("/api/v1/projects/1", method="TRACE",
+                           headers=auth(create_user(role="coordinator")))
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "PATCH",
+                                                                          "DELETE"}
+    assert response.content_type == "application/json"
+    assert set(response.json) == {"code", "status", "message", "errors"}
+
+
+def test_json_nested_100000_deep_is_a_400(client, create_user, auth):
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post("/api/v1/projects", data=body, content_type="application/json",
+                           headers=auth(create_user(role="coordinator")))
+    assert response.status_code == 400
+    assert "nested" in response.json["message"]
+
+
+def test_json_nested_past_the_limit_is_a_400_and_within_it_is_read(client, create_user, auth):
+    from staffing.schemas import JSON_DEPTH_LIMIT
+
+    headers = auth(create_user(role="coordinator"))
+    deep = {"name": "P", "client_name": "C", "start_on": "2027-03-01", "end_on": "2027-03-31",
+            "description": ["x"]}
+    for _ in range(JSON_DEPTH_LIMIT):
+        deep["description"] = [deep["description"]]
+    assert client.post("/api/v1/projects", json=deep, headers=headers).status_code == 400
+    shallow = deep | {"description": ["x"]}
+    assert client.post("/api/v1/projects", json=shallow, headers=headers).status_code == 422
+
+
+def test_json_body_over_the_limit_is_a_413(client, create_user, auth):
+    from staffing.schemas import JSON_BODY_LIMIT
+
+    body = '{"name": "' + "x" * JSON_BODY_LIMIT + '"}'
+    response = client.post("/api/v1/projects", data=body, content_type="application/json",
+                           headers=auth(create_user(role="coordinator")))
+    assert response.status_code == 413 and response.json["code"] == 413
+
+
+def test_ids_beyond_an_integer_column_match_no_route(client, create_user, auth):
+    headers = auth(create_user(role="coordinator"))
+    for path in ("/api/v1/projects/2147483648", "/api/v1/projects/99999999999999999999",
+                 "/api/v1/firms/0", "/api/v1/plans/2147483648"):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 404, path
+    assert client.get("/api/v1/projects/2147483647", headers=headers).status_code == 404
+
+
+def test_a_page_past_any_offset_is_an_empty_page(client, create_user, create_project, auth):
+    user = create_user(role="coordinator")
+    create_project(lead_firm=user.firm)
+    for path in ("/api/v1/projects?page=99999999999999999999",
+                 "/api/v1/firms?page=99999999999999999999&page_size=100"):
+        response = client.get(path, headers=auth(user))
+        assert response.status_code == 200 and response.json == [], path
+        assert json.loads(response.headers["X-Pagination"])["total"] >= 1
+    too_big = client.get("/api/v1/projects?page_size=101", headers=auth(user))
+    assert too_big.status_code == 422
+
+
+def test_every_paginated_answer_documents_x_pagination_as_json(client):
+    spec = client.get("/api/v1/openapi.json").json
+    paginated = [op for item in spec["paths"].values() for method, op in item.items()
+                 if method != "parameters"
+                 and any(p.get("name") == "page" for p in op.get("parameters", []))]
+    assert len(paginated) == 12
+    for operation in paginated:
+        header = operation["responses"]["200"]["headers"]["X-Pagination"]
+        assert header["required"] is True
+        assert header["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/PaginationMetadata"}
+
+
+def test_no_bound_in_the_openapi_is_a_string(client):
+    """Decimal bounds once appeared as "maximum": "100.00": no tool can generate from that."""
+    found = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("minimum", "maximum") and not isinstance(value, int | float):
+                    found.append(f"{path}/{key}")
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for n, value in enumerate(node):
+                walk(value, f"{path}/{n}")
+
+    walk(client.get("/api/v1/openapi.json").json, "")
+    assert found == []

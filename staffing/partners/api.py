@@ -5,7 +5,8 @@ from flask.views import MethodView
 
 from ..access import get_project_for
 from ..extensions import limiter
-from ..pagination import Blueprint, SelectPage
+from ..pagination import SelectPage
+from ..schemas import Blueprint
 from ..security import authenticate_api_request, current_actor, current_token
 from . import operations as ops
 from .schemas import (

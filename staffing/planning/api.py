@@ -5,7 +5,8 @@ from flask.views import MethodView
 
 from ..access import get_project_for
 from ..extensions import db
-from ..pagination import Blueprint, SelectPage, Viewed
+from ..pagination import SelectPage, Viewed
+from ..schemas import Blueprint
 from ..security import authenticate_api_request, current_actor
 from . import operations as ops
 from . import queue
@@ -27,6 +28,12 @@ solve_jobs = Blueprint("solve_jobs", __name__, url_prefix="/api/v1",
                        description="Solve jobs: the planner running in the background, with "
                                    "live progress and cancel (lead coordinators only)")
 blueprints = [plans, solve_jobs]
+# one event of the stream (OpenAPI 3.0 describes the events, not the stream)
+SSE_EVENT = {"type": "object", "properties": {
+    "event": {"type": "string", "enum": ["progress", "end"]},
+    "id": {"type": "string"},
+    "data": {"type": "string", "description": "the job as JSON, as GET on it answers"},
+    "retry": {"type": "integer", "description": "milliseconds before reconnecting"}}}
 for _blueprint in blueprints:
     _blueprint.before_request(authenticate_api_request)
 
@@ -72,7 +79,7 @@ class SolveJobs(MethodView):
         query = ops.list_jobs(actor, get_project_for(actor, project_id), **args)
         return Viewed(query, lambda rows: [ops.job_view(job) for job in rows])
 
-    @solve_jobs.arguments(SolveJobArgs)
+    @solve_jobs.arguments(SolveJobArgs, required=False)  # no body: every default
     @solve_jobs.response(202, SolveJobSchema)
     @solve_jobs.alt_response(409, description="a solve is already queued or running for "
                                               "the project (errors.job_id names it)")
@@ -104,7 +111,7 @@ class SolveJobById(MethodView):
 
 @solve_jobs.route("/solve-jobs/<int:job_id>/cancel")
 class SolveJobCancel(MethodView):
-    @solve_jobs.arguments(CancelArgs)
+    @solve_jobs.arguments(CancelArgs, required=False)
     @solve_jobs.response(200, SolveJobSchema)
     def post(self, args, job_id):
         """Cancel (the same as DELETE on the job)"""
@@ -138,7 +145,7 @@ class SolveJobEvents(MethodView):
         "description": "server-sent events: `progress` with the job (as GET on it) at least "
                        "once a second while it is queued or running, then one `end` with "
                        "its final state",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
+        "content": {"text/event-stream": {"schema": SSE_EVENT}}}})
     def get(self, job_id):
         """The job's progress as a server-sent event stream"""
         return event_response(ops.get_job(current_actor(), job_id))

@@ -2,7 +2,8 @@
 
 from flask.views import MethodView
 
-from ..pagination import Blueprint, SelectPage
+from ..pagination import SelectPage
+from ..schemas import Blueprint
 from ..security import authenticate_api_request, current_actor
 from . import imports
 from . import operations as ops

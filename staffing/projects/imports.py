@@ -20,13 +20,14 @@ from ..access import require_lead_coordinator
 from ..errors import InvalidInput, StaffingError
 from ..extensions import db
 from ..partners.models import User
-from ..schemas import StrictArgs, latitude, longitude, text
+from ..schemas import StrictArgs, date, dates, latitude, longitude, text, weekdays
 from ..schemas import name as name_field
 from . import operations as ops
 from .models import WORK_KINDS, Project, Site, Skill, WorkItem, work_item_dependency
 
 MAX_ROWS = 20_000
 CHUNK = 1_000  # ids in one IN (...): far below every database's limit of bound parameters
+DATES = ("earliest_on", "due_on")
 COLUMN_OF = {"site_id": "site", "skill_id": "skill", "depends_on_ids": "depends_on"}
 
 
@@ -47,39 +48,47 @@ class ListCell(ma.fields.List):
 
 
 class _Row(StrictArgs):
-    """Empty cells mean 'not given' so defaults and stored values apply. Each field parses a
-    text once per upload: spreadsheets repeat their dates, weekdays, kinds and skills."""
+    """Empty cells mean 'not given' so defaults and stored values apply. Cross-field rules are
+    the operations' (operations.check_*), applied by the import, not schema validators here."""
 
-    def on_bind_field(self, field_name: str, field_obj: ma.fields.Field) -> None:
-        field_obj.deserialize = _once_per_text(field_obj.deserialize)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._required = {name for name, field in self.load_fields.items() if field.required}
+        self._outcomes: dict[str, dict[str, tuple[bool, object]]] = {
+            name: {} for name in self.load_fields}
 
     @ma.pre_load
     def drop_empty_cells(self, data, **kwargs):
         return {key.strip(): value.strip() for key, value in data.items()
                 if key is not None and value is not None and value.strip() != ""}
 
+    def load_row(self, row: dict) -> dict:
+        """What load(row) returns, or raises, only faster for a good row: each field parses a
+        text once per upload (spreadsheets repeat their dates, weekdays, kinds, skills), and a
+        row that is not plainly good goes through load() itself, for marshmallow's messages."""
+        cells = self.drop_empty_cells(row)
+        if not self._required <= cells.keys() or not cells.keys() <= self._outcomes.keys():
+            return self.load(row)
+        fields = {}
+        for name, cell in cells.items():
+            outcomes = self._outcomes[name]
+            outcome = outcomes.get(cell)
+            if outcome is None:
+                try:
+                    outcome = (True, self.load_fields[name].deserialize(cell, name, cells))
+                except ma.ValidationError:
+                    outcome = (False, None)
+                outcomes[cell] = outcome
+            is_valid, value = outcome
+            if not is_valid:
+                return self.load(row)
+            fields[name] = list(value) if isinstance(value, list) else value  # its own list
+        return fields
 
-def _once_per_text(deserialize: Callable) -> Callable:
-    """deserialize, remembering its outcome (a value, or the error's messages) for each text.
-    The row's fields depend on their own cell only, so the same text gives the same outcome."""
-    outcomes: dict[str, tuple[bool, object]] = {}
 
-    def deserialize_once(value, attr=None, data=None, **kwargs):
-        if not isinstance(value, str):
-            return deserialize(value, attr, data, **kwargs)
-        outcome = outcomes.get(value)
-        if outcome is None:
-            try:
-                outcome = (True, deserialize(value, attr, data, **kwargs))
-            except ma.ValidationError as error:
-                outcome = (False, error.messages)
-            outcomes[value] = outcome
-        is_valid, result = outcome
-        if not is_valid:
-            raise ma.ValidationError(result)
-        return list(result) if isinstance(result, list) else result  # rows own their lists
-
-    return deserialize_once
+def _cells(api_list: ma.fields.List) -> ListCell:
+    """The API's list field (its items' and its own rules) read from one cell."""
+    return ListCell(api_list.inner, validate=api_list.validators)
 
 
 class SiteRow(_Row):
@@ -88,10 +97,9 @@ class SiteRow(_Row):
     region = text(100)
     latitude = latitude(required=True)
     longitude = longitude(required=True)
-    ready_on = ma.fields.Date()
-    access_weekdays = ListCell(ma.fields.Integer(validate=validate.Range(1, 7)),
-                               validate=validate.Length(min=1, max=7))
-    blackout_dates = ListCell(ma.fields.Date())
+    ready_on = date()
+    access_weekdays = _cells(weekdays())
+    blackout_dates = _cells(dates())
 
 
 class WorkItemRow(_Row):
@@ -105,14 +113,9 @@ class WorkItemRow(_Row):
                                    validate=validate.Range(0, 10_000, min_inclusive=False))
     quantity = ma.fields.Integer(validate=validate.Range(1, 100_000))
     crew_size = ma.fields.Integer(validate=validate.Range(1, 50))
-    earliest_on = ma.fields.Date()
-    due_on = ma.fields.Date()
+    earliest_on = date()
+    due_on = date()
     depends_on = ListCell(ma.fields.String())
-
-    @ma.validates_schema
-    def check_dates(self, data, **kwargs):
-        if data.get("earliest_on") and data.get("due_on") and data["due_on"] < data["earliest_on"]:
-            raise ma.ValidationError("must not be before earliest_on", "due_on")
 
 
 SITE_COLUMNS = tuple(SiteRow().fields)
@@ -213,12 +216,18 @@ def _column_default(column: sa.Column):
 
 
 def _update(model, changes: list[dict]) -> None:
-    """UPDATE by primary key, one executemany per set of columns changed."""
+    """UPDATE by id, one executemany per set of columns changed (changes: id and values)."""
+    table = model.__table__
     by_keys: dict[frozenset, list[dict]] = {}
     for change in changes:
         by_keys.setdefault(frozenset(change), []).append(change)
-    for group in by_keys.values():
-        db.session.execute(sa.update(model), group)
+    for keys, group in by_keys.items():
+        names = sorted(keys - {"id"})
+        statement = sa.update(table).where(table.c.id == sa.bindparam("row_id")).values(
+            {name: sa.bindparam(f"new_{name}", type_=table.c[name].type) for name in names})
+        db.session.execute(statement, [
+            {"row_id": change["id"], **{f"new_{name}": change[name] for name in names}}
+            for change in group])
 
 
 # --- sites -------------------------------------------------------------------------------
@@ -236,7 +245,7 @@ def import_sites(actor: User, project: Project, content: bytes, dry_run: bool = 
 
     def check_row(row: dict) -> str:
         # a site's name is its key, so a row never takes another site's name (the API's rule)
-        fields = schema.load(row)
+        fields = schema.load_row(row)
         name = fields["name"]
         if name in stored:
             changes.setdefault(stored[name], {}).update(fields)
@@ -298,7 +307,7 @@ class _WorkItems:
             current = set(self.graph.get(ref, ()))
             ops.check_no_cycle(self.graph, ref, [dep for dep in deps if dep not in current])
         stored = self.dates.get(ref, {})
-        merged = {name: fields.get(name, stored.get(name)) for name in ("earliest_on", "due_on")}
+        merged = {name: fields.get(name, stored.get(name)) for name in DATES}
         ops.check_item_dates(merged)
         self.dates[ref] = merged
         self.graph[ref] = deps  # the cell lists every dependency: an empty one clears them
@@ -346,7 +355,8 @@ def import_work_items(actor: User, project: Project, content: bytes,
     items = _WorkItems(project)
 
     def check_row(row: dict) -> str:
-        fields = schema.load(row)
+        fields = schema.load_row(row)
+        ops.check_item_dates({name: fields.get(name) for name in DATES})  # the row's own
         site = sites.get(fields.pop("site"))
         if site is None:
             raise InvalidInput.field("site", "no site of this name in the project")

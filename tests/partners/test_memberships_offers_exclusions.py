@@ -1,5 +1,7 @@
 """Memberships, capacity offers and exclusions over HTTP: rules beyond the access matrix."""
 
+import re
+
 import pytest
 
 from staffing.partners.models import CapacityOffer, OfferSkill
@@ -178,3 +180,55 @@ def test_exclusions(client, world):
     assert lifted.status_code == 204
     assert len(client.get(url + f"?site_id={world['site'].id}",
                           headers=world["lead_h"]).json) == 1
+
+
+# --- money and shares: decimal strings in and out, as documented (issue 12) --------------------
+
+
+def test_money_and_shares_are_documented_as_the_strings_they_are(client, world):
+    spec = client.get("/api/v1/openapi.json").json["components"]["schemas"]
+    offer = client.post(f"/api/v1/projects/{world['project'].id}/capacity-offers",
+                        json=_offer_body(world), headers=world["lead_h"]).json
+    for schema, value in ((spec["CapacityOffer"]["properties"]["travel_cost_per_km"],
+                           offer["travel_cost_per_km"]),
+                          (spec["CapacityOffer"]["properties"]["max_share_percent"],
+                           offer["max_share_percent"]),
+                          (spec["OfferSkill"]["properties"]["hourly_rate"],
+                           offer["skills"][0]["hourly_rate"])):
+        assert schema["type"] == "string" and "minimum" not in schema
+        assert isinstance(value, str) and re.fullmatch(schema["pattern"], value)
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"travel_cost_per_km": 0.42}, "travel_cost_per_km"),  # a JSON number: rounded by someone
+    ({"max_share_percent": "1e2"}, "max_share_percent"),
+    ({"travel_cost_per_km": "100000.01"}, "travel_cost_per_km"),
+    ({"firm_id": 2**70}, "firm_id"),
+])
+def test_offer_amounts_and_ids_out_of_form_are_a_422(client, world, body, field):
+    response = client.post(f"/api/v1/projects/{world['project'].id}/capacity-offers",
+                           json=_offer_body(world, **body), headers=world["lead_h"])
+    assert response.status_code == 422 and field in response.json["errors"]
+
+
+@pytest.mark.parametrize("query", ["firm_id=1180591620717411303424", "firm_id=2147483648",
+                                   "site_id=0"])
+def test_exclusion_filters_refuse_ids_out_of_range(client, world, query):
+    response = client.get(f"/api/v1/projects/{world['project'].id}/exclusions?{query}",
+                          headers=world["lead_h"])
+    assert response.status_code == 422
+
+
+def test_patch_of_a_membership_with_nothing_to_change_is_a_422(client, world):
+    membership = _invite(client, world)
+    response = client.patch(f"/api/v1/memberships/{membership['id']}", json={},
+                            headers=world["lead_h"])
+    assert response.status_code == 422 and "_schema" in response.json["errors"]
+
+
+def test_firm_names_with_nul_and_firm_filters_with_nul_are_a_422(client, world):
+    response = client.patch(f"/api/v1/firms/{world['partner'].id}",
+                            json={"name": "Partner\x00IT"}, headers=world["partner_h"])
+    assert response.status_code == 422 and "name" in response.json["errors"]
+    response = client.get("/api/v1/firms?region=%00", headers=world["partner_h"])
+    assert response.status_code == 422 and "region" in response.json["errors"]

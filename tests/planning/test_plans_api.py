@@ -134,3 +134,27 @@ def test_approving_supersedes_the_previous_plan(client, db, rollout):
     back = client.patch(f"/api/v1/plans/{ids[0]}", json={"status": "draft"},
                         headers=rollout["lead_h"])
     assert back.status_code == 422
+
+
+def test_plan_patch_needs_a_change_and_booleans_that_are_booleans(client, rollout):
+    plan = plan_of(client, rollout["project"].id, rollout["lead_h"], time_limit=2)
+    url = f"/api/v1/plans/{plan['id']}"
+    for body in ({}, {"confirm_stale": True}):  # a flag alone changes nothing
+        response = client.patch(url, json=body, headers=rollout["lead_h"])
+        assert response.status_code == 422 and "_schema" in response.json["errors"]
+    response = client.patch(url, json={"status": "proposed", "confirm_stale": 0},
+                            headers=rollout["lead_h"])
+    assert response.status_code == 422 and "confirm_stale" in response.json["errors"]
+
+
+def test_a_solve_without_a_body_takes_the_defaults(client, rollout):
+    response = client.post(f"/api/v1/projects/{rollout['project'].id}/solve-jobs",
+                           headers=rollout["lead_h"])
+    assert response.status_code == 202
+    assert response.json["options"]["time_limit"] == 10.0
+    spec = client.get("/api/v1/openapi.json").json
+    solve = spec["paths"]["/api/v1/projects/{project_id}/solve-jobs"]["post"]
+    assert solve["requestBody"].get("required", False) is False
+    assert client.post(f"/api/v1/projects/{rollout['project'].id}/solve-jobs",
+                       json={"base_plan_id": 2**31}, headers=rollout["lead_h"]
+                       ).status_code == 422

@@ -216,3 +216,94 @@ def test_deleting_a_project_removes_its_contents(client, lead, project, db):
     assert client.delete(f"/api/v1/projects/{project['id']}",
                          headers=lead["headers"]).status_code == 204
     assert db.session.scalar(db.select(db.func.count()).select_from(WorkItem)) == 0
+
+
+# --- input refused with 422 rather than failing later (issue 12) -------------------------------
+
+
+@pytest.mark.parametrize("missing", ["label", "effort_hours"])
+def test_a_work_item_without_a_required_field_is_a_422(client, lead, project, missing):
+    site, skill = _site(client, lead, project), _skill(client, lead, project)
+    body = {"ref": "HH-1", "site_id": site["id"], "kind": "server", "label": "Server",
+            "skill_id": skill["id"], "effort_hours": 4}
+    del body[missing]
+    response = client.post(f"/api/v1/projects/{project['id']}/work-items", json=body,
+                           headers=lead["headers"])
+    assert response.status_code == 422 and missing in response.json["errors"]
+
+
+@pytest.mark.parametrize("dates,field", [
+    ({"start_on": "0001-01-01", "end_on": "9999-12-31"}, "start_on"),
+    ({"start_on": "1999-12-31", "end_on": "2000-01-31"}, "start_on"),
+    ({"start_on": "2100-12-01", "end_on": "2101-01-01"}, "end_on"),
+    ({"start_on": "2027-01-01", "end_on": "2030-12-31"}, "end_on"),  # over the span
+])
+def test_project_dates_stay_in_a_plannable_window(client, lead, dates, field):
+    body = {"name": "P", "client_name": "C"} | dates
+    response = client.post("/api/v1/projects", json=body, headers=lead["headers"])
+    assert response.status_code == 422 and field in response.json["errors"]
+
+
+def test_dates_of_sites_and_work_items_stay_in_the_window(client, lead, project):
+    site = _site(client, lead, project)
+    response = client.patch(f"/api/v1/sites/{site['id']}",
+                            json={"blackout_dates": ["0001-01-01"]}, headers=lead["headers"])
+    assert response.status_code == 422 and "blackout_dates" in response.json["errors"]
+
+
+@pytest.mark.parametrize("value", ["Hamburg\x00", "Hamburg \ud800"])
+def test_text_with_nul_or_a_lone_surrogate_is_a_422(client, lead, project, value):
+    response = client.post(f"/api/v1/projects/{project['id']}/sites",
+                           json={"name": value, "latitude": 53.5, "longitude": 10.0},
+                           headers=lead["headers"])
+    assert response.status_code == 422 and "name" in response.json["errors"]
+
+
+def test_a_lone_surrogate_escaped_in_raw_json_is_a_422(client, lead, project):
+    body = '{"name": "P", "client_name": "C\\udc00", "start_on": "2027-03-01", ' \
+           '"end_on": "2027-03-31"}'
+    response = client.post("/api/v1/projects", data=body, content_type="application/json",
+                           headers=lead["headers"])
+    assert response.status_code == 422 and "client_name" in response.json["errors"]
+
+
+@pytest.mark.parametrize("query,field", [
+    ("name=%00", "name"),
+    ("ref=%00", "ref"),
+    ("site_id=2147483648", "site_id"),
+    ("skill_id=1180591620717411303424", "skill_id"),
+])
+def test_query_filters_refuse_unstorable_text_and_ids_out_of_range(client, lead, project,
+                                                                   query, field):
+    path = "/api/v1/projects" if query.startswith("name") else \
+        f"/api/v1/projects/{project['id']}/work-items"
+    response = client.get(f"{path}?{query}", headers=lead["headers"])
+    assert response.status_code == 422 and field in response.json["errors"]
+
+
+def test_ids_in_a_body_beyond_the_column_are_a_422(client, lead, project):
+    site, skill = _site(client, lead, project), _skill(client, lead, project)
+    response = _item(client, lead, project, site, skill, "HH-1", depends_on_ids=[2**31])
+    assert response.status_code == 422 and "depends_on_ids" in response.json["errors"]
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"quantity": "20"}, "quantity"),
+    ({"effort_hours": "1.5"}, "effort_hours"),
+    ({"quantity": True}, "quantity"),
+])
+def test_json_values_must_have_their_documented_type(client, lead, project, body, field):
+    site, skill = _site(client, lead, project), _skill(client, lead, project)
+    response = _item(client, lead, project, site, skill, "HH-1", **body)
+    assert response.status_code == 422 and field in response.json["errors"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/projects/{project}", "/api/v1/sites/{site}",
+                                  "/api/v1/skills/{skill}"])
+def test_patch_with_nothing_to_change_is_a_422(client, lead, project, path):
+    site, skill = _site(client, lead, project), _skill(client, lead, project)
+    url = path.format(project=project["id"], site=site["id"], skill=skill["id"])
+    for body in ({}, None):
+        response = client.patch(url, json=body, headers=lead["headers"])
+        assert response.status_code == 422, response.json
+        assert "nothing to change" in response.json["errors"]["_schema"][0]
