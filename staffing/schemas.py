@@ -12,6 +12,7 @@ from flask import request
 from marshmallow import validate
 from webargs.flaskparser import FlaskParser
 
+from .concurrency import ConcurrencyMixin
 from .errors import StaffingError
 from .pagination import PAGINATION_HEADER
 
@@ -133,9 +134,10 @@ class JsonTypeParser(FlaskParser):
         return super().pre_load(location_data, schema=schema, req=req, location=location)
 
 
-class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint, with JSON bodies typed as documented and X-Pagination
-    documented as the JSON it is."""
+class Blueprint(ConcurrencyMixin, flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, with JSON bodies typed as documented, X-Pagination
+    documented as the JSON it is, and If-Match checked after the access rules
+    (concurrency.py)."""
 
     ARGUMENTS_PARSER = JsonTypeParser()
 
@@ -160,8 +162,8 @@ class UpdateArgs(StrictArgs):
             raise ma.ValidationError("nothing to change: give at least one field")
 
 
-class Text(ma.fields.String):
-    """A string a database can store: no NUL character, no lone surrogate."""
+class _Storable:
+    """A string field whose value a database can store: no NUL character, no lone surrogate."""
 
     default_error_messages = {"unstorable": "must not contain NUL characters or unpaired "
                                             "surrogates"}
@@ -171,6 +173,15 @@ class Text(ma.fields.String):
         if UNSTORABLE.search(value):
             raise self.make_error("unstorable")
         return value
+
+
+class Text(_Storable, ma.fields.String):
+    """A string a database can store."""
+
+
+class Email(_Storable, ma.fields.Email):
+    """An email address a database can store (the Email validator lets a lone surrogate
+    through in the domain)."""
 
 
 class DecimalText(ma.fields.Decimal):

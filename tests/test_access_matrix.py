@@ -219,8 +219,16 @@ def _fill(value, world):
 
 
 def _call(client, world, role, method, url, body):
-    return client.open(url.format(**world), method=method, json=_fill(body, world),
-                       headers=world["headers"][role])
+    """The request as the role sends it; a change carries If-Match with the ETag of what the
+    role reads there (or, if it reads nothing, the lead's), so the answer is about access."""
+    path, headers = url.format(**world), dict(world["headers"][role])
+    if method in ("PATCH", "PUT", "DELETE"):
+        for reader in (role, "lead_admin"):
+            etag = client.get(path, headers=world["headers"][reader]).headers.get("ETag")
+            if etag:
+                headers["If-Match"] = etag
+                break
+    return client.open(path, method=method, json=_fill(body, world), headers=headers)
 
 
 @pytest.mark.parametrize("role", ROLES)

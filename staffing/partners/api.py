@@ -69,6 +69,7 @@ class Firms(MethodView):
 
 
 @firms.route("/firms/<int:firm_id>")
+@firms.etag
 class FirmById(MethodView):
     @firms.response(200, FirmSchema)
     def get(self, firm_id):
@@ -81,13 +82,17 @@ class FirmById(MethodView):
     def patch(self, args, firm_id):
         """Change a firm (its admins, operators)"""
         actor = current_actor()
-        return ops.update_firm(actor, ops.get_firm(actor, firm_id), args)
+        firm = ops.get_firm(actor, firm_id)
+        firms.check_if_match(firm, FirmSchema, lambda: ops.firm_view(actor, firm))
+        return ops.update_firm(actor, firm, args)
 
     @firms.response(204)
     def delete(self, firm_id):
         """Remove a firm that leads no project (operators)"""
         actor = current_actor()
-        ops.delete_firm(actor, ops.get_firm(actor, firm_id))
+        firm = ops.get_firm(actor, firm_id)
+        firms.check_if_match(firm, FirmSchema, lambda: ops.firm_view(actor, firm))
+        ops.delete_firm(actor, firm)
 
 
 @users.route("/users")
@@ -115,6 +120,7 @@ class Me(MethodView):
 
 
 @users.route("/users/<int:user_id>")
+@users.etag
 class UserById(MethodView):
     @users.response(200, UserSchema)
     def get(self, user_id):
@@ -126,13 +132,17 @@ class UserById(MethodView):
     def patch(self, args, user_id):
         """Change a user (firm admins; anyone their own name and password)"""
         actor = current_actor()
-        return ops.update_user(actor, ops.get_user(actor, user_id), args)
+        user = ops.get_user(actor, user_id)
+        users.check_if_match(user, UserSchema)
+        return ops.update_user(actor, user, args)
 
     @users.response(204)
     def delete(self, user_id):
         """Remove a user (firm admins)"""
         actor = current_actor()
-        ops.delete_user(actor, ops.get_user(actor, user_id))
+        user = ops.get_user(actor, user_id)
+        users.check_if_match(user, UserSchema)
+        ops.delete_user(actor, user)
 
 
 @tokens.route("/tokens")
@@ -182,6 +192,7 @@ class Memberships(MethodView):
 
 
 @memberships.route("/memberships/<int:membership_id>")
+@memberships.etag
 class MembershipById(MethodView):
     @memberships.response(200, MembershipSchema)
     def get(self, membership_id):
@@ -193,13 +204,17 @@ class MembershipById(MethodView):
     def patch(self, args, membership_id):
         """Accept, decline or withdraw (the firm); withdraw or re-invite (the lead)"""
         actor = current_actor()
-        return ops.update_membership(actor, ops.get_membership(actor, membership_id), args)
+        membership = ops.get_membership(actor, membership_id)
+        memberships.check_if_match(membership, MembershipSchema)
+        return ops.update_membership(actor, membership, args)
 
     @memberships.response(204)
     def delete(self, membership_id):
         """Remove a firm from the project (lead coordinators)"""
         actor = current_actor()
-        ops.delete_membership(actor, ops.get_membership(actor, membership_id))
+        membership = ops.get_membership(actor, membership_id)
+        memberships.check_if_match(membership, MembershipSchema)
+        ops.delete_membership(actor, membership)
 
 
 @offers.route("/projects/<int:project_id>/capacity-offers")
@@ -221,6 +236,7 @@ class CapacityOffers(MethodView):
 
 
 @offers.route("/capacity-offers/<int:offer_id>")
+@offers.etag
 class CapacityOfferById(MethodView):
     @offers.response(200, CapacityOfferSchema)
     def get(self, offer_id):
@@ -232,13 +248,17 @@ class CapacityOfferById(MethodView):
     def patch(self, args, offer_id):
         """Change an offer; skills and availability, when given, replace the old lists"""
         actor = current_actor()
-        return ops.update_offer(actor, ops.get_offer(actor, offer_id), args)
+        offer = ops.get_offer(actor, offer_id)
+        offers.check_if_match(offer, CapacityOfferSchema)
+        return ops.update_offer(actor, offer, args)
 
     @offers.response(204)
     def delete(self, offer_id):
         """Withdraw an offer"""
         actor = current_actor()
-        ops.delete_offer(actor, ops.get_offer(actor, offer_id))
+        offer = ops.get_offer(actor, offer_id)
+        offers.check_if_match(offer, CapacityOfferSchema)
+        ops.delete_offer(actor, offer)
 
 
 @exclusions.route("/projects/<int:project_id>/exclusions")
@@ -260,6 +280,7 @@ class Exclusions(MethodView):
 
 
 @exclusions.route("/exclusions/<int:exclusion_id>")
+@exclusions.etag
 class ExclusionById(MethodView):
     @exclusions.response(200, ExclusionSchema)
     def get(self, exclusion_id):
@@ -271,10 +292,14 @@ class ExclusionById(MethodView):
     def patch(self, args, exclusion_id):
         """Change an exclusion (lead coordinators)"""
         actor = current_actor()
-        return ops.update_exclusion(actor, ops.get_exclusion(actor, exclusion_id), args)
+        exclusion = ops.get_exclusion(actor, exclusion_id)
+        exclusions.check_if_match(exclusion, ExclusionSchema)
+        return ops.update_exclusion(actor, exclusion, args)
 
     @exclusions.response(204)
     def delete(self, exclusion_id):
         """Lift an exclusion (lead coordinators)"""
         actor = current_actor()
-        ops.delete_exclusion(actor, ops.get_exclusion(actor, exclusion_id))
+        exclusion = ops.get_exclusion(actor, exclusion_id)
+        exclusions.check_if_match(exclusion, ExclusionSchema)
+        ops.delete_exclusion(actor, exclusion)

@@ -52,6 +52,7 @@ class Plans(MethodView):
 
 
 @plans.route("/plans/<int:plan_id>")
+@plans.etag
 class PlanById(MethodView):
     @plans.response(200, PlanSchema)
     def get(self, plan_id):
@@ -64,8 +65,9 @@ class PlanById(MethodView):
     def patch(self, args, plan_id):
         """Propose or approve a plan (lead coordinators)"""
         actor = current_actor()
-        plan = ops.update_plan(actor, ops.get_plan(actor, plan_id), args)
-        return ops.plan_view(actor, plan)
+        plan = ops.get_plan(actor, plan_id)
+        plans.check_if_match(plan, PlanSchema, lambda: ops.plan_view(actor, plan))
+        return ops.plan_view(actor, ops.update_plan(actor, plan, args))
 
 
 @solve_jobs.route("/projects/<int:project_id>/solve-jobs")

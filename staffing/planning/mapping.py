@@ -113,6 +113,7 @@ def problem_for(project: Project, base: Plan | None = None) -> st.Problem:
                                .options(so.selectinload(WorkItem.depends_on))
                                .order_by(WorkItem.id))
     offers = participating_offers(project)
+    offering = {offer.firm_id for offer in offers}
     exclusions = db.session.scalars(sa.select(Exclusion).filter_by(project_id=project.id))
     locks, reference = (), ()
     if base is not None:
@@ -130,8 +131,9 @@ def problem_for(project: Project, base: Plan | None = None) -> st.Problem:
         policy=st.Policy(max_firms_per_site=project.max_firms_per_site,
                          face_policy=project.site_face_policy,
                          weights=weights_for(project.objective_priorities)),
+        # a firm barred before it offered anything is not in the problem: nothing to bar
         exclusions=tuple(st.Exclusion(str(e.firm_id), str(e.site_id) if e.site_id else None)
-                         for e in exclusions),
+                         for e in exclusions if e.firm_id in offering),
         locks=locks, reference=reference, skills=tuple(codes.values()), name=project.name)
 
 

@@ -59,6 +59,7 @@ class Projects(MethodView):
 
 
 @projects.route("/projects/<int:project_id>")
+@projects.etag
 class ProjectById(MethodView):
     @projects.response(200, ProjectSchema)
     def get(self, project_id):
@@ -70,13 +71,17 @@ class ProjectById(MethodView):
     def patch(self, args, project_id):
         """Change a project (lead coordinators)"""
         actor = current_actor()
-        return ops.update_project(actor, ops.get_project(actor, project_id), args)
+        project = ops.get_project(actor, project_id)
+        projects.check_if_match(project, ProjectSchema)
+        return ops.update_project(actor, project, args)
 
     @projects.response(204)
     def delete(self, project_id):
         """Delete a project and everything in it (lead coordinators)"""
         actor = current_actor()
-        ops.delete_project(actor, ops.get_project(actor, project_id))
+        project = ops.get_project(actor, project_id)
+        projects.check_if_match(project, ProjectSchema)
+        ops.delete_project(actor, project)
 
 
 @skills.route("/projects/<int:project_id>/skills")
@@ -97,6 +102,7 @@ class Skills(MethodView):
 
 
 @skills.route("/skills/<int:skill_id>")
+@skills.etag
 class SkillById(MethodView):
     @skills.response(200, SkillSchema)
     def get(self, skill_id):
@@ -108,13 +114,17 @@ class SkillById(MethodView):
     def patch(self, args, skill_id):
         """Change a skill (lead coordinators)"""
         actor = current_actor()
-        return ops.update_skill(actor, ops.get_skill(actor, skill_id), args)
+        skill = ops.get_skill(actor, skill_id)
+        skills.check_if_match(skill, SkillSchema)
+        return ops.update_skill(actor, skill, args)
 
     @skills.response(204)
     def delete(self, skill_id):
         """Remove a skill no work item needs (lead coordinators)"""
         actor = current_actor()
-        ops.delete_skill(actor, ops.get_skill(actor, skill_id))
+        skill = ops.get_skill(actor, skill_id)
+        skills.check_if_match(skill, SkillSchema)
+        ops.delete_skill(actor, skill)
 
 
 @sites.route("/projects/<int:project_id>/sites")
@@ -136,6 +146,7 @@ class Sites(MethodView):
 
 
 @sites.route("/sites/<int:site_id>")
+@sites.etag
 class SiteById(MethodView):
     @sites.response(200, SiteSchema)
     def get(self, site_id):
@@ -147,13 +158,17 @@ class SiteById(MethodView):
     def patch(self, args, site_id):
         """Change a site (lead coordinators)"""
         actor = current_actor()
-        return ops.update_site(actor, ops.get_site(actor, site_id), args)
+        site = ops.get_site(actor, site_id)
+        sites.check_if_match(site, SiteSchema)
+        return ops.update_site(actor, site, args)
 
     @sites.response(204)
     def delete(self, site_id):
         """Remove a site with its work items (lead coordinators)"""
         actor = current_actor()
-        ops.delete_site(actor, ops.get_site(actor, site_id))
+        site = ops.get_site(actor, site_id)
+        sites.check_if_match(site, SiteSchema)
+        ops.delete_site(actor, site)
 
 
 @work_items.route("/projects/<int:project_id>/work-items")
@@ -175,6 +190,7 @@ class WorkItems(MethodView):
 
 
 @work_items.route("/work-items/<int:item_id>")
+@work_items.etag
 class WorkItemById(MethodView):
     @work_items.response(200, WorkItemSchema)
     def get(self, item_id):
@@ -186,13 +202,17 @@ class WorkItemById(MethodView):
     def patch(self, args, item_id):
         """Change a work item (lead coordinators)"""
         actor = current_actor()
-        return ops.update_work_item(actor, ops.get_work_item(actor, item_id), args)
+        item = ops.get_work_item(actor, item_id)
+        work_items.check_if_match(item, WorkItemSchema)
+        return ops.update_work_item(actor, item, args)
 
     @work_items.response(204)
     def delete(self, item_id):
         """Remove a work item (lead coordinators)"""
         actor = current_actor()
-        ops.delete_work_item(actor, ops.get_work_item(actor, item_id))
+        item = ops.get_work_item(actor, item_id)
+        work_items.check_if_match(item, WorkItemSchema)
+        ops.delete_work_item(actor, item)
 
 
 @csv_imports.route("/projects/<int:project_id>/imports/sites")

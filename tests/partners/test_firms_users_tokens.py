@@ -6,7 +6,7 @@ import pytest
 
 from staffing.dbtypes import utcnow
 from staffing.partners.models import ApiToken, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, Matching
 
 FIRM = {"name": "Nordlicht IT", "region": "North", "latitude": 53.55, "longitude": 9.99,
         "contact_email": "info@nordlicht.example"}
@@ -85,12 +85,12 @@ def test_self_made_project_invitation_reveals_no_contacts(
     assert invited.status_code == 201
     assert not _contacts_shown(client, snoop_headers, rival.id)
     membership = f"/api/v1/memberships/{invited.json['id']}"
-    assert client.patch(membership, json={"status": "accepted"},
+    assert Matching(client).patch(membership, json={"status": "accepted"},
                         headers=rival_headers).status_code == 200
     assert _contacts_shown(client, snoop_headers, rival.id)
     member = create_user(firm=snoop.firm, role="member")
     assert not _contacts_shown(client, auth(member), rival.id), "coordinators only"
-    assert client.patch(membership, json={"status": "withdrawn"},
+    assert Matching(client).patch(membership, json={"status": "withdrawn"},
                         headers=rival_headers).status_code == 200
     assert not _contacts_shown(client, snoop_headers, rival.id)
 
@@ -131,14 +131,14 @@ def test_firm_list_paginates(client, create_user, create_firm, auth):
 def test_firm_admin_updates_own_firm_only(client, create_user, create_firm, auth):
     admin = create_user(role="admin")
     other = create_firm()
-    ok = client.patch(f"/api/v1/firms/{admin.firm_id}", json={"region": "South"},
+    ok = Matching(client).patch(f"/api/v1/firms/{admin.firm_id}", json={"region": "South"},
                       headers=auth(admin))
     assert ok.status_code == 200 and ok.json["region"] == "South"
-    denied = client.patch(f"/api/v1/firms/{other.id}", json={"region": "South"},
+    denied = Matching(client).patch(f"/api/v1/firms/{other.id}", json={"region": "South"},
                           headers=auth(admin))
     assert denied.status_code == 403
     coordinator = create_user(firm=admin.firm, role="coordinator")
-    assert client.patch(f"/api/v1/firms/{admin.firm_id}", json={"region": "East"},
+    assert Matching(client).patch(f"/api/v1/firms/{admin.firm_id}", json={"region": "East"},
                         headers=auth(coordinator)).status_code == 403
 
 
@@ -148,9 +148,11 @@ def test_operator_deletes_firm_but_not_a_lead(client, create_user, create_firm, 
     idle = create_firm()
     lead = create_firm()
     create_project(lead_firm=lead)
-    assert client.delete(f"/api/v1/firms/{idle.id}", headers=auth(operator)).status_code == 204
+    assert Matching(client).delete(f"/api/v1/firms/{idle.id}",
+                                   headers=auth(operator)).status_code == 204
     assert client.get(f"/api/v1/firms/{idle.id}", headers=auth(operator)).status_code == 404
-    assert client.delete(f"/api/v1/firms/{lead.id}", headers=auth(operator)).status_code == 409
+    assert Matching(client).delete(f"/api/v1/firms/{lead.id}",
+                                   headers=auth(operator)).status_code == 409
 
 
 def test_firm_admin_manages_users_of_own_firm(client, create_user, auth, db):
@@ -172,9 +174,10 @@ def test_users_of_other_firms_are_404(client, create_user, auth):
     stranger = create_user(role="member")
     headers = auth(me)
     assert client.get(f"/api/v1/users/{stranger.id}", headers=headers).status_code == 404
-    assert client.patch(f"/api/v1/users/{stranger.id}", json={"name": "x"},
+    assert Matching(client).patch(f"/api/v1/users/{stranger.id}", json={"name": "x"},
                         headers=headers).status_code == 404
-    assert client.delete(f"/api/v1/users/{stranger.id}", headers=headers).status_code == 404
+    assert Matching(client).delete(f"/api/v1/users/{stranger.id}",
+                                   headers=headers).status_code == 404
     assert stranger.email not in str(client.get("/api/v1/users", headers=headers).json)
 
 
@@ -188,15 +191,15 @@ def test_member_cannot_add_users(client, create_user, auth):
 def test_user_changes_own_password_but_not_own_role(client, create_user, auth):
     member = create_user(role="member")
     headers = auth(member)
-    assert client.patch(f"/api/v1/users/{member.id}", headers=headers, json={
+    assert Matching(client).patch(f"/api/v1/users/{member.id}", headers=headers, json={
         "password": "another-long-one", "current_password": PASSWORD}).status_code == 200
-    assert client.patch(f"/api/v1/users/{member.id}", json={"role": "admin"},
+    assert Matching(client).patch(f"/api/v1/users/{member.id}", json={"role": "admin"},
                         headers=headers).status_code == 403
 
 
 def test_last_admin_cannot_be_demoted(client, create_user, auth):
     admin = create_user(role="admin")
-    response = client.patch(f"/api/v1/users/{admin.id}", json={"role": "member"},
+    response = Matching(client).patch(f"/api/v1/users/{admin.id}", json={"role": "member"},
                             headers=auth(admin))
     assert response.status_code == 409
 
@@ -221,7 +224,8 @@ def test_token_lifecycle(client, create_user, auth, db):
     assert client.get("/api/v1/users/me", headers=mine).json["id"] == user.id
     listed = client.get("/api/v1/tokens", headers=mine).json
     assert "token" not in listed[0] and "token_hash" not in listed[0]
-    assert client.delete(f"/api/v1/tokens/{created.json['id']}", headers=mine).status_code == 204
+    assert Matching(client).delete(f"/api/v1/tokens/{created.json['id']}",
+                                   headers=mine).status_code == 204
     assert client.get("/api/v1/users/me", headers=mine).status_code == 401
 
 
@@ -238,7 +242,8 @@ def test_cannot_revoke_someone_elses_token(client, create_user, auth, db):
     alice, bob = create_user(), create_user()
     auth(bob)
     bobs = db.session.scalars(db.select(ApiToken).filter_by(user_id=bob.id)).one()
-    assert client.delete(f"/api/v1/tokens/{bobs.id}", headers=auth(alice)).status_code == 404
+    assert Matching(client).delete(f"/api/v1/tokens/{bobs.id}",
+                                   headers=auth(alice)).status_code == 404
 
 
 def test_deactivated_user_token_is_refused(client, create_user, auth, db):

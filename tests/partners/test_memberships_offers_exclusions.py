@@ -5,6 +5,7 @@ import re
 import pytest
 
 from staffing.partners.models import CapacityOffer, OfferSkill
+from tests.conftest import Matching
 
 
 @pytest.fixture
@@ -49,20 +50,20 @@ def test_invite_accept_withdraw_reinvite(client, world):
     assert client.get(f"/api/v1/projects/{w['project'].id}",
                       headers=w["partner_h"]).status_code == 200
     # a member cannot answer for the firm; the lead cannot accept on its behalf
-    assert client.patch(url, json={"status": "accepted"},
+    assert Matching(client).patch(url, json={"status": "accepted"},
                         headers=w["partner_member_h"]).status_code == 403
-    assert client.patch(url, json={"status": "accepted"},
+    assert Matching(client).patch(url, json={"status": "accepted"},
                         headers=w["lead_h"]).status_code == 403
-    accepted = client.patch(url, json={"status": "accepted"}, headers=w["partner_h"]).json
+    accepted = Matching(client).patch(url, json={"status": "accepted"}, headers=w["partner_h"]).json
     assert accepted["status"] == "accepted" and accepted["responded_at"]
-    bad = client.patch(url, json={"status": "declined"}, headers=w["partner_h"])
+    bad = Matching(client).patch(url, json={"status": "declined"}, headers=w["partner_h"])
     assert bad.status_code == 422 and "status" in bad.json["errors"]
-    assert client.patch(url, json={"status": "withdrawn"},
+    assert Matching(client).patch(url, json={"status": "withdrawn"},
                         headers=w["partner_h"]).status_code == 200
     # withdrawn: the project is out of the partner's reach again
     assert client.get(f"/api/v1/projects/{w['project'].id}",
                       headers=w["partner_h"]).status_code == 404
-    assert client.patch(url, json={"status": "invited"},
+    assert Matching(client).patch(url, json={"status": "invited"},
                         headers=w["lead_h"]).json["status"] == "invited"
 
 
@@ -86,7 +87,7 @@ def test_offer_requires_accepted_membership(client, world):
     url = f"/api/v1/projects/{world['project'].id}/capacity-offers"
     early = client.post(url, json=_offer_body(world), headers=world["partner_h"])
     assert early.status_code == 422 and "firm_id" in early.json["errors"]
-    client.patch(f"/api/v1/memberships/{membership['id']}", json={"status": "accepted"},
+    Matching(client).patch(f"/api/v1/memberships/{membership['id']}", json={"status": "accepted"},
                  headers=world["partner_h"])
     created = client.post(url, json=_offer_body(world), headers=world["partner_h"])
     assert created.status_code == 201, created.json
@@ -138,13 +139,13 @@ def test_offer_update_replaces_skills_and_keeps_sealed_values_out_of_others(
     desktop, sql = world["skills"]
     body = {"skills": [{"skill_id": desktop.id, "proficiency": 5, "hourly_rate": "61"},
                        {"skill_id": sql.id, "proficiency": 4, "hourly_rate": "80"}]}
-    updated = client.patch(f"/api/v1/capacity-offers/{offer['id']}", json=body,
+    updated = Matching(client).patch(f"/api/v1/capacity-offers/{offer['id']}", json=body,
                            headers=world["partner_h"])
     assert updated.status_code == 200, updated.json
     assert [(s["proficiency"], s["hourly_rate"]) for s in updated.json["skills"]] == \
         [(5, "61.00"), (4, "80.00")]
     assert db.session.scalar(db.select(db.func.count()).select_from(OfferSkill)) == 2
-    shares = client.patch(f"/api/v1/capacity-offers/{offer['id']}",
+    shares = Matching(client).patch(f"/api/v1/capacity-offers/{offer['id']}",
                           json={"min_share_percent": "50"}, headers=world["partner_h"])
     assert shares.status_code == 422  # above the stored maximum of 30.5
 
@@ -176,7 +177,8 @@ def test_exclusions(client, world):
                            headers=world["lead_h"])
     assert bad_site.status_code == 422 and "site_id" in bad_site.json["errors"]
     assert len(client.get(url, headers=world["lead_h"]).json) == 2
-    lifted = client.delete(f"/api/v1/exclusions/{whole.json['id']}", headers=world["lead_h"])
+    lifted = Matching(client).delete(f"/api/v1/exclusions/{whole.json['id']}",
+                                     headers=world["lead_h"])
     assert lifted.status_code == 204
     assert len(client.get(url + f"?site_id={world['site'].id}",
                           headers=world["lead_h"]).json) == 1
@@ -221,14 +223,21 @@ def test_exclusion_filters_refuse_ids_out_of_range(client, world, query):
 
 def test_patch_of_a_membership_with_nothing_to_change_is_a_422(client, world):
     membership = _invite(client, world)
-    response = client.patch(f"/api/v1/memberships/{membership['id']}", json={},
+    response = Matching(client).patch(f"/api/v1/memberships/{membership['id']}", json={},
                             headers=world["lead_h"])
     assert response.status_code == 422 and "_schema" in response.json["errors"]
 
 
 def test_firm_names_with_nul_and_firm_filters_with_nul_are_a_422(client, world):
-    response = client.patch(f"/api/v1/firms/{world['partner'].id}",
+    response = Matching(client).patch(f"/api/v1/firms/{world['partner'].id}",
                             json={"name": "Partner\x00IT"}, headers=world["partner_h"])
     assert response.status_code == 422 and "name" in response.json["errors"]
     response = client.get("/api/v1/firms?region=%00", headers=world["partner_h"])
     assert response.status_code == 422 and "region" in response.json["errors"]
+
+
+def test_a_firm_email_with_a_lone_surrogate_is_a_422(client, world):
+    response = client.patch(f"/api/v1/firms/{world['partner'].id}",
+                            json={"contact_email": "office@partner\ud800.example"},
+                            headers=world["partner_h"])
+    assert response.status_code == 422 and "contact_email" in response.json["errors"]

@@ -12,7 +12,7 @@ from staffing.dbtypes import utcnow
 from staffing.extensions import limiter
 from staffing.partners.models import ApiToken, UserSession
 from staffing.security import digest_token, issue_token, password_problem
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, Matching
 from tests.partners.test_views import csrf_token, sign_in
 
 NEW_PASSWORD = "tangerine orbit lantern 42"
@@ -152,13 +152,14 @@ def test_changing_ones_password_needs_the_current_one(client, create_user, auth)
     user = create_user()
     headers = auth(user)
     url = f"/api/v1/users/{user.id}"
-    missing = client.patch(url, json={"password": NEW_PASSWORD}, headers=headers)
+    missing = Matching(client).patch(url, json={"password": NEW_PASSWORD}, headers=headers)
     assert missing.status_code == 422 and "current_password" in missing.json["errors"]
-    wrong = client.patch(url, json={"password": NEW_PASSWORD,
+    wrong = Matching(client).patch(url, json={"password": NEW_PASSWORD,
                                     "current_password": "not it at all"}, headers=headers)
     assert wrong.status_code == 422 and "current_password" in wrong.json["errors"]
-    assert client.patch(url, json={"password": NEW_PASSWORD, "current_password": PASSWORD},
-                        headers=headers).status_code == 200
+    changed = Matching(client).patch(url, headers=headers, json={
+        "password": NEW_PASSWORD, "current_password": PASSWORD})
+    assert changed.status_code == 200
     assert sign_in(client, user.email, password=NEW_PASSWORD).status_code == 302
 
 
@@ -173,7 +174,7 @@ def test_a_password_change_ends_other_sessions_and_tokens_but_this_one(app, crea
     changed = phone.get("/account")
     assert changed.status_code == 200
     this = {"Authorization": f"Bearer {this_secret}"}
-    assert phone.patch(f"/api/v1/users/{user.id}", headers=this, json={
+    assert Matching(phone).patch(f"/api/v1/users/{user.id}", headers=this, json={
         "password": NEW_PASSWORD, "current_password": PASSWORD}).status_code == 200
     assert signed_in_page(laptop) == 302 and signed_in_page(phone) == 302, \
         "browser sessions end: the change came with a token, not from a browser"
@@ -190,7 +191,7 @@ def test_an_admin_resetting_a_password_or_deactivating_ends_all_of_the_users_acc
         browser = app.test_client()
         assert sign_in(browser, user.email).status_code == 302
         headers = auth(user)
-        assert client.patch(f"/api/v1/users/{user.id}", json=change,
+        assert Matching(client).patch(f"/api/v1/users/{user.id}", json=change,
                             headers=auth(admin)).status_code == 200
         assert signed_in_page(browser) == 302, change
         assert client.get("/api/v1/users/me", headers=headers).status_code == 401, change

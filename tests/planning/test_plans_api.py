@@ -7,6 +7,7 @@ import pytest
 
 from staffing.planning.mapping import problem_for, weights_for
 from staffing.planning.models import Assignment, Plan
+from tests.conftest import Matching
 
 
 @pytest.fixture
@@ -80,14 +81,15 @@ def test_lead_plans_and_partners_see_only_their_slice(client, db, rollout):
     plan_url = f"/api/v1/plans/{plan['id']}"
     assert client.get(plan_url, headers=rollout["north_h"]).status_code == 404
     assert client.get(url, headers=rollout["north_h"]).json == []
-    proposed = client.patch(plan_url, json={"status": "proposed"}, headers=rollout["lead_h"])
+    proposed = Matching(client).patch(plan_url,
+                                      json={"status": "proposed"}, headers=rollout["lead_h"])
     assert proposed.json["status"] == "proposed"
     north_view = client.get(plan_url, headers=rollout["north_h"]).json
     assert all(a["firm_id"] == rollout["north"].id for a in north_view["assignments"])
     text = json.dumps(north_view)
     assert "objective" not in north_view and "explanations" not in text
     assert "70.0" not in text and "Lead IT" not in text
-    assert client.patch(plan_url, json={"status": "approved"},
+    assert Matching(client).patch(plan_url, json={"status": "approved"},
                         headers=rollout["north_h"]).status_code == 403
 
 
@@ -126,12 +128,12 @@ def test_approving_supersedes_the_previous_plan(client, db, rollout):
     ids = [plan_of(client, rollout["project"].id, rollout["lead_h"], time_limit=2)["id"]
            for _ in range(2)]
     for plan_id in ids:
-        response = client.patch(f"/api/v1/plans/{plan_id}", json={"status": "approved"},
+        response = Matching(client).patch(f"/api/v1/plans/{plan_id}", json={"status": "approved"},
                                 headers=rollout["lead_h"])
         assert response.status_code == 200
     db.session.expire_all()
     assert [db.session.get(Plan, i).status for i in ids] == ["superseded", "approved"]
-    back = client.patch(f"/api/v1/plans/{ids[0]}", json={"status": "draft"},
+    back = Matching(client).patch(f"/api/v1/plans/{ids[0]}", json={"status": "draft"},
                         headers=rollout["lead_h"])
     assert back.status_code == 422
 
@@ -140,9 +142,9 @@ def test_plan_patch_needs_a_change_and_booleans_that_are_booleans(client, rollou
     plan = plan_of(client, rollout["project"].id, rollout["lead_h"], time_limit=2)
     url = f"/api/v1/plans/{plan['id']}"
     for body in ({}, {"confirm_stale": True}):  # a flag alone changes nothing
-        response = client.patch(url, json=body, headers=rollout["lead_h"])
+        response = Matching(client).patch(url, json=body, headers=rollout["lead_h"])
         assert response.status_code == 422 and "_schema" in response.json["errors"]
-    response = client.patch(url, json={"status": "proposed", "confirm_stale": 0},
+    response = Matching(client).patch(url, json={"status": "proposed", "confirm_stale": 0},
                             headers=rollout["lead_h"])
     assert response.status_code == 422 and "confirm_stale" in response.json["errors"]
 
@@ -158,3 +160,17 @@ def test_a_solve_without_a_body_takes_the_defaults(client, rollout):
     assert client.post(f"/api/v1/projects/{rollout['project'].id}/solve-jobs",
                        json={"base_plan_id": 2**31}, headers=rollout["lead_h"]
                        ).status_code == 422
+
+
+def test_an_exclusion_of_a_firm_without_an_offer_does_not_stop_planning(
+        client, db, rollout, create_firm, create_membership, create_exclusion):
+    """The lead bars a partner that has not offered yet: the problem leaves it out, and the
+    bar holds once the partner offers."""
+    newcomer = create_firm(name="Neu IT")
+    create_membership(rollout["project"], newcomer, status="accepted")
+    create_exclusion(rollout["project"], newcomer, None, reason="client's wish")
+    problem = problem_for(rollout["project"])
+    assert str(newcomer.id) not in {firm.id for firm in problem.firms}
+    assert problem.exclusions == ()
+    plan = plan_of(client, rollout["project"].id, rollout["lead_h"], time_limit=2)
+    assert plan["assignments"]

@@ -17,6 +17,7 @@ from staffing.planning.models import Plan, SolveJob
 from staffing.planning.operations import jobs, runner
 from staffing.planning.queue import is_dead_local_runner
 
+from ..conftest import Matching
 from .conftest import queued_job
 
 
@@ -378,9 +379,9 @@ def test_a_plan_turns_stale_when_its_inputs_change(client, db, rollout):
     listed = client.get(f"/api/v1/projects/{rollout['project'].id}/plans",
                         headers=rollout["lead_h"]).json
     assert listed[0]["is_stale"] is True and listed[0]["assigned"] == 2
-    refused = client.patch(url, json={"status": "approved"}, headers=rollout["lead_h"])
+    refused = Matching(client).patch(url, json={"status": "approved"}, headers=rollout["lead_h"])
     assert refused.status_code == 422 and "confirm_stale" in refused.json["errors"]
-    approved = client.patch(url, json={"status": "approved", "confirm_stale": True},
+    approved = Matching(client).patch(url, json={"status": "approved", "confirm_stale": True},
                             headers=rollout["lead_h"])
     assert approved.status_code == 200 and approved.json["status"] == "approved"
 
@@ -395,7 +396,7 @@ def test_renaming_the_project_does_not_make_plans_stale(client, db, rollout):
 
 def test_approving_records_who_and_when(client, db, rollout):
     plan = plan_id(client, rollout)
-    body = client.patch(f"/api/v1/plans/{plan}", json={"status": "approved"},
+    body = Matching(client).patch(f"/api/v1/plans/{plan}", json={"status": "approved"},
                         headers=rollout["lead_h"]).json
     assert body["approved_by_id"] == rollout["lead_user"].id and body["approved_at"]
 
@@ -405,7 +406,7 @@ def test_a_plan_without_assignments_cannot_be_approved(client, db, rollout, monk
     plan = plan_id(client, rollout)
     stored = client.get(f"/api/v1/plans/{plan}", headers=rollout["lead_h"]).json
     assert stored["solver_status"] == "unknown" and stored["assignments"] == []
-    refused = client.patch(f"/api/v1/plans/{plan}", json={"status": "approved"},
+    refused = Matching(client).patch(f"/api/v1/plans/{plan}", json={"status": "approved"},
                            headers=rollout["lead_h"])
     assert refused.status_code == 422 and "assigns no work item" in refused.json["message"]
 
@@ -413,12 +414,13 @@ def test_a_plan_without_assignments_cannot_be_approved(client, db, rollout, monk
 def test_approving_an_older_version_over_a_newer_one_needs_confirmation(client, db, rollout):
     older, newer = plan_id(client, rollout), plan_id(client, rollout)
     lead = rollout["lead_h"]
-    assert client.patch(f"/api/v1/plans/{newer}", json={"status": "approved"},
+    assert Matching(client).patch(f"/api/v1/plans/{newer}", json={"status": "approved"},
                         headers=lead).status_code == 200
-    refused = client.patch(f"/api/v1/plans/{older}", json={"status": "approved"}, headers=lead)
+    refused = Matching(client).patch(f"/api/v1/plans/{older}",
+                                     json={"status": "approved"}, headers=lead)
     assert refused.status_code == 422 and "confirm_older" in refused.json["errors"]
     assert client.get(f"/api/v1/plans/{newer}", headers=lead).json["status"] == "approved"
-    confirmed = client.patch(f"/api/v1/plans/{older}",
+    confirmed = Matching(client).patch(f"/api/v1/plans/{older}",
                              json={"status": "approved", "confirm_older": True}, headers=lead)
     assert confirmed.json["status"] == "approved"
     assert client.get(f"/api/v1/plans/{newer}", headers=lead).json["status"] == "superseded"
@@ -428,11 +430,12 @@ def test_a_superseded_plan_may_be_approved_again_with_confirmation(client, db, r
     older, newer = plan_id(client, rollout), plan_id(client, rollout)
     lead = rollout["lead_h"]
     for plan in (older, newer):
-        client.patch(f"/api/v1/plans/{plan}", json={"status": "approved"}, headers=lead)
+        Matching(client).patch(f"/api/v1/plans/{plan}", json={"status": "approved"}, headers=lead)
     assert client.get(f"/api/v1/plans/{older}", headers=lead).json["status"] == "superseded"
-    refused = client.patch(f"/api/v1/plans/{older}", json={"status": "approved"}, headers=lead)
+    refused = Matching(client).patch(f"/api/v1/plans/{older}",
+                                     json={"status": "approved"}, headers=lead)
     assert refused.status_code == 422 and "confirm_older" in refused.json["errors"]
-    back = client.patch(f"/api/v1/plans/{older}",
+    back = Matching(client).patch(f"/api/v1/plans/{older}",
                         json={"status": "approved", "confirm_older": True}, headers=lead)
     assert back.status_code == 200 and back.json["status"] == "approved"
     assert client.get(f"/api/v1/plans/{newer}", headers=lead).json["status"] == "superseded"
@@ -442,9 +445,9 @@ def test_a_new_proposal_or_approval_supersedes_the_older_proposal(client, db, ro
     lead, north = rollout["lead_h"], rollout["north_h"]
     first, second, third = (plan_id(client, rollout) for _ in range(3))
     for plan in (first, second):
-        client.patch(f"/api/v1/plans/{plan}", json={"status": "proposed"}, headers=lead)
+        Matching(client).patch(f"/api/v1/plans/{plan}", json={"status": "proposed"}, headers=lead)
     assert client.get(f"/api/v1/plans/{first}", headers=lead).json["status"] == "superseded"
-    client.patch(f"/api/v1/plans/{third}", json={"status": "approved"}, headers=lead)
+    Matching(client).patch(f"/api/v1/plans/{third}", json={"status": "approved"}, headers=lead)
     assert client.get(f"/api/v1/plans/{second}", headers=lead).json["status"] == "superseded"
     listed = client.get(f"/api/v1/projects/{rollout['project'].id}/plans", headers=north).json
     assert [p["id"] for p in listed] == [third]  # no older proposal comes back
@@ -468,9 +471,9 @@ def test_the_stream_of_a_job_deleted_with_its_project_ends(client, db, rollout):
 def test_partners_see_the_approved_plan_and_the_current_proposal_only(client, db, rollout):
     lead, north = rollout["lead_h"], rollout["north_h"]
     approved, old_proposal, proposal, draft = (plan_id(client, rollout) for _ in range(4))
-    client.patch(f"/api/v1/plans/{approved}", json={"status": "approved"}, headers=lead)
+    Matching(client).patch(f"/api/v1/plans/{approved}", json={"status": "approved"}, headers=lead)
     for plan in (old_proposal, proposal):
-        client.patch(f"/api/v1/plans/{plan}", json={"status": "proposed"}, headers=lead)
+        Matching(client).patch(f"/api/v1/plans/{plan}", json={"status": "proposed"}, headers=lead)
     listed = client.get(f"/api/v1/projects/{rollout['project'].id}/plans", headers=north).json
     assert sorted(p["id"] for p in listed) == sorted([approved, proposal])
     assert all(set(p) == {"id", "version", "status", "created_at", "approved_at"}

@@ -3,6 +3,7 @@
 import pytest
 
 from staffing.projects.models import Project, WorkItem
+from tests.conftest import Matching
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ def test_project_input_is_validated(client, lead, body, field):
 
 
 def test_patch_end_before_stored_start_is_422_and_changes_nothing(client, lead, project, db):
-    response = client.patch(f"/api/v1/projects/{project['id']}",
+    response = Matching(client).patch(f"/api/v1/projects/{project['id']}",
                             json={"end_on": "2027-01-01", "name": "Renamed"},
                             headers=lead["headers"])
     assert response.status_code == 422 and "end_on" in response.json["errors"]
@@ -111,7 +112,7 @@ def test_skill_code_rules(client, lead, project):
 def test_skill_in_use_cannot_be_deleted(client, lead, project):
     skill, site = _skill(client, lead, project), _site(client, lead, project)
     assert _item(client, lead, project, site, skill, "D1").status_code == 201
-    assert client.delete(f"/api/v1/skills/{skill['id']}",
+    assert Matching(client).delete(f"/api/v1/skills/{skill['id']}",
                          headers=lead["headers"]).status_code == 409
 
 
@@ -131,12 +132,13 @@ def test_site_crud_and_filter(client, lead, project):
     site = _site(client, lead, project)
     _site(client, lead, project, name="Munich")
     url = f"/api/v1/sites/{site['id']}"
-    assert client.patch(url, json={"region": "Nord"}, headers=lead["headers"]).json["region"] \
+    assert Matching(client).patch(url,
+                                  json={"region": "Nord"}, headers=lead["headers"]).json["region"] \
         == "Nord"
     listed = client.get(f"/api/v1/projects/{project['id']}/sites?region=Nord",
                         headers=lead["headers"]).json
     assert [s["name"] for s in listed] == ["Hamburg"]
-    assert client.delete(url, headers=lead["headers"]).status_code == 204
+    assert Matching(client).delete(url, headers=lead["headers"]).status_code == 204
     assert client.get(url, headers=lead["headers"]).status_code == 404
 
 
@@ -174,11 +176,11 @@ def test_dependency_cycle_is_422_and_changes_nothing(client, lead, project, db):
     b = _item(client, lead, project, site, skill, "B", depends_on_ids=[a["id"]]).json
     c = _item(client, lead, project, site, skill, "C", depends_on_ids=[b["id"]]).json
     assert c["depends_on_ids"] == [b["id"]]
-    response = client.patch(f"/api/v1/work-items/{a['id']}",
+    response = Matching(client).patch(f"/api/v1/work-items/{a['id']}",
                             json={"depends_on_ids": [c["id"]], "label": "changed"},
                             headers=lead["headers"])
     assert response.status_code == 422 and "cycle" in str(response.json["errors"])
-    self_dep = client.patch(f"/api/v1/work-items/{a['id']}",
+    self_dep = Matching(client).patch(f"/api/v1/work-items/{a['id']}",
                             json={"depends_on_ids": [a["id"]]}, headers=lead["headers"])
     assert self_dep.status_code == 422
     db.session.expire_all()
@@ -195,10 +197,10 @@ def test_work_item_update_filter_and_delete(client, lead, project):
     servers = client.get(f"/api/v1/projects/{project['id']}/work-items?kind=server",
                          headers=lead["headers"]).json
     assert [i["ref"] for i in servers] == ["HH-SRV-1"]
-    patched = client.patch(f"/api/v1/work-items/{desk['id']}", json={"quantity": 10},
+    patched = Matching(client).patch(f"/api/v1/work-items/{desk['id']}", json={"quantity": 10},
                            headers=lead["headers"]).json
     assert patched["total_hours"] == 15.0
-    assert client.delete(f"/api/v1/work-items/{server['id']}",
+    assert Matching(client).delete(f"/api/v1/work-items/{server['id']}",
                          headers=lead["headers"]).status_code == 204
     assert client.get(f"/api/v1/work-items/{desk['id']}",
                       headers=lead["headers"]).json["depends_on_ids"] == []
@@ -213,7 +215,7 @@ def test_unknown_ids_are_404(client, lead):
 def test_deleting_a_project_removes_its_contents(client, lead, project, db):
     skill, site = _skill(client, lead, project), _site(client, lead, project)
     _item(client, lead, project, site, skill, "A")
-    assert client.delete(f"/api/v1/projects/{project['id']}",
+    assert Matching(client).delete(f"/api/v1/projects/{project['id']}",
                          headers=lead["headers"]).status_code == 204
     assert db.session.scalar(db.select(db.func.count()).select_from(WorkItem)) == 0
 
@@ -246,7 +248,7 @@ def test_project_dates_stay_in_a_plannable_window(client, lead, dates, field):
 
 def test_dates_of_sites_and_work_items_stay_in_the_window(client, lead, project):
     site = _site(client, lead, project)
-    response = client.patch(f"/api/v1/sites/{site['id']}",
+    response = Matching(client).patch(f"/api/v1/sites/{site['id']}",
                             json={"blackout_dates": ["0001-01-01"]}, headers=lead["headers"])
     assert response.status_code == 422 and "blackout_dates" in response.json["errors"]
 
@@ -304,6 +306,6 @@ def test_patch_with_nothing_to_change_is_a_422(client, lead, project, path):
     site, skill = _site(client, lead, project), _skill(client, lead, project)
     url = path.format(project=project["id"], site=site["id"], skill=skill["id"])
     for body in ({}, None):
-        response = client.patch(url, json=body, headers=lead["headers"])
+        response = Matching(client).patch(url, json=body, headers=lead["headers"])
         assert response.status_code == 422, response.json
         assert "nothing to change" in response.json["errors"]["_schema"][0]
