@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseId  # /plans/99999999999999999999 is a 404
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    _redact_request_logs()
 
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
@@ -102,6 +103,15 @@ def _relax_docs_policy(app: Flask) -> None:
         return view(*args, **kwargs)
 
     app.view_functions[endpoint] = docs_page
+
+
+def _redact_request_logs() -> None:
+    from .security import REQUEST_LOGGERS, RedactCredentials
+
+    for name in REQUEST_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactCredentials) for f in logger.filters):
+            logger.addFilter(RedactCredentials())
 
 
 def _import_models() -> None:

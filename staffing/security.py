@@ -4,6 +4,7 @@ is asking."""
 import datetime as dt
 import hashlib
 import logging
+import re
 import secrets
 
 import sqlalchemy as sa
@@ -157,6 +158,28 @@ def record_token_use(bind: sa.Engine | sa.Connection, token_id: int, now: dt.dat
 
 
 CREDENTIAL_PARAMETERS = ("access_token", "token", "api_key")
+_CREDENTIAL_IN_URL = re.compile(
+    r"([?&;](?:" + "|".join(CREDENTIAL_PARAMETERS) + r")=)[^&;\s\"']*", re.IGNORECASE)
+
+
+def redact_credentials(text: str) -> str:
+    """The text with the value of every credential query parameter replaced."""
+    return _CREDENTIAL_IN_URL.sub(r"\1[redacted]", text)
+
+
+class RedactCredentials(logging.Filter):
+    """On the loggers of request lines (gunicorn's access log, the development server's):
+    a token someone put into a URL is refused, and not written to the log either."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_credentials(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+REQUEST_LOGGERS = ("gunicorn.access", "werkzeug")
 
 
 def refuse_credentials_in_url() -> None:

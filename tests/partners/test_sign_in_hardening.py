@@ -3,6 +3,9 @@ server-side sessions, token lineage and credentials kept out of URLs and logs.""
 
 import datetime as dt
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -11,11 +14,13 @@ from staffing import create_app
 from staffing.dbtypes import utcnow
 from staffing.extensions import limiter
 from staffing.partners.models import ApiToken, UserSession
-from staffing.security import digest_token, issue_token, password_problem
+from staffing.security import RedactCredentials, digest_token, issue_token, password_problem
 from tests.conftest import PASSWORD, Matching
+from tests.live import free_port, get, until
 from tests.partners.test_views import csrf_token, sign_in
 
 NEW_PASSWORD = "tangerine orbit lantern 42"
+GUNICORN_CONF = os.path.join(os.path.dirname(__file__), "..", "..", "gunicorn.conf.py")
 
 
 @pytest.fixture
@@ -316,3 +321,31 @@ def test_a_failing_statement_is_logged_without_its_parameters(client, create_use
     for secret_text in (secret, digest_token(secret), "my secret words"):
         assert secret_text not in caplog.text
     assert failed_sign_in.status_code in (400, 401, 422)
+
+
+def test_request_logs_never_show_a_token_from_a_url():
+    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1,
+                               '%(h)s "%(r)s" %(s)s', {"h": "10.0.0.1", "s": "400", "r":
+                               "GET /api/v1/users/me?page=2&access_token=stf_secret HTTP/1.1"},
+                               None)
+    assert RedactCredentials().filter(record)
+    assert record.getMessage() == \
+        '10.0.0.1 "GET /api/v1/users/me?page=2&access_token=[redacted] HTTP/1.1" 400'
+
+
+def test_gunicorn_access_log_has_no_token_from_a_url(live, tmp_path):
+    """The service under gunicorn, as in production: a request with ?access_token= is
+    refused, and its line in the access log has the value redacted."""
+    log_file, port = tmp_path / "access.log", free_port()
+    process = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", GUNICORN_CONF,
+         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--access-logfile", str(log_file),
+         "staffing:create_app()"], env=live["env"], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    live["started"].append(process)
+    until(lambda: get(port, "/healthz", live)[0] == 200, "gunicorn answers")
+    status, body = get(port, f"/api/v1/users/me?access_token={live['token']}", live)
+    assert status == 400 and "access_token" in body["errors"]
+    until(lambda: "access_token" in log_file.read_text(), "the access log line")
+    assert live["token"] not in log_file.read_text()
+    assert "access_token=[redacted]" in log_file.read_text()
