@@ -357,6 +357,9 @@ def test_lead_coordinators_see_all_offers(client, world):
 # (method, path, who may, their status); everyone else: 404 (403 where they see the object)
 PAGES = [
     ("GET", "/account", set(ROLES), 200),
+    # one's own account only (no other user's can be named): reached, the form is checked
+    ("POST", "/account/password", set(ROLES), 422),
+    ("POST", "/account/sessions/end-others", set(ROLES), 303),
     ("GET", "/projects/{project}/plans", PARTICIPANTS, 200),
     ("POST", "/projects/{project2}/solve-jobs", LEAD_COORDINATORS, 303),
     ("GET", "/solve-jobs/{job}", LEAD_COORDINATORS, 200),

@@ -19,7 +19,6 @@ from ..schemas import (
     search,
     text,
 )
-from ..security import password_problem
 from .models import MEMBERSHIP_STATUSES, ROLES
 
 
@@ -77,16 +76,6 @@ class UserSchema(ma.Schema):
     created_at = ma.fields.DateTime(dump_only=True)
 
 
-def _refuse_weak_password(data: dict, field: str = "password") -> None:
-    """The password policy (security.password_problem), told the user's own email and name."""
-    if field in data:
-        inputs = (data.get("email") or "", *(data.get("email") or "").split("@"),
-                  data.get("name") or "")
-        problem = password_problem(data[field], tuple(inputs))
-        if problem:
-            raise ma.ValidationError(problem, field)
-
-
 class UserArgs(StrictArgs):
     email = ma.fields.Email(required=True)
     name = text(200, load_default="")
@@ -97,10 +86,6 @@ class UserArgs(StrictArgs):
     firm_id = ma.fields.Integer(
         metadata={"description": "operators only: the firm to add the user to"}
     )
-
-    @validates_schema
-    def check_password(self, data, **kwargs):
-        _refuse_weak_password(data)
 
 
 class UserUpdateArgs(StrictArgs):
@@ -118,7 +103,6 @@ class UserUpdateArgs(StrictArgs):
 
     @validates_schema
     def check_password(self, data, **kwargs):
-        _refuse_weak_password(data)
         if "current_password" in data and "password" not in data:
             raise ma.ValidationError("only with a new password", "current_password")
 

@@ -3,14 +3,23 @@
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..dbtypes import utcnow
+from ..errors import InvalidInput
 from ..extensions import db, limiter
-from ..security import current_actor, end_session, start_session, verify_password
-from .forms import LoginForm
-from .models import User
-from .operations import list_tokens
+from ..security import (
+    current_actor,
+    current_session,
+    end_session,
+    end_sessions,
+    start_session,
+    verify_password,
+)
+from .forms import EndSessionsForm, LoginForm, PasswordForm
+from .models import User, UserSession
+from .operations import list_tokens, update_user
 
 web = Blueprint("accounts", __name__)
 
@@ -72,10 +81,58 @@ def logout():
     return redirect(url_for("accounts.login"))
 
 
+def _account_page(password_form: PasswordForm | None = None, status: int = 200):
+    actor = current_actor()
+    tokens = db.session.scalars(list_tokens(actor)).all()
+    sessions = db.session.scalars(
+        sa.select(UserSession).where(UserSession.user_id == actor.id,
+                                     UserSession.ended_at.is_(None))
+        .order_by(UserSession.created_at.desc())).all()
+    now = utcnow()
+    page = render_template(
+        "account.html", user=actor, tokens=tokens,
+        sessions=[row for row in sessions if row.is_usable(now)], this_session=current_session(),
+        password_form=password_form or PasswordForm(), end_form=EndSessionsForm())
+    return page, status
+
+
 @web.get("/account")
 @login_required
 def account():
-    """The signed-in user's name, firm and role, and their API tokens (never the secrets)."""
+    """The signed-in user's name, firm and role, their API tokens (never the secrets), where
+    they are signed in, and a form to change their password."""
+    return _account_page()
+
+
+@web.post("/account/password")
+@login_required
+def change_password():
+    """Change one's password: the API's rule (current password, the policy); the other
+    sessions end and the tokens are revoked. Errors are shown beside the fields."""
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return _account_page(form, 422)
     actor = current_actor()
-    tokens = db.session.scalars(list_tokens(actor)).all()
-    return render_template("account.html", user=actor, tokens=tokens)
+    try:
+        update_user(actor, actor, {"password": form.new_password.data,
+                                   "current_password": form.current_password.data})
+    except InvalidInput as error:
+        fields = {"password": form.new_password, "current_password": form.current_password}
+        for name, reasons in error.errors.items():
+            fields.get(name, form.new_password).errors = list(reasons)
+        db.session.rollback()
+        return _account_page(form, 422)
+    flash("Password changed. You were signed out everywhere else, and your API tokens were "
+          "revoked.")
+    return redirect(url_for("accounts.account"), 303)
+
+
+@web.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions():
+    """Sign out every other browser of this user (a lost laptop, a shared computer)."""
+    if not EndSessionsForm().validate_on_submit():
+        return _account_page(status=400)
+    end_sessions(current_actor(), keep=current_session())
+    flash("Signed out everywhere else.")
+    return redirect(url_for("accounts.account"), 303)

@@ -349,3 +349,60 @@ def test_gunicorn_access_log_has_no_token_from_a_url(live, tmp_path):
     until(lambda: "access_token" in log_file.read_text(), "the access log line")
     assert live["token"] not in log_file.read_text()
     assert "access_token=[redacted]" in log_file.read_text()
+
+
+# --- the account page ------------------------------------------------------------------------
+
+
+def _change_password(client, current, new, repeat=None):
+    return client.post("/account/password", data={
+        "csrf_token": csrf_token(client, "/account"), "current_password": current,
+        "new_password": new, "repeat_password": new if repeat is None else repeat})
+
+
+def test_the_account_page_changes_the_password_and_ends_the_other_sessions(
+        app, client, create_user, db):
+    user = create_user()
+    other = app.test_client()
+    for browser in (client, other):
+        assert sign_in(browser, user.email).status_code == 302
+    _, secret = issue_token(user, "script", None)
+    db.session.commit()
+    page = client.get("/account").get_data(as_text=True)
+    assert "(this browser)" in page and "Sign out everywhere else" in page
+    changed = _change_password(client, PASSWORD, NEW_PASSWORD)
+    assert changed.status_code == 303
+    assert "Password changed" in client.get("/account").get_data(as_text=True)
+    assert signed_in_page(other) == 302
+    assert client.get("/api/v1/users/me", headers={
+        "Authorization": f"Bearer {secret}"}).status_code == 401
+    assert sign_in(app.test_client(), user.email, password=NEW_PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("current,new,repeat,field,reason", [
+    ("wrong password!", NEW_PASSWORD, None, "current_password", "is not your current"),
+    (PASSWORD, "aaaaaaaaaaaa", None, "new_password", "too easy to guess"),
+    (PASSWORD, NEW_PASSWORD, "something else entirely", "repeat_password", "differ"),
+])
+def test_a_refused_password_change_says_why_beside_the_field(client, create_user, current,
+                                                              new, repeat, field, reason):
+    user = create_user()
+    assert sign_in(client, user.email).status_code == 302
+    refused = _change_password(client, current, new, repeat)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert f'id="{field}-error"' in page and reason in page
+    assert f'id="{field}" ' in page and 'aria-invalid="true"' in page
+    assert sign_in(client.application.test_client(), user.email).status_code == 302, \
+        "the old password still works"
+
+
+def test_sign_out_everywhere_else_keeps_this_browser(app, client, create_user):
+    user = create_user()
+    other = app.test_client()
+    for browser in (client, other):
+        assert sign_in(browser, user.email).status_code == 302
+    ended = client.post("/account/sessions/end-others",
+                        data={"csrf_token": csrf_token(client, "/account")})
+    assert ended.status_code == 303
+    assert signed_in_page(client) == 200 and signed_in_page(other) == 302

@@ -8,7 +8,14 @@ from ...dbtypes import utcnow
 from ...errors import Conflict, Forbidden, InvalidInput, NotFound
 from ...extensions import db
 from ...projects.models import Project
-from ...security import end_access, hash_password, issue_token, revoke_tokens, verify_password
+from ...security import (
+    end_access,
+    hash_password,
+    issue_token,
+    password_problem,
+    revoke_tokens,
+    verify_password,
+)
 from ..models import ApiToken, Firm, Membership, User
 
 FIRM_PRIVATE_FIELDS = (
@@ -140,11 +147,19 @@ def create_user(actor: User | None, fields: dict) -> User:
     email = fields.pop("email").strip().lower()
     if db.session.scalar(sa.select(User.id).filter_by(email=email)) is not None:
         raise InvalidInput.field("email", "a user with this email already exists")
-    user = User(email=email, firm_id=firm_id, password_hash=hash_password(fields.pop("password")),
-                **fields)
+    password = fields.pop("password")
+    _check_password_policy(password, email, fields.get("name", ""))
+    user = User(email=email, firm_id=firm_id, password_hash=hash_password(password), **fields)
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def _check_password_policy(password: str, email: str, name: str) -> None:
+    """The one password policy (security.password_problem), told the user's email and name."""
+    problem = password_problem(password, (email, *email.split("@"), name))
+    if problem:
+        raise InvalidInput.field("password", problem)
 
 
 def _check_last_admin(user: User, new_role: str | None, new_active: bool | None) -> None:
@@ -178,7 +193,9 @@ def update_user(actor: User, user: User, fields: dict) -> User:
             raise InvalidInput.field("current_password", "required to change your password")
         if own and not verify_password(user, current_password):
             raise InvalidInput.field("current_password", "is not your current password")
-        user.password_hash = hash_password(fields.pop("password"))
+        password = fields.pop("password")
+        _check_password_policy(password, user.email, fields.get("name", user.name))
+        user.password_hash = hash_password(password)
         end_access(user, keep_current=own)
     if fields.get("is_active") is False and user.is_active:
         end_access(user, keep_current=False)
