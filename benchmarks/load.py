@@ -65,7 +65,8 @@ WARM_UP = 3.0  # seconds of load before each measurement, not counted
 TIMEOUT = 10.0  # seconds for one request, then it counts as an error
 START_TIMEOUT = 90.0
 LOCKED = "database is locked"
-TROUBLE = re.compile(r"Traceback|ERROR|CRITICAL|Exception|" + LOCKED)
+TROUBLE = re.compile(r"Traceback|ERROR|CRITICAL|Exception|OperationalError|LockNotAvailable|"
+                     r"database unavailable|" + LOCKED)
 ACCESS_STATUS = re.compile(r'" (\d{3}) ')
 
 

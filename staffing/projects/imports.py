@@ -196,11 +196,11 @@ def _chunks(values: list, size: int = CHUNK):
         yield values[start:start + size]
 
 
-def _insert(model, records: list[dict]) -> None:
-    """INSERT records in one executemany: each gets every key any has, a key it lacks taking
-    its column's default (the ORM's bulk insert makes a statement per key set and per None,
-    which is one per row in a mixed file)."""
-    table = model.__table__
+def _insert(table: sa.Table, records: list[dict]) -> None:
+    """INSERT records in one executemany. Each gets every key any has, a key it lacks taking
+    its column's default (the ORM's bulk insert makes a statement per key set and per None:
+    one per row in a mixed file). No RETURNING: on PostgreSQL it made SQLAlchemy render
+    multi-row VALUES in Python, slower here than psycopg's pipelined executemany."""
     keys = set().union(*records)
     for record in records:
         for key in keys - record.keys():
@@ -260,7 +260,8 @@ def import_sites(actor: User, project: Project, content: bytes, dry_run: bool = 
 
     def write() -> None:
         if new:
-            _insert(Site, [{"project_id": project.id, **fields} for fields in new.values()])
+            _insert(Site.__table__, [{"project_id": project.id, **fields}
+                                     for fields in new.values()])
         if changes:
             _update(Site, [{"id": site_id, **fields} for site_id, fields in changes.items()])
 
@@ -320,8 +321,8 @@ class _WorkItems:
         """The upload in bulk: new items, changed items, changed dependency lists."""
         project_id = self.project.id
         if self.created:
-            _insert(WorkItem, [{"project_id": project_id, **self.fields[ref]}
-                               for ref in self.created])
+            _insert(WorkItem.__table__, [{"project_id": project_id, **self.fields[ref]}
+                                         for ref in self.created])
         changes = [{"id": self.ids[ref], **fields} for ref, fields in self.fields.items()
                    if ref in self.ids]
         if changes:
@@ -337,7 +338,7 @@ class _WorkItems:
         edges = [{"work_item_id": ids[ref], "depends_on_id": ids[dep]}
                  for ref in replaced for dep in self.graph[ref]]
         if edges:
-            db.session.execute(sa.insert(work_item_dependency), edges)
+            _insert(work_item_dependency, edges)
 
 
 def import_work_items(actor: User, project: Project, content: bytes,
