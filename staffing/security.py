@@ -38,8 +38,8 @@ def password_problem(password: str, user_inputs: tuple[str, ...] = ()) -> str | 
         return f"use at least {PASSWORD_MIN_LENGTH} characters"
     if len(password) > 200:
         return "use at most 200 characters"
-    # zxcvbn's cost grows with the length; the first 100 characters decide
-    verdict = zxcvbn(password[:100], user_inputs=[value for value in user_inputs if value])
+    # zxcvbn reads at most 72 characters (its cost grows with the length): those decide
+    verdict = zxcvbn(password[:72], user_inputs=[value for value in user_inputs if value])
     if verdict["score"] >= PASSWORD_MIN_SCORE:
         return None
     feedback = verdict["feedback"]

@@ -9,6 +9,7 @@ from ..schemas import (
     DecimalText,
     Email,
     StrictArgs,
+    Text,
     UpdateArgs,
     database_id,
     date,
@@ -77,24 +78,24 @@ class UserSchema(ma.Schema):
 
 
 class UserArgs(StrictArgs):
-    email = ma.fields.Email(required=True)
+    email = Email(required=True)
     name = text(200, load_default="")
-    password = ma.fields.String(
+    password = Text(
         required=True, load_only=True, validate=validate.Length(max=200),
         metadata={"description": "at least 12 characters, and not common or easy to guess"})
     role = ma.fields.String(load_default="member", validate=validate.OneOf(ROLES))
-    firm_id = ma.fields.Integer(
+    firm_id = database_id(
         metadata={"description": "operators only: the firm to add the user to"}
     )
 
 
-class UserUpdateArgs(StrictArgs):
+class UserUpdateArgs(UpdateArgs):
     name = text(200)
-    password = ma.fields.String(
+    password = Text(
         load_only=True, validate=validate.Length(max=200),
         metadata={"description": "the new password; ends the user's other sessions and "
                                  "revokes their tokens (but the one of this request)"})
-    current_password = ma.fields.String(
+    current_password = Text(
         load_only=True, validate=validate.Length(max=1024),
         metadata={"description": "required to change your own password"})
     role = ma.fields.String(validate=validate.OneOf(ROLES))

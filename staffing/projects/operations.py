@@ -11,6 +11,7 @@ from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..partners.models import User
 from .models import Project, Site, Skill, WorkItem, work_item_dependency
+from .schemas import project_span_problem
 
 
 def _merged(obj, fields: dict, names: tuple[str, ...]) -> dict:
@@ -78,8 +79,9 @@ def create_project(actor: User, fields: dict) -> Project:
 def update_project(actor: User, project: Project, fields: dict) -> Project:
     require_lead_coordinator(actor, project)
     merged = _merged(project, fields, ("start_on", "end_on"))
-    if merged["end_on"] < merged["start_on"]:
-        raise InvalidInput.field("end_on", "must not be before start_on")
+    problem = project_span_problem(merged["start_on"], merged["end_on"])
+    if problem:
+        raise InvalidInput.field("end_on", problem)
     if "name" in fields:
         _check_project_name_free(project.lead_firm_id, fields["name"], project.id)
     _apply(project, fields)

@@ -237,7 +237,7 @@ class WorkItemArgs(_WorkItemFields):
     ref = name_field(50, required=True,
                      metadata={"description": "your reference, unique in the project"})
     kind = ma.fields.String(required=True, validate=validate.OneOf(WORK_KINDS))
-    label = text(200, required=True)
+    label = text(200, load_default="", metadata={"description": "what the work is, in words"})
     skill_id = database_id(required=True)
     effort_hours = _effort_hours(required=True)
 

@@ -223,7 +223,7 @@ def test_deleting_a_project_removes_its_contents(client, lead, project, db):
 # --- input refused with 422 rather than failing later (issue 12) -------------------------------
 
 
-@pytest.mark.parametrize("missing", ["label", "effort_hours"])
+@pytest.mark.parametrize("missing", ["ref", "site_id", "kind", "skill_id", "effort_hours"])
 def test_a_work_item_without_a_required_field_is_a_422(client, lead, project, missing):
     site, skill = _site(client, lead, project), _skill(client, lead, project)
     body = {"ref": "HH-1", "site_id": site["id"], "kind": "server", "label": "Server",
@@ -232,6 +232,23 @@ def test_a_work_item_without_a_required_field_is_a_422(client, lead, project, mi
     response = client.post(f"/api/v1/projects/{project['id']}/work-items", json=body,
                            headers=lead["headers"])
     assert response.status_code == 422 and missing in response.json["errors"]
+
+
+def test_a_work_item_without_a_label_is_created_with_an_empty_one(client, lead, project):
+    """The label is words for people, optional in the API as in the CSV import (it answered
+    409 before: the column had no default)."""
+    site, skill = _site(client, lead, project), _skill(client, lead, project)
+    response = client.post(f"/api/v1/projects/{project['id']}/work-items", json={
+        "ref": "HH-1", "site_id": site["id"], "kind": "server", "skill_id": skill["id"],
+        "effort_hours": 4}, headers=lead["headers"])
+    assert response.status_code == 201 and response.json["label"] == ""
+
+
+def test_a_project_patched_to_last_a_century_is_a_422(client, lead, project):
+    url = f"/api/v1/projects/{project['id']}"
+    response = Matching(client).patch(url, json={"end_on": "2099-12-31"},
+                                      headers=lead["headers"])
+    assert response.status_code == 422 and "end_on" in response.json["errors"]
 
 
 @pytest.mark.parametrize("dates,field", [
