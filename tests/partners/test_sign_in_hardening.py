@@ -406,3 +406,56 @@ def test_sign_out_everywhere_else_keeps_this_browser(app, client, create_user):
                         data={"csrf_token": csrf_token(client, "/account")})
     assert ended.status_code == 303
     assert signed_in_page(client) == 200 and signed_in_page(other) == 302
+
+
+SIGN_IN_ATTEMPTS = """
+import re, sys
+from flask_migrate import upgrade
+from staffing import create_app
+from staffing.extensions import db
+from staffing.partners.models import Firm, User
+from staffing.security import hash_password
+
+app = create_app({"STAFFING_ENV": "test", "SECRET_KEY": "k", "SOLVE_BACKEND": "inline",
+                  "SQLALCHEMY_DATABASE_URI": sys.argv[1], "RATELIMIT_KEY_PREFIX": sys.argv[2]})
+with app.app_context():
+    upgrade()
+    if db.session.scalar(db.select(User).filter_by(email="victim@example.com")) is None:
+        firm = Firm(name="Victim AG", latitude=50.0, longitude=8.0)
+        db.session.add(User(firm=firm, email="victim@example.com",
+                            password_hash=hash_password("the right one, surely")))
+        db.session.commit()
+client = app.test_client()
+statuses = []
+for password in sys.argv[3:]:
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    statuses.append(client.post("/login", data={"csrf_token": token, "password": password,
+                                                "email": "victim@example.com"}).status_code)
+print(" ".join(map(str, statuses)))
+"""
+
+
+def test_with_redis_every_process_counts_the_same_failed_sign_ins(tmp_path):
+    """Two service processes sharing Redis: ten failures through the first lock the account
+    in the second too (in memory, each process would count its own ten)."""
+    from tests.live import redis_url
+
+    url = redis_url()
+    database = f"sqlite:///{tmp_path / 'limits.sqlite3'}"
+    prefix = f"staffing-test-limits-{os.getpid()}-{tmp_path.name}"
+    env = {**os.environ, "REDIS_URL": url}
+
+    def attempts(*passwords):
+        done = subprocess.run([sys.executable, "-c", SIGN_IN_ATTEMPTS, database, prefix,
+                               *passwords], env=env, capture_output=True, text=True,
+                              timeout=120, check=True)
+        return done.stdout.split()
+
+    assert attempts(*["wrong guess"] * 10) == ["401"] * 10
+    assert attempts("the right one, surely") == ["429"], "the other process knows"
+    from redis import Redis
+    client = Redis.from_url(url)
+    keys = list(client.scan_iter(f"*{prefix}*"))
+    assert keys
+    client.delete(*keys)
