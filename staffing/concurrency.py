@@ -37,6 +37,10 @@ class ConcurrencyMixin:
     def check_if_match(self, obj, schema, view: Callable[[], object] | None = None) -> None:
         """Lock obj's row, then compare If-Match with the ETag of what GET answers now: the
         object dumped by schema, or view() (what the reader sees) dumped by it."""
+        if request.if_match.star_tag:
+            raise PreconditionRequired(
+                "send the ETag itself: If-Match: * matches any version, so it would overwrite "
+                "changes you have not seen", {"If-Match": ["* is not accepted"]})
         if not request.if_match:
             raise PreconditionRequired(
                 "send If-Match with the ETag of your last GET (or PATCH) of this resource, so "

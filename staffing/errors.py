@@ -112,6 +112,8 @@ def register_error_handlers(app: Flask) -> None:
     def handle_staffing_error(error: StaffingError):
         db.session.rollback()
         response = render_error(error.status, error.message, error.errors)
+        if getattr(error, "retry_after", None):
+            response.headers["Retry-After"] = str(error.retry_after)
         if error.status == 401 and wants_json():
             response.headers["WWW-Authenticate"] = 'Bearer realm="staffing"'
         return response

@@ -6,19 +6,21 @@ import hashlib
 import logging
 import re
 import secrets
+import time
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, request, session
 from flask_login import current_user
+from limits import parse as parse_limit
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from zxcvbn import zxcvbn
 
 from .dbtypes import utcnow
 from .errors import NotAuthenticated, StaffingError
-from .extensions import db, login_manager
+from .extensions import db, limiter, login_manager
 from .partners.models import ApiToken, User, UserSession
 
 TOKEN_PREFIX = "stf_"
@@ -64,6 +66,32 @@ def verify_password(user: User | None, password: str) -> bool:
     return True
 
 
+class TooManyAttempts(StaffingError):
+    """The account's password was tried too often: 429 until the window passes."""
+
+    status = 429
+
+    def __init__(self, retry_after: int):
+        super().__init__("too many sign-in attempts; wait a few minutes, then try again")
+        self.retry_after = retry_after
+
+
+def check_password_attempt(email: str, user: User | None, password: str) -> bool:
+    """verify_password, counted per account: every attempt at an account's password (signing
+    in, or `current_password` on a change) takes one of its LOGIN_FAILURE_LIMIT attempts,
+    atomically before the check, so that guesses sent at once cannot all pass; a right
+    password gives them back. TooManyAttempts once they are used up, whatever the password."""
+    limit = parse_limit(current_app.config["LOGIN_FAILURE_LIMIT"])
+    key = ("password-attempts", email.strip().lower())
+    if not limiter.limiter.hit(limit, *key):
+        reset_at = limiter.limiter.get_window_stats(limit, *key).reset_time
+        raise TooManyAttempts(max(1, int(reset_at - time.time()) + 1))
+    if not verify_password(user, password):
+        return False
+    limiter.limiter.clear(limit, *key)
+    return True
+
+
 def digest_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -82,8 +110,10 @@ def issue_token(user: User, name: str, expires_at: dt.datetime | None,
     return token, secret
 
 
-def revoke_tokens(tokens: sa.Select, now: dt.datetime | None = None) -> None:
-    """Revoke the selected tokens and every token created with them, down the lineage."""
+def revoke_tokens(tokens: sa.Select, now: dt.datetime | None = None,
+                  keep: ApiToken | None = None) -> None:
+    """Revoke the selected tokens and every token created with them, down the lineage; but
+    `keep` (the token of the request), which then descends from none of them."""
     now = now or utcnow()
     ids = set(db.session.scalars(tokens.with_only_columns(ApiToken.id)))
     frontier = set(ids)
@@ -91,6 +121,9 @@ def revoke_tokens(tokens: sa.Select, now: dt.datetime | None = None) -> None:
         frontier = set(db.session.scalars(
             sa.select(ApiToken.id).where(ApiToken.parent_id.in_(frontier)))) - ids
         ids |= frontier
+    if keep is not None and keep.id in ids:
+        ids.discard(keep.id)
+        keep.parent_id = None
     if ids:
         db.session.execute(sa.update(ApiToken).where(
             ApiToken.id.in_(ids), ApiToken.revoked_at.is_(None)).values(revoked_at=now))
@@ -185,7 +218,7 @@ REQUEST_LOGGERS = ("gunicorn.access", "werkzeug")
 def refuse_credentials_in_url() -> None:
     """before_request for the whole app: a token in the query string ends up in access logs,
     proxies and browser history, so it is refused (400) before anything reads it."""
-    named = [name for name in CREDENTIAL_PARAMETERS if name in request.args]
+    named = [name for name in request.args if name.lower() in CREDENTIAL_PARAMETERS]
     if named:
         raise StaffingError(f"send the token in the Authorization header, never in the URL "
                          f"(got ?{named[0]}=)", {named[0]: ["not accepted in the URL"]})
@@ -279,10 +312,9 @@ def end_access(user: User, keep_current: bool) -> None:
     keep_session = current_session() if keep_current and keep_token is None else None
     end_sessions(user, keep_session if keep_session and keep_session.user_id == user.id
                  else None)
-    tokens = sa.select(ApiToken).where(ApiToken.user_id == user.id)
-    if keep_token is not None and keep_token.user_id == user.id:
-        tokens = tokens.where(ApiToken.id != keep_token.id)
-    revoke_tokens(tokens)
+    keep_token = keep_token if keep_token is not None and keep_token.user_id == user.id \
+        else None
+    revoke_tokens(sa.select(ApiToken).where(ApiToken.user_id == user.id), keep=keep_token)
 
 
 @login_manager.user_loader

@@ -459,3 +459,14 @@ def test_a_draft_plan_is_the_lead_firms_alone(client, world, db, role):
         assert firms <= {lead_firm}
         assert [row["firm"] for row in one.json["summary"]["firms"]] in ([], [str(lead_firm)])
         assert "cost" not in one.json and "objective" not in one.json
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - LEAD_COORDINATORS))
+def test_an_exclusion_404_is_the_same_whether_it_exists_or_not(client, world, role):
+    """Not a word of difference: in the role's project, in another, or none at all."""
+    headers = world["headers"][role]
+    answers = {client.get(f"/api/v1/exclusions/{exclusion_id}", headers=headers).get_data(
+        as_text=True) for exclusion_id in (world["exclusion"], 2_000_000)}
+    assert len(answers) == 1
+    listed = client.get(f"/api/v1/projects/{world['project']}/exclusions", headers=headers)
+    assert listed.status_code == 404

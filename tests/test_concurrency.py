@@ -71,6 +71,8 @@ def test_a_change_needs_the_current_etag(client, desk, url, change):
     assert new_etag != etag and client.get(url, headers=headers).headers["ETag"] == new_etag
     again = client.patch(url, json=change, headers=headers | {"If-Match": etag})
     assert again.status_code == 412, "the old version no longer matches"
+    star = client.patch(url, json=change, headers=headers | {"If-Match": "*"})
+    assert star.status_code == 428, "* would match any version: the ETag itself is asked for"
 
 
 def test_of_two_editors_who_read_the_same_version_the_second_is_told(client, desk):
@@ -125,11 +127,42 @@ def _patch(port: int, path: str, token: str, etag: str, body: dict) -> int:
     return status
 
 
-def test_concurrent_changes_from_one_version_let_exactly_one_through(live):
+def _offer_of(live) -> int:
+    from staffing.extensions import db
+    from staffing.partners.models import CapacityOffer
+
+    with live["app"].app_context():
+        return db.session.scalar(db.select(CapacityOffer.id).filter_by(
+            project_id=live["small"]).order_by(CapacityOffer.id).limit(1))
+
+
+def _skills_change(live, n: int) -> dict:
+    from staffing.extensions import db
+    from staffing.partners.models import OfferSkill
+
+    with live["app"].app_context():
+        skill = db.session.scalar(db.select(OfferSkill.skill_id).filter_by(
+            offer_id=_offer_of(live)).limit(1))
+    return {"skills": [{"skill_id": skill, "proficiency": 1 + n % 5,
+                        "hourly_rate": f"{50 + n}.00"}]}
+
+
+@pytest.mark.parametrize("target", ["a project's field", "an offer's skills list"])
+def test_concurrent_changes_from_one_version_let_exactly_one_through(live, target):
     """Eight clients send their change at the same moment, all from the version they read:
-    the row lock makes the others wait, and then their ETag is no longer current."""
+    the row lock makes the others wait, and then their ETag is no longer current. For the
+    offer, the lost update of the review: its whole skills list replaced by each."""
     port = serve(live)
-    path = f"/api/v1/projects/{live['small']}"
+    if target == "a project's field":
+        path = f"/api/v1/projects/{live['small']}"
+
+        def change(n):
+            return {"description": f"by {n}"}
+    else:
+        path = f"/api/v1/capacity-offers/{_offer_of(live)}"
+
+        def change(n):
+            return _skills_change(live, n)
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
     connection.request("GET", path, headers={"Authorization": f"Bearer {live['token']}"})
     response = connection.getresponse()
@@ -137,10 +170,11 @@ def test_concurrent_changes_from_one_version_let_exactly_one_through(live):
     etag = response.getheader("ETag")
     connection.close()
     start, statuses = threading.Barrier(8), []
+    bodies = [change(n) for n in range(8)]
 
     def edit(n: int) -> None:
         start.wait()
-        statuses.append(_patch(port, path, live["token"], etag, {"description": f"by {n}"}))
+        statuses.append(_patch(port, path, live["token"], etag, bodies[n]))
 
     threads = [threading.Thread(target=edit, args=(n,)) for n in range(8)]
     for thread in threads:

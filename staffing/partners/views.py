@@ -10,12 +10,13 @@ from ..dbtypes import utcnow
 from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..security import (
+    TooManyAttempts,
+    check_password_attempt,
     current_actor,
     current_session,
     end_session,
     end_sessions,
     start_session,
-    verify_password,
 )
 from .forms import EndSessionsForm, LoginForm, PasswordForm
 from .models import User, UserSession
@@ -38,20 +39,10 @@ def safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
-def _login_email() -> str:
-    """The account a sign-in attempt is for: failed attempts are counted per account."""
-    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
-
-
-TOO_MANY_ATTEMPTS = "too many sign-in attempts; wait a few minutes, then try again"
-
-
 @web.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"],
-               error_message=TOO_MANY_ATTEMPTS)
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], methods=["POST"],
-               key_func=_login_email, deduct_when=lambda response: response.status_code == 401,
-               error_message=TOO_MANY_ATTEMPTS)
+               error_message="too many sign-in attempts from your address; wait a minute, "
+                             "then try again")
 def login():
     """Sign in with email and password; redirect to a safe `next` or the dashboard."""
     next_url = safe_next(request.args.get("next"))
@@ -63,7 +54,13 @@ def login():
         return render_template("login.html", form=form, next_url=next_url), status
     email = form.email.data.strip().lower()
     user = db.session.scalar(sa.select(User).filter_by(email=email))
-    if not verify_password(user, form.password.data):
+    try:
+        signed_in = check_password_attempt(email, user, form.password.data)
+    except TooManyAttempts as error:
+        page = render_template("login.html", form=form, next_url=next_url,
+                               failure=error.message)
+        return page, 429, {"Retry-After": str(error.retry_after)}
+    if not signed_in:
         page = render_template("login.html", form=form, next_url=next_url, failure=LOGIN_FAILED)
         return page, 401
     end_session()  # signing in again, as someone else say: the earlier session ends
@@ -116,6 +113,11 @@ def change_password():
     try:
         update_user(actor, actor, {"password": form.new_password.data,
                                    "current_password": form.current_password.data})
+    except TooManyAttempts as error:
+        db.session.rollback()
+        form.current_password.errors = [error.message]
+        page, _ = _account_page(form)
+        return page, 429, {"Retry-After": str(error.retry_after)}
     except InvalidInput as error:
         fields = {"password": form.new_password, "current_password": form.current_password}
         for name, reasons in error.errors.items():

@@ -9,12 +9,12 @@ from ...errors import Conflict, Forbidden, InvalidInput, NotFound
 from ...extensions import db
 from ...projects.models import Project
 from ...security import (
+    check_password_attempt,
     end_access,
     hash_password,
     issue_token,
     password_problem,
     revoke_tokens,
-    verify_password,
 )
 from ..models import ApiToken, Firm, Membership, User
 
@@ -191,7 +191,7 @@ def update_user(actor: User, user: User, fields: dict) -> User:
     if "password" in fields:
         if own and current_password is None:
             raise InvalidInput.field("current_password", "required to change your password")
-        if own and not verify_password(user, current_password):
+        if own and not check_password_attempt(user.email, user, current_password):
             raise InvalidInput.field("current_password", "is not your current password")
         password = fields.pop("password")
         _check_password_policy(password, user.email, fields.get("name", user.name))

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from ...access import get_project_for, is_lead_coordinator, require_lead_coordinator
+from ...access import is_lead_coordinator, require_lead_coordinator
 from ...errors import InvalidInput, NotFound
 from ...extensions import db
 from ...projects.models import Project, Site
@@ -11,7 +11,7 @@ from ..models import Exclusion, Firm, User
 
 def _require_exclusions_visible(actor: User, project: Project) -> None:
     if not is_lead_coordinator(actor, project):
-        raise NotFound("exclusions")
+        raise NotFound("exclusion")
 
 
 def list_exclusions(actor: User, project: Project, firm_id: int | None = None,
@@ -30,9 +30,11 @@ def list_exclusions(actor: User, project: Project, firm_id: int | None = None,
 def get_exclusion(actor: User, exclusion_id: int) -> Exclusion:
     """Only the lead coordinators know exclusions exist; everyone else gets NotFound."""
     exclusion = db.session.get(Exclusion, exclusion_id)
-    if exclusion is None:
+    project = db.session.get(Project, exclusion.project_id) if exclusion else None
+    # one answer, word for word, whether it does not exist, is in a project the actor is
+    # not in, or is in the actor's project but theirs to know
+    if project is None or not is_lead_coordinator(actor, project):
         raise NotFound("exclusion")
-    _require_exclusions_visible(actor, get_project_for(actor, exclusion.project_id))
     return exclusion
 
 
