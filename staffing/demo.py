@@ -139,8 +139,8 @@ def _add_memberships(session: so.Session, project: Project, firms: dict[str, Fir
     """Every partner invited and accepted; the lead firm needs no membership."""
     now = utcnow()
     session.add_all(
-        Membership(project_id=project.id, firm_id=firm.id, status="accepted", responded_at=now,
-                   message="Happy to support the rollout.")
+        Membership(project_id=project.id, firm_id=firm.id, status="accepted", invited_at=now,
+                   responded_at=now, message="Happy to support the rollout.")
         for key, firm in firms.items() if key != data.LEAD
     )
 

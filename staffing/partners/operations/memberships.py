@@ -77,7 +77,10 @@ def update_membership(actor: User, membership: Membership, fields: dict) -> Memb
             raise InvalidInput.field(
                 "status", f"cannot go from {membership.status} to {new_status}")
         if not ((own and "partner" in allowed) or (lead and "lead" in allowed)):
-            raise Forbidden(f"{allowed.replace('lead', 'the lead firm')} may make this change")
+            who = {"lead": "the lead firm's coordinators",
+                   "partner": "the invited firm's coordinators"}.get(allowed, allowed)
+            raise Forbidden(f"only {who} may change the status from {membership.status} "
+                            f"to {new_status}")
         membership.status = new_status
         membership.responded_at = utcnow() if own else membership.responded_at
     if "message" in fields:
