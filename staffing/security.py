@@ -72,7 +72,9 @@ class TooManyAttempts(StaffingError):
     status = 429
 
     def __init__(self, retry_after: int):
-        super().__init__("too many sign-in attempts; wait a few minutes, then try again")
+        minutes = max(1, round(retry_after / 60))
+        super().__init__(f"too many attempts at this account's password: try again in about "
+                         f"{minutes} minute{'s' if minutes > 1 else ''}")
         self.retry_after = retry_after
 
 
