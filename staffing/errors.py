@@ -56,6 +56,18 @@ class Conflict(StaffingError):
     status = 409
 
 
+class UnsupportedMediaType(StaffingError):
+    status = 415
+
+
+class PayloadTooLarge(StaffingError):
+    status = 413
+
+
+class UnreadableJson(StaffingError):
+    status = 400
+
+
 def error_body(status: int, message: str, errors: dict | None = None) -> dict:
     """The one shape: errors maps field -> reasons, empty when no field is to blame."""
     return {"code": status, "status": HTTPStatus(status).phrase, "message": message,

@@ -13,7 +13,7 @@ from marshmallow import validate
 from webargs.flaskparser import FlaskParser
 
 from .concurrency import ConcurrencyMixin
-from .errors import StaffingError
+from .errors import PayloadTooLarge, UnreadableJson, UnsupportedMediaType
 from .pagination import PAGINATION_HEADER
 
 MAX_ID = 2**31 - 1  # every id column is an INTEGER: 32 bits on PostgreSQL
@@ -23,18 +23,6 @@ JSON_DEPTH_LIMIT = 32  # arrays and objects within each other in a JSON request 
 # NUL, which PostgreSQL cannot store in text, and halves of a UTF-16 pair, which no database
 # can store as UTF-8
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-class UnsupportedMediaType(StaffingError):
-    status = 415
-
-
-class PayloadTooLarge(StaffingError):
-    status = 413
-
-
-class UnreadableJson(StaffingError):
-    status = 400
 
 
 def refuse_unreadable_body() -> None:

@@ -412,16 +412,21 @@ def test_b_reads_its_own_plan_figures(client, world, role):
     assert _mentions(json.dumps(body), world["b_plan_secrets"][0])
 
 
+CSV_IMPORTS = {  # route -> one valid row of its kind
+    "/api/v1/projects/{project}/imports/sites": "name,latitude,longitude\nLübeck,53.87,10.69\n",
+    "/api/v1/projects/{project}/imports/work-items":
+        "ref,site,kind,skill,effort_hours\nHH-NW-9,Hamburg HQ,network,desktop,2\n",
+}
+
+
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("kind", ["sites", "work-items"])
-def test_csv_import_matrix(client, world, role, kind):
+@pytest.mark.parametrize("url", sorted(CSV_IMPORTS))
+def test_csv_import_matrix(client, world, role, url):
     import io
 
-    body = ("name,latitude,longitude\nLübeck,53.87,10.69\n" if kind == "sites" else
-            "ref,site,kind,skill,effort_hours\nHH-NW-9,Hamburg HQ,network,desktop,2\n")
     response = client.post(
-        f"/api/v1/projects/{world['project']}/imports/{kind}?dry_run=true",
-        data={"file": (io.BytesIO(body.encode()), f"{kind}.csv")},
+        url.format(**world) + "?dry_run=true",
+        data={"file": (io.BytesIO(CSV_IMPORTS[url].encode()), "upload.csv")},
         headers=world["headers"][role], content_type="multipart/form-data")
     if role in LEAD_COORDINATORS:
         assert response.status_code == 200, response.get_data(as_text=True)

@@ -28,9 +28,8 @@ def test_stop_flag_ends_the_search_with_the_best_plan_so_far(mode, size):
                                          should_stop=stop_after_first_plan))
     assert reports and result.status in ("feasible", "optimal")
     assert result.objective is not None and result.assignments
-    # a 120 s limit, stopped at the first plan: the solve ends long before its limit
-    assert result.wall_time < 60
-    assert result.stats.get("site_steps", 0.0) == 0.0  # no search after the stop
+    # a 120 s limit, stopped at the first plan: no search step ran after the stop
+    assert result.stats.get("site_steps", 0.0) == 0.0
 
 
 def test_progress_reports_better_plans_with_their_bound_and_time():
@@ -73,7 +72,8 @@ def test_stop_asked_from_the_start_still_returns_the_first_plan(mode, size):
         time_limit=120, mode=mode, explain=False, should_stop=lambda: True))
     # a plan all the same: the first one, or a relaxation's optimum proven within 0.1 s
     assert result.status in ("feasible", "optimal") and result.assignments
-    assert result.wall_time < 60
+    # and nothing searched after it: no improvement round, no site step
+    assert result.stats.get("rounds", 0.0) == 0.0 and result.stats.get("site_steps", 0.0) == 0.0
 
 
 def test_an_unproven_exact_search_hands_its_plan_to_the_site_search(monkeypatch):
