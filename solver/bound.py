@@ -23,8 +23,8 @@ import math
 import time
 from dataclasses import dataclass
 
-from .model import SHARE, _share_range, _targets
-from .prepare import HOUR, Core
+from .prepare import Core
+from .rules import CENT, SHARE
 
 STEPS = 50  # subgradient steps at most
 
@@ -93,12 +93,12 @@ def priced_rows(core: Core, windows) -> PricedRows:
     """The rows that tie sites together: energy windows and each firm's share data."""
     hard = core.problem.policy.hard_shares
     low, high = [], []
-    for firm in core.firms:
-        lo, hi = _share_range(firm)
+    for f in range(len(core.firms)):
+        lo, hi = core.share_ranges[f]
         low.append(lo / SHARE if hard else 0.0)
         high.append(hi / SHARE if hard else 1.0)
     return PricedRows(windows=[(inside, available) for _, inside, available in windows],
-                      low=low, high=high, target=[t / SHARE for t in _targets(core)])
+                      low=low, high=high, target=[t / SHARE for t in core.prices.targets])
 
 
 class SiteCosts:
@@ -106,25 +106,24 @@ class SiteCosts:
 
     def __init__(self, core: Core):
         self.core = core
-        weights = core.problem.policy.weights
+        prices = core.prices  # solver.rules: cents, per unit
         policy = core.problem.policy
-        self.fairness_weight = weights.fairness / HOUR  # euros per scaled hour
-        self.cover_per_hour = weights.coverage / HOUR
-        self.continuity = weights.continuity
+        self.fairness_weight = prices.fairness / CENT  # euros per HOUR unit
+        self.cover_per_hour = prices.coverage_weight / CENT  # euros per HOUR unit
+        self.continuity = prices.continuity / CENT
         self.limit = 1 if policy.face_policy == "sole" else policy.max_firms_per_site
         must = core.must_assign()
         self.constant = 0.0
-        self.cost = [weights.cost * option.cost for option in core.options]
-        self.hours = [round(option.hours * HOUR) for option in core.options]
-        self.cover = []
-        for i, item in enumerate(core.items):
-            self.cover.append(math.inf if i in must else weights.coverage * item.hours)
+        self.cost = [option.price / CENT for option in core.options]
+        self.hours = [option.units for option in core.options]
+        self.cover = [math.inf if i in must else prices.coverage[i] / CENT
+                      for i in range(len(core.items))]
         for i, firm in core.reference.items():
-            # stability: a weight for each item not left with its reference firm
-            self.constant += weights.stability
+            # stability: a price for each item not left with its reference firm
+            self.constant += prices.stability / CENT
             for k in core.by_item[i]:
                 if core.options[k].firm == firm:
-                    self.cost[k] -= weights.stability
+                    self.cost[k] -= prices.stability / CENT
         self.sites = [items for items in core.site_items if items] if core.site_items else \
             _group(core.item_site)
 

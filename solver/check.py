@@ -3,8 +3,13 @@
 It shares no code with the model. Distances, hours, days and calendars are derived here again
 from the problem alone, so a mistake in one is not silently repeated in the other; only
 `solver.types` and the file format of `solver.instance` (itself types and stdlib) are imported.
-Hours, capacity, shares and the lead firm's half are compared with a tolerance of 1e-6,
-relative to the larger side (absolute below one hour).
+
+Numbers are judged in the units of docs/solver.md ("Units"), exactly, as integers: work in
+hundredths of an hour (an assignment's hours are the derived hours rounded half up to a
+hundredth, at least one), each day of a run carrying its hours divided by its days rounded up to
+a hundredth; capacity per availability range rounded half up to a hundredth; share limits in
+thousandths of a percent, rounded half up. There is no other tolerance, except 1e-6 km on the
+travel radius and 1e-6 h on reading a plan's hours.
 
 Command line: `python -m solver.check PROBLEM.json PLAN.json` prints one violation per line, or
 "no violation"; exit status 0, 1 on any violation, 2 on input it cannot read.
@@ -23,8 +28,10 @@ from .instance import Plan, load_plan, load_problem
 from .types import Assignment, Firm, Problem, ProblemError, WorkItem
 
 EARTH_RADIUS_KM = 6371.0088
-TOLERANCE = 1e-6
+TOLERANCE = 1e-6  # km on the radius; hours (in hundredths) on reading a plan's hours
 DEFAULT_HOURS_PER_TECHNICIAN = 8.0  # Availability's default, for a firm with no range at all
+PER_HOUR = 100  # work is judged in hundredths of an hour
+PER_PERCENT = 1000  # share limits in thousandths of a percent
 
 RULES = (
     # 1. each item assigned once to a known firm, or listed unassigned
@@ -61,7 +68,7 @@ class _Placed:
     assignment: Assignment
     item: WorkItem
     firm: Firm
-    hours: float  # H as derived, or the plan's own hours when there is no way to derive it
+    units: int  # hundredths of an hour as derived, or the plan's own when not derivable
     days: int | None  # d as derived, None when there is no way to derive it
 
 
@@ -73,9 +80,17 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.atan2(math.sqrt(h), math.sqrt(max(0.0, 1 - h)))
 
 
-def _above(value: float, limit: float) -> bool:
-    """value > limit beyond the tolerance."""
-    return value - limit > TOLERANCE * max(1.0, abs(value), abs(limit))
+def _round_half_up(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
+def _hundredths(hours: float) -> int:
+    """Hours of work in hundredths, rounded half up, at least one."""
+    return max(1, _round_half_up(hours * PER_HOUR))
+
+
+def _h(units: int) -> str:
+    return f"{units / PER_HOUR:g}"
 
 
 class _Checker:
@@ -135,24 +150,29 @@ class _Checker:
         item, firm = self.items[a.item], self.firms[a.firm]
         derived = self.derive(item, firm)
         if derived is None:
-            return _Placed(a, item, firm, a.hours, None)
+            return _Placed(a, item, firm, _hundredths(a.hours), None)
         return _Placed(a, item, firm, derived[0], derived[1])
 
-    def derive(self, item: WorkItem, firm: Firm) -> tuple[float, int] | None:
-        """(H, d) of the item done by the firm, None when the firm has no way to do it."""
-        per_day = min((slot.hours_per_technician for slot in firm.availability),
-                      default=DEFAULT_HOURS_PER_TECHNICIAN) * item.crew_size
+    def derive(self, item: WorkItem, firm: Firm) -> tuple[int, int] | None:
+        """(H in hundredths, d) of the item done by the firm, None when the firm has no way
+        to do it."""
+        per_technician = _round_half_up(PER_HOUR * min(
+            (slot.hours_per_technician for slot in firm.availability),
+            default=DEFAULT_HOURS_PER_TECHNICIAN))
+        per_day = per_technician * item.crew_size
         if self.options is not None:
             option = self.options.get((item.id, firm.id))
             if option is None:
                 return None
-            return option.hours, option.days or _days_needed(option.hours, per_day)
+            units = _hundredths(option.hours)
+            return units, option.days or _days_needed(units, per_day)
         offer = next((s for s in firm.skills if s.skill == item.skill), None)
         if offer is None or offer.proficiency < item.min_proficiency:
             return None
         levels = offer.proficiency - item.min_proficiency
-        hours = item.hours * max(0.5, 1 - self.problem.policy.speedup_per_level * levels)
-        return hours, _days_needed(hours, per_day)
+        units = _hundredths(
+            item.hours * max(0.5, 1 - self.problem.policy.speedup_per_level * levels))
+        return units, _days_needed(units, per_day)
 
     # -- rule 2: eligibility ----------------------------------------------------------------
 
@@ -186,8 +206,8 @@ class _Checker:
     def run(self, p: _Placed) -> None:
         a, item = p.assignment, p.item
         who = {"item": item.id, "firm": p.firm.id, "site": item.site}
-        if p.days is not None and abs(a.hours - p.hours) > TOLERANCE * p.hours:
-            self.report("hours", f"{item.id} takes {p.hours:.10g} h with {p.firm.id}, "
+        if p.days is not None and abs(a.hours * PER_HOUR - p.units) > TOLERANCE * PER_HOUR:
+            self.report("hours", f"{item.id} takes {_h(p.units)} h with {p.firm.id}, "
                         f"the plan says {a.hours:.10g} h", **who)
         if p.days is not None and len(a.days) != p.days:
             self.report("duration", f"{item.id} needs {p.days} working day(s) with "
@@ -234,17 +254,18 @@ class _Checker:
     # -- rule 4: capacity -------------------------------------------------------------------
 
     def capacity(self, placed: dict[str, _Placed]) -> None:
-        load: dict[tuple[str, dt.date], float] = defaultdict(float)
+        load: dict[tuple[str, dt.date], int] = defaultdict(int)
         for p in placed.values():
-            for day in p.assignment.days:
-                load[p.firm.id, day] += p.hours / len(p.assignment.days)
-        for (firm_id, day), hours in sorted(load.items()):
+            days = p.assignment.days
+            for day in days:
+                load[p.firm.id, day] += -(-p.units // len(days))  # per day, rounded up
+        for (firm_id, day), units in sorted(load.items()):
             firm = self.firms[firm_id]
             limit = _capacity(firm, day)
             # a day without capacity is already a firm_blackout or availability violation
-            if limit > 0 and _above(hours, limit):
-                self.report("capacity", f"{firm_id} runs {hours:g} h on {day}, more than its "
-                            f"{limit:g} h", firm=firm_id, day=day)
+            if limit > 0 and units > limit:
+                self.report("capacity", f"{firm_id} runs {_h(units)} h on {day}, more than "
+                            f"its {_h(limit)} h", firm=firm_id, day=day)
 
     # -- rule 5: precedence -----------------------------------------------------------------
 
@@ -267,9 +288,9 @@ class _Checker:
 
     def sites_and_faces(self, placed: dict[str, _Placed]) -> None:
         policy = self.problem.policy
-        hours: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        hours: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for p in placed.values():
-            hours[p.item.site][p.firm.id] += p.hours
+            hours[p.item.site][p.firm.id] += p.units
         for site_id, by_firm in hours.items():
             names = ", ".join(sorted(by_firm))
             if len(by_firm) > policy.max_firms_per_site:
@@ -281,7 +302,7 @@ class _Checker:
             if policy.face_policy == "lead":
                 self.lead(site_id, by_firm)
 
-    def lead(self, site_id: str, by_firm: dict[str, float]) -> None:
+    def lead(self, site_id: str, by_firm: dict[str, int]) -> None:
         face = self.plan.face_firms.get(site_id)
         total = sum(by_firm.values())
         if face is None:
@@ -289,9 +310,9 @@ class _Checker:
         elif face not in by_firm:
             self.report("face_lead", f"face firm {face} does no work at {site_id}",
                         firm=face, site=site_id)
-        elif _above(total / 2, by_firm[face]):
-            self.report("face_lead", f"face firm {face} does {by_firm[face]:g} of the "
-                        f"{total:g} h at {site_id}, less than half", firm=face, site=site_id)
+        elif 2 * by_firm[face] < total:
+            self.report("face_lead", f"face firm {face} does {_h(by_firm[face])} of the "
+                        f"{_h(total)} h at {site_id}, less than half", firm=face, site=site_id)
 
     # -- rule 7: locks ----------------------------------------------------------------------
 
@@ -317,32 +338,34 @@ class _Checker:
     def shares(self, placed: dict[str, _Placed]) -> None:
         if not self.problem.policy.hard_shares:
             return
-        hours: dict[str, float] = defaultdict(float)
+        units: dict[str, int] = defaultdict(int)
         for p in placed.values():
-            hours[p.firm.id] += p.hours
-        total = sum(hours.values())
+            units[p.firm.id] += p.units
+        total = sum(units.values())
+        whole = 100 * PER_PERCENT
         for firm in self.problem.firms:
-            low = firm.min_share_percent / 100 * total
-            high = firm.max_share_percent / 100 * total
-            done = hours[firm.id]
-            if _above(low, done) or _above(done, high):
+            low = _round_half_up(firm.min_share_percent * PER_PERCENT)
+            high = _round_half_up(firm.max_share_percent * PER_PERCENT)
+            done = units[firm.id]
+            if not low * total <= whole * done <= high * total:
                 share = 100 * done / total if total else 0.0
-                self.report("share", f"{firm.id} does {done:g} of {total:g} h ({share:.2f} %), "
-                            f"outside {firm.min_share_percent:g}-"
+                self.report("share", f"{firm.id} does {_h(done)} of {_h(total)} h "
+                            f"({share:.3f} %), outside {firm.min_share_percent:g}-"
                             f"{firm.max_share_percent:g} %", firm=firm.id)
 
 
-def _days_needed(hours: float, per_day: float) -> int:
-    """ceil(H / (crew x h)), at least 1; 1e-9 absorbs float noise such as 2.0000000000000004."""
-    return max(1, math.ceil(hours / per_day - 1e-9))
+def _days_needed(units: int, per_day: int) -> int:
+    """ceil(H / (crew x h)) in hundredths, at least 1."""
+    return max(1, math.ceil(units / max(1, per_day)))
 
 
-def _capacity(firm: Firm, day: dt.date) -> float:
-    """Hours the firm can work on a day: every range covering it, none on a blackout date."""
+def _capacity(firm: Firm, day: dt.date) -> int:
+    """Hundredths of an hour the firm can work on a day: every range covering it (its
+    technicians x hours, rounded half up), none on a blackout date."""
     if day in firm.blackout_dates:
-        return 0.0
-    return sum(slot.technicians * slot.hours_per_technician for slot in firm.availability
-               if slot.start_on <= day <= slot.end_on)
+        return 0
+    return sum(_round_half_up(slot.technicians * slot.hours_per_technician * PER_HOUR)
+               for slot in firm.availability if slot.start_on <= day <= slot.end_on)
 
 
 def check(problem: Problem, plan: Plan) -> list[Violation]:

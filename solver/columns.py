@@ -124,10 +124,10 @@ def rounded(core: Core, mix: list[tuple[Pattern, float]]) -> dict[int, int]:
     by_site: dict[int, list[tuple[float, Pattern]]] = {}
     for pattern, weight in mix:
         by_site.setdefault(pattern.site, []).append((weight, pattern))
-    total = sum(weight * core.options[k].hours for pattern, weight in mix
+    total = sum(weight * core.options[k].units for pattern, weight in mix
                 for k in pattern.options)
     cap = share_caps(core, total)
-    load = [0.0] * len(core.firms)
+    load = [0] * len(core.firms)
     chosen: dict[int, int] = {}
     order = sorted(by_site, key=lambda s: (-max(w for w, _ in by_site[s]), s))
     for site in order:
@@ -135,15 +135,15 @@ def rounded(core: Core, mix: list[tuple[Pattern, float]]) -> dict[int, int]:
         pick = next((p for p in candidates if _fits(core, p, load, cap)), candidates[0])
         for item, k in zip(pick.items, pick.options, strict=True):
             chosen[item] = k
-            load[core.options[k].firm] += core.options[k].hours
+            load[core.options[k].firm] += core.options[k].units
     return chosen
 
 
-def _fits(core: Core, pattern: Pattern, load: list[float], cap: list[float]) -> bool:
-    extra: dict[int, float] = {}
+def _fits(core: Core, pattern: Pattern, load: list[int], cap: list[float]) -> bool:
+    extra: dict[int, int] = {}
     for k in pattern.options:
         option = core.options[k]
-        extra[option.firm] = extra.get(option.firm, 0.0) + option.hours
+        extra[option.firm] = extra.get(option.firm, 0) + option.units
     return all(load[f] + h <= cap[f] for f, h in extra.items())
 
 

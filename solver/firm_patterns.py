@@ -252,6 +252,7 @@ class _Search:
     def __init__(self, model: Model, coef: dict[int, int], deadline: float,
                  stopped: Callable[[], bool]):
         self.model = model
+        self.random_seed = 0  # CP-SAT's seed in the re-plans (dive sets the options' seed)
         self.data = _Data(model, coef)
         self.master = _Master(self.data)
         self.pricing = _Knapsacks(self.data, deadline)
@@ -416,7 +417,8 @@ class _Search:
                 guess.x[k] = True
             free = set(range(self.data.n_items)) - set(kept)
             # short steps, as in the other searches: a stop is honoured within half a second
-            completed = complete(model, guess, free, min(left, REPLAN_STEP), 1)
+            completed = complete(model, guess, free, min(left, REPLAN_STEP), 1,
+                                 self.random_seed)
             if completed is not None:
                 return {model.core.options[k].item: k for k, on in enumerate(completed.x)
                         if on}
@@ -445,6 +447,7 @@ def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, secon
     for where the time limit cuts it."""
     started = time.monotonic()
     search = _Search(model, coef, started + ROOT_SHARE * seconds, stopped)
+    search.random_seed = seed  # the options' seed, for CP-SAT's re-plans
     if start:
         per_firm: dict[int, list[int]] = {}
         for k in start.values():

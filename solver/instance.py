@@ -2,9 +2,11 @@
 
 Dates are ISO strings (YYYY-MM-DD), sets are sorted lists, tuples are lists, absent values are
 null. Keys are the field names of `solver.types`, and a key left out takes the dataclass default.
-Reading is strict: an unknown key, a wrong type or a value the rules cannot make sense of raises
-ProblemError whose field is a JSON path such as `items[3].hours` (`$` for the whole document).
-The format is documented in docs/instance-format.md and described by instance.schema.json.
+Reading is strict: an unknown key, a wrong JSON type or a malformed date raises ProblemError whose
+field is a JSON path such as `items[3].hours` (`$` for the whole document). What the values
+mean (ranges, references, repeats, cycles) is `solver.validate`'s, which every Problem read
+passes, as every Problem the solver prepares does. The format is documented in
+docs/instance-format.md and described by instance.schema.json.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from .types import (
-    FACE_POLICIES,
     Assignment,
     Availability,
     Exclusion,
@@ -38,6 +39,7 @@ from .types import (
     Weights,
     WorkItem,
 )
+from .validate import validate
 
 FORMAT = "staffing-instance"
 PLAN_FORMAT = "staffing-plan"
@@ -151,9 +153,13 @@ def _boolean(value: Any, path: str) -> bool:
 def _number(value: Any, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ProblemError(path, "must be a number")
-    if not math.isfinite(value):
+    try:
+        number = float(value)  # an integer of 400 digits overflows
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
         raise ProblemError(path, "must be a finite number")
-    return float(value)
+    return number
 
 
 def _integer(value: Any, path: str) -> int:
@@ -173,16 +179,6 @@ def _date(value: Any, path: str) -> dt.date:
         raise ProblemError(path, f"no such date {value!r}") from None
 
 
-def _within(read: Read, low: float, high: float, reason: str, above: bool = False) -> Read:
-    """`read`, then low <= value <= high (low < value when `above`)."""
-    def within(value: Any, path: str):
-        number = read(value, path)
-        if number < low or number > high or (above and number == low):
-            raise ProblemError(path, reason)
-        return number
-    return within
-
-
 def _nullable(read: Read) -> Read:
     return lambda value, path: None if value is None else read(value, path)
 
@@ -195,24 +191,17 @@ def _list_of(read: Read) -> Read:
     return list_of
 
 
-def _unique_list_of(read: Read) -> Read:
-    def unique_list_of(value: Any, path: str) -> tuple:
-        entries = _list_of(read)(value, path)
-        _no_repeats(entries, path)
-        return entries
-    return unique_list_of
-
-
 def _set_of(read: Read) -> Read:
-    return lambda value, path: frozenset(_unique_list_of(read)(value, path))
-
-
-def _no_repeats(entries: Iterable, path: str, what: str = "listed twice") -> None:
-    seen = set()
-    for n, entry in enumerate(entries):
-        if entry in seen:
-            raise ProblemError(f"{path}[{n}]", f"{what}: {_words(entry)}")
-        seen.add(entry)
+    """A set is written as a list without repeats: a repeat is a syntax error here, since the
+    Problem (a frozenset) could not even hold it."""
+    def set_of(value: Any, path: str) -> frozenset:
+        seen: set = set()
+        for n, entry in enumerate(_list_of(read)(value, path)):
+            if entry in seen:
+                raise ProblemError(f"{path}[{n}]", f"listed twice: {_words(entry)}")
+            seen.add(entry)
+        return frozenset(seen)
+    return set_of
 
 
 def _words(value: Any) -> str:
@@ -244,71 +233,54 @@ def _record(cls: type, spec: dict[str, Read]) -> Read:
     return record
 
 
-# --- the instance format -----------------------------------------------------------------
+# --- the instance format: syntax only, the values are solver.validate's -----------------
 
-_LATITUDE = _within(_number, -90, 90, "must be between -90 and 90")
-_LONGITUDE = _within(_number, -180, 180, "must be between -180 and 180")
-_NOT_NEGATIVE = _within(_number, 0, math.inf, "must be 0 or more")
-_POSITIVE = _within(_number, 0, math.inf, "must be more than 0", above=True)
-_PROFICIENCY = _within(_integer, 1, 5, "must be 1 to 5")
-_AT_LEAST_ONE = _within(_integer, 1, math.inf, "must be 1 or more")
-_PERCENT = _within(_number, 0, 100, "must be between 0 and 100")
 _OPTIONAL_DATE = _nullable(_date)
 
 _SITE = _record(Site, {
-    "id": _id, "latitude": _LATITUDE, "longitude": _LONGITUDE, "name": _string,
-    "region": _string, "ready_on": _OPTIONAL_DATE,
-    "access_weekdays": _set_of(_within(_integer, 1, 7, "must be 1 (Monday) to 7 (Sunday)")),
+    "id": _string, "latitude": _number, "longitude": _number, "name": _string,
+    "region": _string, "ready_on": _OPTIONAL_DATE, "access_weekdays": _set_of(_integer),
     "blackout_dates": _set_of(_date),
 })
 _ITEM = _record(WorkItem, {
-    "id": _id, "site": _id, "skill": _id, "hours": _POSITIVE, "min_proficiency": _PROFICIENCY,
-    "crew_size": _AT_LEAST_ONE, "earliest_on": _OPTIONAL_DATE, "due_on": _OPTIONAL_DATE,
-    "depends_on": _list_of(_id), "kind": _string, "label": _string,
+    "id": _string, "site": _string, "skill": _string, "hours": _number,
+    "min_proficiency": _integer, "crew_size": _integer, "earliest_on": _OPTIONAL_DATE,
+    "due_on": _OPTIONAL_DATE, "depends_on": _list_of(_string), "kind": _string,
+    "label": _string,
 })
 _FIRM_SKILL = _record(FirmSkill, {
-    "skill": _id, "proficiency": _PROFICIENCY, "hourly_rate": _NOT_NEGATIVE,
+    "skill": _string, "proficiency": _integer, "hourly_rate": _number,
 })
 _AVAILABILITY = _record(Availability, {
-    "start_on": _date, "end_on": _date, "technicians": _AT_LEAST_ONE,
-    "hours_per_technician": _within(_number, 0, 24, "must be more than 0 and at most 24",
-                                    above=True),
+    "start_on": _date, "end_on": _date, "technicians": _integer,
+    "hours_per_technician": _number,
 })
 _FIRM = _record(Firm, {
-    "id": _id, "latitude": _LATITUDE, "longitude": _LONGITUDE,
+    "id": _string, "latitude": _number, "longitude": _number,
     "skills": _list_of(_FIRM_SKILL), "availability": _list_of(_AVAILABILITY),
-    "name": _string, "travel_radius_km": _NOT_NEGATIVE, "travel_cost_per_km": _NOT_NEGATIVE,
-    "blackout_dates": _set_of(_date), "min_share_percent": _PERCENT,
-    "max_share_percent": _PERCENT,
+    "name": _string, "travel_radius_km": _number, "travel_cost_per_km": _number,
+    "blackout_dates": _set_of(_date), "min_share_percent": _number,
+    "max_share_percent": _number,
 })
 _WEIGHTS = _record(Weights, dict.fromkeys(
-    (f.name for f in dataclasses.fields(Weights)), _NOT_NEGATIVE))
+    (f.name for f in dataclasses.fields(Weights)), _number))
 _POLICY = _record(Policy, {
-    "max_firms_per_site": _AT_LEAST_ONE,
-    "face_policy": lambda value, path: _one_of(value, path, FACE_POLICIES),
-    "weights": _WEIGHTS, "due_dates_hard": _boolean,
-    "speedup_per_level": _within(_number, 0, 1, "must be between 0 and 1"),
-    "hard_shares": _boolean,
+    "max_firms_per_site": _integer, "face_policy": _string, "weights": _WEIGHTS,
+    "due_dates_hard": _boolean, "speedup_per_level": _number, "hard_shares": _boolean,
 })
 _PROBLEM = _record(Problem, {
     "working_days": _list_of(_date), "sites": _list_of(_SITE), "items": _list_of(_ITEM),
     "firms": _list_of(_FIRM), "policy": _POLICY,
-    "exclusions": _list_of(_record(Exclusion, {"firm": _id, "site": _nullable(_id)})),
+    "exclusions": _list_of(_record(Exclusion, {"firm": _string, "site": _nullable(_string)})),
     "locks": _list_of(_record(Lock, {
-        "item": _id, "firm": _nullable(_id), "start_on": _OPTIONAL_DATE})),
+        "item": _string, "firm": _nullable(_string), "start_on": _OPTIONAL_DATE})),
     "reference": _list_of(_record(PlannedItem, {
-        "item": _id, "firm": _id, "start_on": _OPTIONAL_DATE})),
+        "item": _string, "firm": _string, "start_on": _OPTIONAL_DATE})),
     "options": _nullable(_list_of(_record(Option, {
-        "item": _id, "firm": _id, "hours": _POSITIVE, "cost": _NOT_NEGATIVE,
-        "days": _nullable(_AT_LEAST_ONE)}))),
-    "skills": _unique_list_of(_id), "name": _string,
+        "item": _string, "firm": _string, "hours": _number, "cost": _number,
+        "days": _nullable(_integer)}))),
+    "skills": _list_of(_string), "name": _string,
 })
-
-
-def _one_of(value: Any, path: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ProblemError(path, f"must be one of {', '.join(choices)}")
-    return value
 
 
 def _header(data: Any, formats: tuple[str, ...]) -> str:
@@ -322,11 +294,12 @@ def _header(data: Any, formats: tuple[str, ...]) -> str:
 
 
 def problem_from_dict(data: Any) -> Problem:
-    """The Problem of an instance dict; ProblemError(field, reason) on anything wrong."""
+    """The Problem of an instance dict, read then validated (solver.validate);
+    ProblemError(field, reason) on anything wrong."""
     _header(data, (FORMAT,))
     problem = _PROBLEM({key: value for key, value in data.items()
                         if key not in ("format", "version")}, "")
-    _check_problem(problem)
+    validate(problem)
     return problem
 
 
@@ -345,102 +318,6 @@ def _load_json(path: str | Path) -> Any:
 
 def _refuse_constant(name: str):
     raise ProblemError(ROOT, f"{name} is not a JSON number")
-
-
-# --- rules across fields -----------------------------------------------------------------
-
-
-def _ids(records, path: str) -> dict[str, int]:
-    index: dict[str, int] = {}
-    for n, record in enumerate(records):
-        if record.id in index:
-            raise ProblemError(f"{path}[{n}].id", f"duplicate id {record.id!r}")
-        index[record.id] = n
-    return index
-
-
-def _check_problem(problem: Problem) -> None:
-    """References, order and emptiness: what no single field can tell."""
-    if not problem.working_days:
-        raise ProblemError("working_days", "no working day")
-    for n in range(1, len(problem.working_days)):
-        if problem.working_days[n] <= problem.working_days[n - 1]:
-            raise ProblemError(f"working_days[{n}]", "not after the day before it")
-    if not problem.items:
-        raise ProblemError("items", "no work item")
-    if not problem.firms:
-        raise ProblemError("firms", "no firm")
-    sites = _ids(problem.sites, "sites")
-    items = _ids(problem.items, "items")
-    firms = _ids(problem.firms, "firms")
-    skills = frozenset(problem.skills) or None  # an empty catalogue checks nothing
-
-    def known(key, index, path, what):
-        if key is not None and key not in index:
-            raise ProblemError(path, f"unknown {what} {key!r}")
-
-    for n, item in enumerate(problem.items):
-        where = f"items[{n}]"
-        known(item.site, sites, f"{where}.site", "site")
-        if skills is not None:
-            known(item.skill, skills, f"{where}.skill", "skill")
-        if item.earliest_on and item.due_on and item.due_on < item.earliest_on:
-            raise ProblemError(f"{where}.due_on", "before earliest_on")
-        for k, dep in enumerate(item.depends_on):
-            known(dep, items, f"{where}.depends_on[{k}]", "item")
-            if dep == item.id:
-                raise ProblemError(f"{where}.depends_on[{k}]", "an item cannot depend on itself")
-        _no_repeats(item.depends_on, f"{where}.depends_on")
-    for n, firm in enumerate(problem.firms):
-        _check_firm(firm, f"firms[{n}]", skills)
-    for n, exclusion in enumerate(problem.exclusions):
-        known(exclusion.firm, firms, f"exclusions[{n}].firm", "firm")
-        known(exclusion.site, sites, f"exclusions[{n}].site", "site")
-    for name, entries in (("locks", problem.locks), ("reference", problem.reference)):
-        for n, entry in enumerate(entries):
-            known(entry.item, items, f"{name}[{n}].item", "item")
-            known(entry.firm, firms, f"{name}[{n}].firm", "firm")
-        _no_repeats([entry.item for entry in entries], name, "item named twice")
-    for n, lock in enumerate(problem.locks):
-        if lock.firm is None and lock.start_on is None:
-            raise ProblemError(f"locks[{n}]", "locks neither a firm nor a start date")
-    for n, option in enumerate(problem.options or ()):
-        known(option.item, items, f"options[{n}].item", "item")
-        known(option.firm, firms, f"options[{n}].firm", "firm")
-    _no_repeats([(o.item, o.firm) for o in problem.options or ()], "options",
-                "item and firm listed twice")
-    _check_acyclic(problem.items, items)
-
-
-def _check_firm(firm: Firm, where: str, skills: frozenset[str] | None) -> None:
-    if firm.min_share_percent > firm.max_share_percent:
-        raise ProblemError(f"{where}.min_share_percent", "above max_share_percent")
-    for k, offer in enumerate(firm.skills):
-        if skills is not None and offer.skill not in skills:
-            raise ProblemError(f"{where}.skills[{k}].skill", f"unknown skill {offer.skill!r}")
-    _no_repeats([offer.skill for offer in firm.skills], f"{where}.skills", "skill listed twice")
-    for k, slot in enumerate(firm.availability):
-        if slot.end_on < slot.start_on:
-            raise ProblemError(f"{where}.availability[{k}].end_on", "before start_on")
-
-
-def _check_acyclic(items: tuple[WorkItem, ...], index: dict[str, int]) -> None:
-    """Kahn's algorithm: whatever keeps a dependency after the queue runs dry is on a cycle."""
-    waiting = [len(item.depends_on) for item in items]
-    dependents: list[list[int]] = [[] for _ in items]
-    for n, item in enumerate(items):
-        for dep in item.depends_on:
-            dependents[index[dep]].append(n)
-    ready = [n for n, count in enumerate(waiting) if count == 0]
-    while ready:
-        for n in dependents[ready.pop()]:
-            waiting[n] -= 1
-            if waiting[n] == 0:
-                ready.append(n)
-    for n, count in enumerate(waiting):
-        if count:
-            raise ProblemError(f"items[{n}].depends_on",
-                               f"dependency cycle through {items[n].id!r}")
 
 
 # --- the plan format ---------------------------------------------------------------------

@@ -20,7 +20,6 @@ from ortools.sat.python import cp_model
 from .model import (
     SHARE,
     Model,
-    _share_range,
     _weighted,
     coefficients,
     energy_windows,
@@ -133,7 +132,7 @@ def separable(model: Model) -> bool:
     continuity, and dependencies: no face firm needing half a site's hours, no share range
     and no fairness (they weigh every firm's hours against the total)."""
     core = model.core
-    shares = model.hard_shares and any(_share_range(f) != (0, SHARE) for f in core.firms)
+    shares = model.hard_shares and any(r != (0, SHARE) for r in core.share_ranges)
     return (not model.exact and core.problem.policy.face_policy != "lead" and not shares
             and not model.terms.get("fairness") and not core.fixed_hours)
 

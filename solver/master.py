@@ -121,7 +121,7 @@ def lp_start(model: Model, time_limit: float, workers: int, seed: int,
 
 
 def evaluate(model: Model, chosen: dict[int, int], time_limit: float,
-             workers: int) -> Incumbent | None:
+             workers: int, seed: int) -> Incumbent | None:
     """The model's own value of an assignment (item -> option), or None if it breaks one of
     the model's rules: every assignment variable fixed, CP-SAT only computes the rest."""
     x = [False] * len(model.x)
@@ -129,11 +129,11 @@ def evaluate(model: Model, chosen: dict[int, int], time_limit: float,
         x[k] = True
     unassigned = [i not in chosen for i in range(len(model.unassigned))]
     return complete(model, Incumbent(x, unassigned, 0.0), set(), max(0.1, time_limit),
-                    workers)
+                    workers, seed)
 
 
 def complete(model: Model, guess: Incumbent, free: set[int], time_limit: float,
-             workers: int, seed: int = 0) -> Incumbent | None:
+             workers: int, seed: int) -> Incumbent | None:
     """CP-SAT on the whole model with every item outside `free` fixed where `guess` has it
     (hints fixed by `fix_variables_to_their_hinted_value`): the best completion within
     `time_limit`, or None when it finds none."""

@@ -6,21 +6,21 @@ Two shapes share the assignment part:
 - master: assignment only, with the firms' capacity relaxed to energy over windows of days
   (a valid relaxation, so its bound is a bound of the whole problem); schedule.py then places
   the items on days.
-Objective units are euro cents; hours are scaled by prepare.HOUR.
+Every number is an integer in the units of solver.rules (work in HOUR units, the objective in
+cents, shares in SHARE units), the numbers prepare fixed once.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from .prepare import HOUR, Core, bits
+from .prepare import Core, bits
+from .rules import CENT, SHARE
 
-SCALE = 100  # euros -> cents in the objective
-SHARE = 100_000  # shares in thousandths of a percent
+SCALE = CENT  # euros -> cents in the objective
 
 
 @dataclass
@@ -91,10 +91,6 @@ def _weighted(terms: list[tuple[int, object]]):
     return cp_model.LinearExpr.weighted_sum([v for _, v in terms], [c for c, _ in terms])
 
 
-def _scaled_hours(option) -> int:
-    return int(round(option.hours * HOUR))
-
-
 # --- hard rules --------------------------------------------------------------------------
 
 
@@ -149,7 +145,7 @@ def add_face_policy(model: Model) -> None:
     pair_hours = defaultdict(list)
     for option in core.options:
         site = core.item_site[option.item]
-        term = (_scaled_hours(option), model.x[option.index])
+        term = (option.units, model.x[option.index])
         site_hours[site].append(term)
         pair_hours[(site, option.firm)].append(term)
     for site, pairs in per_site.items():
@@ -174,9 +170,9 @@ def add_shares(model: Model, hard: bool) -> None:
     core, cp = model.core, model.cp
     per_firm = defaultdict(list)
     for option in core.options:
-        per_firm[option.firm].append((_scaled_hours(option), model.x[option.index]))
+        per_firm[option.firm].append((option.units, model.x[option.index]))
     fixed = core.fixed_hours or [0] * len(core.firms)
-    upper = sum(max((_scaled_hours(core.options[k]) for k in ks), default=0)
+    upper = sum(max((core.options[k].units for k in ks), default=0)
                 for ks in core.by_item) + sum(fixed)
     # in a part of a plan (solver.sites), firms without an option there keep fixed hours:
     # they are handled through the total alone (_add_fixed_firms)
@@ -189,16 +185,15 @@ def add_shares(model: Model, hard: bool) -> None:
     model.total_hours = cp.new_int_var(sum(fixed), upper, "hours_total")
     cp.add(model.total_hours == cp_model.LinearExpr.sum([model.firm_hours[f] for f in active])
            + sum(fixed[f] for f in range(len(core.firms)) if model.firm_hours[f] is None))
-    targets = _targets(core)
-    weight = core.problem.policy.weights.fairness
-    coefficient = int(round(weight * SCALE / HOUR))
+    targets = core.prices.targets
+    coefficient = core.prices.fairness
     for f in active:
-        low, high = _share_range(core.firms[f])
+        low, high = core.share_ranges[f]
         if hard and low > 0:
             cp.add(SHARE * model.firm_hours[f] >= low * model.total_hours)
         if hard and high < SHARE:
             cp.add(SHARE * model.firm_hours[f] <= high * model.total_hours)
-        if weight > 0:
+        if coefficient > 0:
             dev = cp.new_int_var(0, upper, f"fairness[{core.firms[f].id}]")
             gap = SHARE * model.firm_hours[f] - targets[f] * model.total_hours
             cp.add(SHARE * dev >= gap)
@@ -206,12 +201,6 @@ def add_shares(model: Model, hard: bool) -> None:
             model.deviation.append(dev)
             model.terms["fairness"].append((coefficient, dev))
     _add_fixed_firms(model, hard, fixed, targets, coefficient, upper)
-
-
-def _share_range(firm) -> tuple[int, int]:
-    # rounded inwards: a plan the model accepts is one the checker accepts
-    return (math.ceil(firm.min_share_percent * 1000 - 1e-9),
-            math.floor(firm.max_share_percent * 1000 + 1e-9))
 
 
 def _add_fixed_firms(model: Model, hard: bool, fixed: list[int], targets: list[int],
@@ -226,7 +215,7 @@ def _add_fixed_firms(model: Model, hard: bool, fixed: list[int], targets: list[i
     for f, firm in enumerate(core.firms):
         if model.firm_hours[f] is not None:
             continue
-        low, high = _share_range(firm)
+        low, high = core.share_ranges[f]
         if hard and low > 0:
             cp.add(low * total <= SHARE * fixed[f])
         if hard and high < SHARE:
@@ -250,14 +239,6 @@ def _add_fixed_firms(model: Model, hard: bool, fixed: list[int], targets: list[i
                              "fairness[fixed firms]")
         cp.add(SHARE * dev >= signed_hours - signed_targets * total)
         model.terms["fairness"].append((coefficient, dev))
-
-
-def _targets(core: Core) -> list[int]:
-    """Each firm's target share in hundredths of a percent: the middle of its range,
-    rescaled so the targets of all firms sum to 100 %."""
-    middles = [(f.min_share_percent + f.max_share_percent) / 2 for f in core.firms]
-    total = sum(middles) or 1.0
-    return [int(round(m / total * SHARE)) for m in middles]
 
 
 def energy_windows(core: Core, forbidden: set[int] = frozenset()):
@@ -346,35 +327,33 @@ def add_lateness(model: Model) -> None:
     core, cp = model.core, model.cp
     if core.problem.policy.due_dates_hard:
         return
-    weight = core.problem.policy.weights.lateness
+    price = core.prices.lateness
     for i, item in enumerate(core.items):
-        if item.due_on is None or weight <= 0:
+        if item.due_on is None or price <= 0:
             continue
         due_end = sum(1 for day in core.days if day <= item.due_on)
         late = cp.new_int_var(0, core.horizon, f"late[{item.id}]")
         cp.add(late >= model.item_end[i] - due_end).only_enforce_if(~model.unassigned[i])
         model.late[i] = late
-        model.terms["lateness"].append((int(round(weight * SCALE)), late))
+        model.terms["lateness"].append((price, late))
 
 
 # --- objective ---------------------------------------------------------------------------
 
 
 def add_objective(model: Model) -> None:
-    """Minimise the weighted sum of the terms, in euro cents (docs/solver.md)."""
+    """Minimise the sum of the terms, in cents, at the prices of solver.rules.Prices."""
     core = model.core
-    weights = core.problem.policy.weights
-    for i, item in enumerate(core.items):
-        model.terms["coverage"].append(
-            (int(round(weights.coverage * item.hours * SCALE)), model.unassigned[i]))
+    prices = core.prices
+    for i in range(len(core.items)):
+        model.terms["coverage"].append((prices.coverage[i], model.unassigned[i]))
     for option in core.options:
-        model.terms["cost"].append(
-            (int(round(weights.cost * option.cost * SCALE)), model.x[option.index]))
-    if weights.continuity > 0:
+        model.terms["cost"].append((option.price, model.x[option.index]))
+    if prices.continuity > 0:
         for y in model.y.values():
-            model.terms["continuity"].append((int(round(weights.continuity * SCALE)), y))
-    if weights.stability > 0:
-        coef = int(round(weights.stability * SCALE))
+            model.terms["continuity"].append((prices.continuity, y))
+    if prices.stability > 0:
+        coef = prices.stability
         for i, f in core.reference.items():
             model.constant["stability"] += coef
             for k in core.by_item[i]:
@@ -383,16 +362,6 @@ def add_objective(model: Model) -> None:
     model.cp.minimize(
         _weighted([(c, v) for entries in model.terms.values() for c, v in entries if c])
         + sum(model.constant.values()))
-
-
-def term_values(model: Model, value) -> dict[str, float]:
-    """Each objective term in euros, given value(var) of a solution."""
-    result = {}
-    for term in ("coverage", "cost", "lateness", "fairness", "continuity", "stability"):
-        cents = sum(c * value(v) for c, v in model.terms.get(term, ())) \
-            + model.constant.get(term, 0)
-        result[term] = cents / SCALE
-    return result
 
 
 def coefficients(model: Model) -> dict[int, int]:

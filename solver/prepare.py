@@ -2,7 +2,7 @@
 
 Days are indices into `problem.working_days`. Sets of days are Python ints used as bitsets
 (bit d set = day d allowed), which keeps a 90-day calendar test to a few machine operations.
-Hours are scaled to integers (HOUR = 100 units) for CP-SAT; money is kept in euros here.
+Hours, money and shares are quantised here, once, to the integer units of `solver.rules`.
 """
 
 from __future__ import annotations
@@ -14,16 +14,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .types import FACE_POLICIES, Firm, Problem, ProblemError, WorkItem
+from . import rules
+from .rules import HOUR
+from .types import Firm, Problem, WorkItem
+from .validate import validate
 
-HOUR = 100  # CP-SAT works on integers: one hour is 100 units
 EARTH_RADIUS_KM = 6371.0088
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    return _haversine_km(phi1, math.cos(phi1), phi2, math.cos(phi2), lon2 - lon1)
 
 
 def _haversine_km(phi1: float, cos1: float, phi2: float, cos2: float, dlon: float) -> float:
@@ -43,22 +39,29 @@ CHECK_EVERY = 256  # items between two polls of the stop flag while deriving opt
 
 @dataclass(slots=True)
 class Opt:
-    """One way to do an item: a firm, its hours, cost and the days it may start on."""
+    """One way to do an item: a firm, its work, cost and the days it may start on. `units`
+    and `cents` are what every rule judges (solver.rules); `hours` and `cost` are the same
+    numbers in hours and euros, `travel` (euros) is the part of the cost for the report."""
 
     index: int
     item: int
     firm: int
-    hours: float
-    cost: float
+    units: int  # work in HOUR units
+    cents: int  # cost of rates and travel
+    price: int  # what the cost term charges for it, in cents
     travel: float
     days: int
-    load: int  # scaled hours used on each of its days
+    load: int  # units used on each of its days
     starts: int  # bitset of allowed first days
+    prefer: int = -1  # of those, the ones that leave room for every dependent (heuristics)
 
     @property
-    def model_hours(self) -> float:
-        """Hours as the model counts them (whole hundredths), for shares and fairness."""
-        return round(self.hours * HOUR) / HOUR
+    def hours(self) -> float:
+        return self.units / HOUR
+
+    @property
+    def cost(self) -> float:
+        return self.cents / rules.CENT
 
     @property
     def energy(self) -> int:
@@ -77,7 +80,10 @@ class Core:
     firms: tuple[Firm, ...]
     item_site: list[int]
     site_ids: list[str]
-    capacity: list[list[int]]  # [firm][day] scaled hours
+    capacity: list[list[int]]  # [firm][day] HOUR units
+    prices: rules.Prices | None = None
+    item_units: list[int] = field(default_factory=list)  # per item, its work as listed
+    share_ranges: list[tuple[int, int]] = field(default_factory=list)  # per firm, SHARE units
     options: list[Opt] = field(default_factory=list)
     by_item: list[list[int]] = field(default_factory=list)
     preds: list[list[int]] = field(default_factory=list)
@@ -99,9 +105,6 @@ class Core:
     @property
     def horizon(self) -> int:
         return len(self.days)
-
-    def item_hours(self, item: int) -> float:
-        return self.items[item].hours
 
     def must_assign(self) -> set[int]:
         """The items a plan must assign: the locked ones and those the rest needs."""
@@ -134,150 +137,6 @@ def runs_of(ok: int, length: int) -> int:
     return starts
 
 
-# --- validation --------------------------------------------------------------------------
-
-
-def _unique(ids, what: str) -> dict[str, int]:
-    index: dict[str, int] = {}
-    for position, key in enumerate(ids):
-        if key in index:
-            raise ProblemError(f"{what}[{position}].id", f"duplicate id {key!r}")
-        index[key] = position
-    return index
-
-
-def validate(problem: Problem) -> None:
-    """Raise ProblemError on anything the model cannot make sense of."""
-    if not problem.working_days:
-        raise ProblemError("working_days", "no working day")
-    if list(problem.working_days) != sorted(set(problem.working_days)):
-        raise ProblemError("working_days", "must be increasing, without repeats")
-    if not problem.items:
-        raise ProblemError("items", "no work item")
-    if not problem.firms:
-        raise ProblemError("firms", "no firm")
-    policy = problem.policy
-    if policy.face_policy not in FACE_POLICIES:
-        raise ProblemError("policy.face_policy", f"one of {', '.join(FACE_POLICIES)}")
-    if policy.max_firms_per_site < 1:
-        raise ProblemError("policy.max_firms_per_site", "at least 1")
-    for term, weight in policy.weights.as_dict().items():
-        if weight < 0 or math.isnan(weight):
-            raise ProblemError(f"policy.weights.{term}", "must not be negative")
-    sites = _unique((s.id for s in problem.sites), "sites")
-    items = _unique((i.id for i in problem.items), "items")
-    firms = _unique((f.id for f in problem.firms), "firms")
-    for n, site in enumerate(problem.sites):
-        if not (-90 <= site.latitude <= 90 and -180 <= site.longitude <= 180):
-            raise ProblemError(f"sites[{n}].latitude", "latitude/longitude out of range")
-    for n, item in enumerate(problem.items):
-        _validate_item(n, item, sites, items)
-    for n, firm in enumerate(problem.firms):
-        _validate_firm(n, firm)
-    _check_skills(problem)
-    for n, exclusion in enumerate(problem.exclusions):
-        if exclusion.firm not in firms:
-            raise ProblemError(f"exclusions[{n}].firm", f"unknown firm {exclusion.firm!r}")
-        if exclusion.site is not None and exclusion.site not in sites:
-            raise ProblemError(f"exclusions[{n}].site", f"unknown site {exclusion.site!r}")
-    for name, entries in (("locks", problem.locks), ("reference", problem.reference)):
-        for n, entry in enumerate(entries):
-            if entry.item not in items:
-                raise ProblemError(f"{name}[{n}].item", f"unknown item {entry.item!r}")
-            if entry.firm is not None and entry.firm not in firms:
-                raise ProblemError(f"{name}[{n}].firm", f"unknown firm {entry.firm!r}")
-    for n, option in enumerate(problem.options or ()):
-        if option.item not in items or option.firm not in firms:
-            raise ProblemError(f"options[{n}]", "unknown item or firm")
-        if not option.hours > 0 or math.isnan(option.cost) or option.cost < 0:
-            raise ProblemError(f"options[{n}].hours", "hours must be positive, cost >= 0")
-        if option.days is not None and option.days < 1:
-            raise ProblemError(f"options[{n}].days", "at least 1")
-    _check_acyclic(problem.items, items)
-
-
-def _validate_item(n: int, item: WorkItem, sites: dict, items: dict) -> None:
-    where = f"items[{n}]"
-    if item.site not in sites:
-        raise ProblemError(f"{where}.site", f"unknown site {item.site!r}")
-    if not item.hours > 0 or math.isinf(item.hours):
-        raise ProblemError(f"{where}.hours", "must be positive")
-    if not 1 <= item.min_proficiency <= 5:
-        raise ProblemError(f"{where}.min_proficiency", "must be 1 to 5")
-    if item.crew_size < 1:
-        raise ProblemError(f"{where}.crew_size", "at least 1")
-    if item.earliest_on and item.due_on and item.due_on < item.earliest_on:
-        raise ProblemError(f"{where}.due_on", "before earliest_on")
-    for dep in item.depends_on:
-        if dep not in items:
-            raise ProblemError(f"{where}.depends_on", f"unknown item {dep!r}")
-        if dep == item.id:
-            raise ProblemError(f"{where}.depends_on", "an item cannot depend on itself")
-
-
-def _validate_firm(n: int, firm: Firm) -> None:
-    where = f"firms[{n}]"
-    if not (-90 <= firm.latitude <= 90 and -180 <= firm.longitude <= 180):
-        raise ProblemError(f"{where}.latitude", "latitude/longitude out of range")
-    if firm.travel_radius_km < 0 or firm.travel_cost_per_km < 0:
-        raise ProblemError(f"{where}.travel_radius_km", "radius and travel cost must be >= 0")
-    if not 0 <= firm.min_share_percent <= firm.max_share_percent <= 100:
-        raise ProblemError(f"{where}.min_share_percent", "need 0 <= min <= max <= 100")
-    seen = set()
-    for k, skill in enumerate(firm.skills):
-        if not 1 <= skill.proficiency <= 5:
-            raise ProblemError(f"{where}.skills[{k}].proficiency", "must be 1 to 5")
-        if skill.hourly_rate < 0:
-            raise ProblemError(f"{where}.skills[{k}].hourly_rate", "must be >= 0")
-        if skill.skill in seen:
-            raise ProblemError(f"{where}.skills[{k}].skill", "listed twice")
-        seen.add(skill.skill)
-    for k, slot in enumerate(firm.availability):
-        if slot.end_on < slot.start_on:
-            raise ProblemError(f"{where}.availability[{k}].end_on", "before start_on")
-        if slot.technicians < 1 or not 0 < slot.hours_per_technician <= 24:
-            raise ProblemError(f"{where}.availability[{k}]",
-                               "technicians >= 1 and 0 < hours_per_technician <= 24")
-
-
-def _check_skills(problem: Problem) -> None:
-    """With a catalogue, every item's and firm's skill must be in it."""
-    if not problem.skills:
-        return
-    known = set(problem.skills)
-    for n, item in enumerate(problem.items):
-        if item.skill not in known:
-            raise ProblemError(f"items[{n}].skill", f"unknown skill {item.skill!r}")
-    for n, firm in enumerate(problem.firms):
-        for k, offer in enumerate(firm.skills):
-            if offer.skill not in known:
-                raise ProblemError(f"firms[{n}].skills[{k}].skill",
-                                   f"unknown skill {offer.skill!r}")
-
-
-def _check_acyclic(items, index: dict[str, int]) -> None:
-    state = [0] * len(items)  # 0 new, 1 on the path, 2 done
-    for root in range(len(items)):
-        if state[root]:
-            continue
-        stack = [(root, iter(items[root].depends_on))]
-        state[root] = 1
-        while stack:
-            node, deps = stack[-1]
-            dep = next(deps, None)
-            if dep is None:
-                state[node] = 2
-                stack.pop()
-                continue
-            other = index[dep]
-            if state[other] == 1:
-                raise ProblemError(f"items[{node}].depends_on",
-                                   f"dependency cycle through {items[node].id!r}")
-            if state[other] == 0:
-                state[other] = 1
-                stack.append((other, iter(items[other].depends_on)))
-
-
 # --- calendars ---------------------------------------------------------------------------
 
 
@@ -289,8 +148,10 @@ def _day_mask(days, keep) -> int:
     return mask
 
 
-def firm_calendar(firm: Firm, days) -> tuple[list[int], list[int], float]:
-    """Technicians and scaled hours capacity per day, and the technicians' hours per day."""
+def firm_calendar(firm: Firm, days) -> tuple[list[int], list[int], int]:
+    """Technicians and capacity (HOUR units) per day, and the units one technician gives a
+    day (the smallest of its ranges; 8 h without any): each range gives its technicians x
+    hours per technician, rounded to a unit."""
     technicians, capacity = [0] * len(days), [0] * len(days)
     for d, day in enumerate(days):
         if day in firm.blackout_dates:
@@ -298,8 +159,10 @@ def firm_calendar(firm: Firm, days) -> tuple[list[int], list[int], float]:
         for slot in firm.availability:
             if slot.start_on <= day <= slot.end_on:
                 technicians[d] += slot.technicians
-                capacity[d] += int(round(slot.technicians * slot.hours_per_technician * HOUR))
-    per_tech = min((slot.hours_per_technician for slot in firm.availability), default=8.0)
+                capacity[d] += rules.quantise(slot.technicians * slot.hours_per_technician,
+                                              HOUR)
+    per_tech = min((rules.quantise(slot.hours_per_technician, HOUR)
+                    for slot in firm.availability), default=8 * HOUR)
     return technicians, capacity, per_tech
 
 
@@ -323,7 +186,6 @@ class _Builder:
         self._crew_masks: dict[tuple[int, int], int] = {}
         self.excluded_client = {e.firm for e in problem.exclusions if e.site is None}
         self.excluded_site = {(e.firm, e.site) for e in problem.exclusions if e.site}
-        self.distances: dict[tuple[str, int], float] = {}
         self._by_latitude = sorted(range(len(problem.firms)),
                                    key=lambda f: problem.firms[f].latitude)
         self._latitudes = [problem.firms[f].latitude for f in self._by_latitude]
@@ -400,10 +262,6 @@ class _Builder:
         return lo, hi
 
 
-def _option_days(hours: float, crew: int, per_tech: float) -> int:
-    return max(1, math.ceil(hours / (crew * per_tech) - 1e-9))
-
-
 def _derived_options(builder: _Builder, core: Core, stopped: Callable[[], bool]) -> None:
     """Options from skills, radius, exclusions and calendars; rejections kept for reasons
     (firm indices by reason; firms without the skill are not listed). Raises Interrupted
@@ -436,11 +294,11 @@ def _derived_options(builder: _Builder, core: Core, stopped: Callable[[], bool])
         for f, offer, km in eligible:
             firm = problem.firms[f]
             factor = max(0.5, 1 - speedup * (offer.proficiency - item.min_proficiency))
-            hours = item.hours * factor
-            days = _option_days(hours, item.crew_size, builder.per_tech[f])
+            units = rules.work_units(item.hours * factor)
+            days = rules.days_needed(units, item.crew_size, builder.per_tech[f])
             travel = 2 * km * firm.travel_cost_per_km * days
-            _add_option(builder, core, i, f, hours, hours * offer.hourly_rate + travel,
-                        travel, days, rejected, window)
+            cost = rules.cents(rules.hours_of(units) * offer.hourly_rate + travel)
+            _add_option(builder, core, i, f, units, cost, travel, days, rejected, window)
         # reasons in one fixed order (REJECTION_WORDS), whatever the order of the firms
         core.rejected.append({reason: rejected[reason] for reason in REJECTION_WORDS
                               if reason in rejected})
@@ -468,22 +326,25 @@ def _explicit_options(builder: _Builder, core: Core) -> None:
     for option in problem.options:
         i, f = builder.item_pos[option.item], builder.firm_pos[option.firm]
         item = problem.items[i]
-        days = option.days or _option_days(option.hours, item.crew_size, builder.per_tech[f])
-        _add_option(builder, core, i, f, option.hours, option.cost, 0.0, days, core.rejected[i])
+        units = rules.work_units(option.hours)
+        days = option.days or rules.days_needed(units, item.crew_size, builder.per_tech[f])
+        _add_option(builder, core, i, f, units, rules.cents(option.cost), 0.0, days,
+                    core.rejected[i])
 
 
-def _add_option(builder, core, i, f, hours, cost, travel, days, rejected,
+def _add_option(builder, core, i, f, units, cost, travel, days, rejected,
                 window: tuple[int, int] | None = None) -> None:
     item = core.items[i]
     starts = builder.starts(item, window or builder.window(item), f, days)
-    load = math.ceil(hours * HOUR / days - 1e-9)
+    load = rules.daily_load(units, days)
     if load > builder.peak[f]:
         rejected["capacity"].append(f)
         return
     if not starts:
         rejected["calendar"].append(f)
         return
-    core.options.append(Opt(len(core.options), i, f, hours, cost, travel, days, load, starts))
+    core.options.append(Opt(len(core.options), i, f, units, cost, core.prices.cost(cost),
+                            travel, days, load, starts))
 
 
 # --- dependencies and locks --------------------------------------------------------------
@@ -511,28 +372,47 @@ def _dependencies(core: Core, item_pos: dict[str, int]) -> None:
 
 def _tighten_windows(core: Core) -> None:
     """Forward: an item starts after its dependencies' earliest finish. Backward: a dependency
-    finishes before its dependents' latest start. Options left without a start are dropped."""
+    finishes before the latest start of its dependents that must be assigned (locked, or
+    needed by a locked one); any other dependent may be left out instead, so it constrains
+    nothing, but the heuristics prefer (Opt.prefer) the starts that leave room for every
+    dependent. Options left without a start are dropped."""
     by_item = [[core.options[k] for k in ks] for ks in core.by_item]
+    required = set()
+    pending = [i for i, item in enumerate(core.items)
+               if item.id in {lock.item for lock in core.problem.locks}]
+    while pending:
+        i = pending.pop()
+        if i not in required:
+            required.add(i)
+            pending.extend(core.preds[i])
     for i in core.topo:
         if not core.preds[i]:
             continue
-        ready = max((min((o.window()[0] + o.days for o in by_item[p]), default=core.horizon)
-                     for p in core.preds[i]), default=0)
+        ready = max((min((o.window()[0] + o.days for o in by_item[p] if o.starts),
+                         default=core.horizon) for p in core.preds[i]), default=0)
         for option in by_item[i]:
             option.starts &= ~((1 << ready) - 1)
+            option.prefer &= option.starts
     for i in reversed(core.topo):
         if not core.succs[i]:
             continue
         # dependents that cannot be done at all will be unassigned and constrain nothing
-        starts = [max(highest_bit(o.starts) for o in by_item[j] if o.starts)
-                  for j in core.succs[i] if any(o.starts for o in by_item[j])]
-        if not starts:
-            continue
-        latest = min(starts)
+        for field_name, succs in (("starts", [j for j in core.succs[i] if j in required]),
+                                  ("prefer", core.succs[i])):
+            latest = min((max(highest_bit(getattr(o, field_name)) for o in by_item[j]
+                              if getattr(o, field_name))
+                          for j in succs if any(getattr(o, field_name) for o in by_item[j])),
+                         default=None)
+            if latest is None:
+                continue
+            for option in by_item[i]:
+                mask = (1 << max(0, latest - option.days + 1)) - 1
+                setattr(option, field_name, getattr(option, field_name) & mask)
         for option in by_item[i]:
-            option.starts &= (1 << max(0, latest - option.days + 1)) - 1
+            option.prefer &= option.starts
     for i, options in enumerate(by_item):
         for option in options:
+            option.prefer &= option.starts
             if not option.starts:
                 core.rejected[i].setdefault("dependencies", []).append(option.firm)
 
@@ -546,7 +426,8 @@ def _apply_locks(core: Core, builder: _Builder) -> None:
             kept = [o for o in item_options if o.firm == f]
             if not kept:
                 core.infeasible.append(
-                    f"{lock.item} is locked to {lock.firm}, which cannot do it "
+                    f"{item_name(core, i)} is locked to "
+                    f"{firm_name(core.firms[f])}, which cannot do it "
                     f"({firm_reason(core, i, f)})")
             for option in item_options:
                 if option.firm != f:
@@ -557,8 +438,19 @@ def _apply_locks(core: Core, builder: _Builder) -> None:
                 option.starts &= (1 << d) if d is not None else 0
             if not any(o.starts for o in item_options):
                 core.infeasible.append(
-                    f"{lock.item} is locked to start on {lock.start_on}, which is not a "
-                    "possible first day for it")
+                    f"{item_name(core, i)} is locked to start on "
+                    f"{lock.start_on:%a %d %b %Y}, which is not a possible first day for it "
+                    "(the site's access days, the firms' calendars and the item's dates)")
+
+
+def item_name(core: Core, i: int) -> str:
+    """Item i as a coordinator knows it: its label (or id) and its site's name."""
+    item, site = core.items[i], core.problem.sites[core.item_site[i]]
+    return f"{item.label or item.id} at {site.name or site.id}"
+
+
+def firm_name(firm: Firm) -> str:
+    return firm.name or firm.id
 
 
 def firm_reason(core: Core, i: int, f: int) -> str:
@@ -593,7 +485,11 @@ def prepare(problem: Problem, max_options_per_item: int | None = None,
         problem=problem, days=problem.working_days, items=problem.items, firms=problem.firms,
         item_site=[builder.site_pos[item.site] for item in problem.items],
         site_ids=[site.id for site in problem.sites], capacity=builder.capacity,
+        item_units=[rules.work_units(item.hours) for item in problem.items],
+        share_ranges=[rules.share_range(firm) for firm in problem.firms],
     )
+    core.prices = rules.Prices(problem.policy.weights, core.item_units,
+                               rules.share_targets(problem.firms))
     if problem.options is not None:
         core.explicit_options = True
         _explicit_options(builder, core)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from collections import defaultdict
 
-from .model import SHARE, _targets
-from .prepare import HOUR, REJECTION_WORDS, Core
-from .schedule import Placement, site_hours
+from . import rules
+from .prepare import REJECTION_WORDS, Core, item_name
+from .rules import HOUR
+from .schedule import Placement
 from .types import (
     Assignment,
     Explanation,
@@ -18,48 +18,12 @@ from .types import (
     WeekLoad,
 )
 
-TERMS = ("coverage", "cost", "lateness", "fairness", "continuity", "stability")
+TERMS = rules.TERMS
 
 
 def plan_terms(core: Core, placement: Placement) -> dict[str, float]:
-    """Each objective term of a placement in euros, by the formulas of docs/solver.md."""
-    terms = dict.fromkeys(TERMS, 0.0)
-    for i in range(len(core.items)):
-        add_item_terms(core, terms, i, placement.chosen.get(i), placement.start.get(i))
-    hours = defaultdict(float)
-    for option in placement.chosen.values():
-        hours[option.firm] += option.model_hours
-    terms["fairness"] = fairness(core, hours)
-    terms["continuity"] = core.problem.policy.weights.continuity * sum(
-        len(firms) for firms in site_hours(core, placement).values())
-    return terms
-
-
-def add_item_terms(core: Core, terms: dict[str, float], i: int, option, start,
-                   sign: float = 1.0) -> None:
-    """Add (sign -1: take away) what item i done by `option` from day `start` (None: left
-    unassigned) adds to the coverage, cost, lateness and stability terms."""
-    policy = core.problem.policy
-    weights = policy.weights
-    if option is None:
-        terms["coverage"] += sign * weights.coverage * core.items[i].hours
-    else:
-        terms["cost"] += sign * weights.cost * option.cost
-        due = core.items[i].due_on
-        if due is not None and not policy.due_dates_hard:
-            late = start + option.days - bisect.bisect_right(core.days, due)
-            terms["lateness"] += sign * weights.lateness * max(0, late)
-    reference = core.reference.get(i)
-    if reference is not None and (option is None or option.firm != reference):
-        terms["stability"] += sign * weights.stability
-
-
-def fairness(core: Core, hours) -> float:
-    """The fairness term in euros, from each firm's hours (rounded as the model rounds)."""
-    total = sum(hours.values())
-    targets = _targets(core)
-    return core.problem.policy.weights.fairness * sum(
-        abs(hours.get(f, 0.0) - targets[f] / SHARE * total) for f in range(len(core.firms)))
+    """Each objective term of a placement in euros (solver.rules.plan_cents)."""
+    return rules.euros(rules.plan_cents(core, placement.chosen, placement.start))
 
 
 def assignments(core: Core, placement: Placement) -> tuple[Assignment, ...]:
@@ -95,7 +59,7 @@ def unassigned_reasons(core: Core, placement: Placement, item: int) -> tuple[str
     options = core.by_item[item]
     if placement.failed.get(item) == "dependency" or any(
             p not in placement.chosen for p in core.preds[item]):
-        missing = [core.items[p].id for p in core.preds[item] if p not in placement.chosen]
+        missing = [item_name(core, p) for p in core.preds[item] if p not in placement.chosen]
         reasons.append(f"depends on {', '.join(missing)}, which is not assigned")
     if not options:
         rejected = core.rejected[item]

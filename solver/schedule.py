@@ -15,7 +15,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .prepare import HOUR, Core, Opt, highest_bit
+from .prepare import Core, Opt, highest_bit
+from .rules import SHARE
 
 
 @dataclass
@@ -35,9 +36,17 @@ class Calendar:
         self.residual = [list(days) for days in core.capacity]
 
     def earliest(self, option: Opt, ready: int) -> int | None:
-        """The first allowed start >= ready whose days all have room for the option."""
+        """The first allowed start >= ready whose days all have room for the option: among
+        the preferred starts (room for every dependent) first, then among all."""
+        if option.prefer and option.prefer != option.starts:
+            found = self._earliest(option, option.prefer, ready)
+            if found is not None:
+                return found
+        return self._earliest(option, option.starts, ready)
+
+    def _earliest(self, option: Opt, allowed: int, ready: int) -> int | None:
         room, load, days = self.residual[option.firm], option.load, option.days
-        starts = option.starts >> ready << ready
+        starts = allowed >> ready << ready
         while starts:
             start = (starts & -starts).bit_length() - 1
             # the run's last day without room: no start up to it can work either
@@ -61,7 +70,8 @@ class Calendar:
 
 def _priority(core: Core, item: int) -> tuple:
     """Tightest first: the latest possible start, then the longest work."""
-    latest = max((highest_bit(core.options[k].starts) for k in core.by_item[item]), default=-1)
+    latest = max((highest_bit(core.options[k].prefer or core.options[k].starts)
+                  for k in core.by_item[item]), default=-1)
     return (latest, -core.items[item].hours, item)
 
 
@@ -125,32 +135,32 @@ def schedule(core: Core, chosen: dict[int, Opt], calendar: Calendar | None = Non
 
 
 def share_caps(core: Core, total: float) -> list[float]:
-    """Each firm's most hours within its maximum share of `total` hours (a hundredth of a
-    percent of it inside, for the rounding to come); no cap without hard shares or at 100 %."""
+    """Each firm's most work (HOUR units) within its maximum share of `total` units
+    (solver.rules.within_share); no cap without hard shares or at 100 %."""
     hard = core.problem.policy.hard_shares
-    return [firm.max_share_percent / 100 * total * (1 - 1e-4)
-            if hard and firm.max_share_percent < 100 else float("inf") for firm in core.firms]
+    return [high * total / SHARE if hard and high < SHARE else float("inf")
+            for _, high in core.share_ranges]
 
 
 class _ShareRoom:
-    """Each firm's hours in a chosen assignment against its maximum share of them."""
+    """Each firm's work in a chosen assignment against its maximum share of it."""
 
     def __init__(self, core: Core, chosen: dict[int, Opt]):
-        self.hours: dict[int, float] = defaultdict(float)
+        self.units: dict[int, int] = defaultdict(int)
         for option in chosen.values():
-            self.hours[option.firm] += option.hours
-        self.cap = share_caps(core, sum(self.hours.values()))
+            self.units[option.firm] += option.units
+        self.cap = share_caps(core, sum(self.units.values()))
 
     def allows(self, option: Opt, instead_of: Opt) -> bool:
         """Whether the firm of `option` stays within its cap when it replaces `instead_of`."""
-        hours = self.hours[option.firm] + option.hours
+        units = self.units[option.firm] + option.units
         if instead_of.firm == option.firm:
-            hours -= instead_of.hours
-        return hours <= self.cap[option.firm]
+            units -= instead_of.units
+        return units <= self.cap[option.firm]
 
     def move(self, before: Opt, after: Opt) -> None:
-        self.hours[before.firm] -= before.hours
-        self.hours[after.firm] += after.hours
+        self.units[before.firm] -= before.units
+        self.units[after.firm] += after.units
 
 
 def _other_firm(core: Core, calendar: Calendar, state: _SiteState, item: int, ready: int,
@@ -283,10 +293,6 @@ def face_firms(core: Core, placement: Placement) -> dict[int, int]:
             for site, firms in site_hours(core, placement).items()}
 
 
-def scaled(hours: float) -> int:
-    return int(round(hours * HOUR))
-
-
 def regret(core: Core) -> dict[int, Opt]:
     """Firms by regret (Martello and Toth): repeatedly give the item that would lose most by
     not getting its cheapest firm that firm, against each firm's hours over the whole
@@ -347,39 +353,36 @@ def rebalance(core: Core, placement: Placement, deadline: float | None = None) -
     if not core.problem.policy.hard_shares:
         return placement
     calendar = Calendar(core)
-    hours = defaultdict(float)
+    units = defaultdict(int)
     for i, option in placement.chosen.items():
         calendar.book(option, placement.start[i])
-        hours[option.firm] += option.hours
+        units[option.firm] += option.units
     stuck: set[int] = set()
     for _ in range(20 * len(core.items) + 100):
         if deadline is not None and time.monotonic() > deadline:
             break
-        total = sum(hours.values())
-        margin = 1e-5 * total  # a thousandth of a percent inside the range, as the model
-        over = [f for f, firm in enumerate(core.firms) if f not in stuck
-                and firm.max_share_percent < 100
-                and hours[f] > firm.max_share_percent / 100 * total - margin]
-        under = [f for f, firm in enumerate(core.firms) if f not in stuck
-                 and 0 < firm.min_share_percent
-                 and hours[f] < firm.min_share_percent / 100 * total + margin]
+        total = sum(units.values())
+        # outside the range by the rule itself (solver.rules.within_share)
+        over = [f for f, (_, high) in enumerate(core.share_ranges) if f not in stuck
+                and SHARE * units[f] > high * total]
+        under = [f for f, (low, _) in enumerate(core.share_ranges) if f not in stuck
+                 and SHARE * units[f] < low * total]
         if not over and not under:
             break
         firm = over[0] if over else under[0]
         move = (_move_away(core, placement, calendar, firm, set(over)) if over
                 else _move_to(core, placement, calendar, firm))
-        if move is None and over and hours[firm] > core.firms[firm].max_share_percent / 100 \
-                * total + margin:
-            # truly above its maximum and no firm can take one item alone (the site's firm
+        if move is None and over:
+            # above its maximum and no firm can take one item alone (the site's firm
             # limit, days): leave one out, for fill to place within the share ranges
             move = _leave_out(core, placement, calendar, firm)
         if move is None:
             stuck.add(firm)  # nothing more to move for this firm: let the checker judge
             continue
         before, after = move
-        hours[before.firm] -= before.hours
+        units[before.firm] -= before.units
         if after is not None:
-            hours[after.firm] += after.hours
+            units[after.firm] += after.units
     return placement
 
 
@@ -487,40 +490,39 @@ def fill(core: Core, placement: Placement) -> Placement:
 
 
 class Shares:
-    """Each firm's hours against its share range (hard shares): whether one more option
-    keeps every firm inside, with the model's margin of a thousandth of a percent."""
+    """Each firm's work against its share range (hard shares): whether one more option
+    keeps every firm inside, by the rule itself (solver.rules.within_share)."""
 
     def __init__(self, core: Core, placement: Placement):
         self.core = core
         self.hard = core.problem.policy.hard_shares
-        self.hours = defaultdict(float)
+        self.units = defaultdict(int)
         for option in placement.chosen.values():
-            self.hours[option.firm] += option.hours
-        self.total = sum(self.hours.values())
-        self.lows = [(f, firm.min_share_percent / 100) for f, firm in enumerate(core.firms)
-                     if firm.min_share_percent > 0]
+            self.units[option.firm] += option.units
+        self.total = sum(self.units.values())
+        self.lows = [(f, low) for f, (low, _) in enumerate(core.share_ranges) if low > 0]
         self._refresh()
 
     def _refresh(self) -> None:
         # the largest total at which every firm with a minimum share still has it
-        self.room = min((self.hours[f] / (share + 1e-5) for f, share in self.lows),
+        self.room = min((SHARE * self.units[f] // low for f, low in self.lows),
                         default=float("inf"))
 
     def allows(self, option: Opt) -> bool:
         if not self.hard:
             return True
-        total = self.total + option.hours
-        high = self.core.firms[option.firm].max_share_percent / 100
-        if high < 1 and self.hours[option.firm] + option.hours > (high - 1e-5) * total:
+        total = self.total + option.units
+        high = self.core.share_ranges[option.firm][1]
+        if SHARE * (self.units[option.firm] + option.units) > high * total:
             return False
         if total <= self.room:
             return True
-        return all(self.hours[f] + (option.hours if f == option.firm else 0.0)
-                   >= (share + 1e-5) * total for f, share in self.lows)
+        return all(SHARE * (self.units[f] + (option.units if f == option.firm else 0))
+                   >= low * total for f, low in self.lows)
 
-    def add(self, option: Opt, sign: float = 1.0) -> None:
-        self.hours[option.firm] += sign * option.hours
-        self.total += sign * option.hours
+    def add(self, option: Opt, sign: int = 1) -> None:
+        self.units[option.firm] += sign * option.units
+        self.total += sign * option.units
         self._refresh()
 
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
-from . import report
+from . import rules
 from .model import build
-from .prepare import HOUR, Core, Opt, bits
+from .prepare import Core, Opt, bits
 from .schedule import Calendar, Placement
 
 
@@ -42,20 +42,20 @@ class Plan:
         self.core = core
         self.placement = Placement(chosen=dict(placement.chosen), start=dict(placement.start))
         self.calendar = Calendar(core)
-        self.hours = defaultdict(float)  # firm -> hours, rounded as the model rounds
+        self.units = defaultdict(int)  # firm -> work (HOUR units)
         self.site_firms: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         for i, option in self.placement.chosen.items():
             self._book(i, option, self.placement.start[i])
 
     def _book(self, i: int, option: Opt, start: int) -> None:
         self.calendar.book(option, start)
-        self.hours[option.firm] += option.model_hours
+        self.units[option.firm] += option.units
         self.site_firms[self.core.item_site[i]][option.firm] += 1
 
     def _unbook(self, i: int) -> None:
         option, start = self.placement.chosen[i], self.placement.start[i]
         self.calendar.unbook(option, start)
-        self.hours[option.firm] -= option.model_hours
+        self.units[option.firm] -= option.units
         firms = self.site_firms[self.core.item_site[i]]
         firms[option.firm] -= 1
         if not firms[option.firm]:
@@ -65,25 +65,26 @@ class Plan:
         """The whole plan's value less what the part cannot change (the items outside it),
         with the part's items as now or as in `answer` (item -> option, start)."""
         core = self.core
-        terms = dict.fromkeys(report.TERMS, 0.0)
-        hours = dict(self.hours)
+        terms = dict.fromkeys(rules.TERMS, 0)
+        units = dict(self.units)
         for i in part.items:
             now = self.placement.chosen.get(i)
             if now is not None:
-                hours[now.firm] -= now.model_hours
+                units[now.firm] -= now.units
         continuity = 0
         for site in part.sites:
             firms = set()
             for i in core.site_items[site]:
                 option, start = self._answer(i, answer)
-                report.add_item_terms(core, terms, i, option, start)
+                rules.item_cents(core, terms, i, option, start)
                 if option is not None:
                     firms.add(option.firm)
-                    hours[option.firm] = hours.get(option.firm, 0.0) + option.model_hours
+                    units[option.firm] = units.get(option.firm, 0) + option.units
             continuity += len(firms)
-        terms["continuity"] = core.problem.policy.weights.continuity * continuity
-        terms["fairness"] = report.fairness(core, hours)
-        return sum(terms.values())
+        prices = core.prices
+        terms["continuity"] = prices.continuity * continuity
+        terms["fairness"] = prices.fairness * prices.fairness_units(units, sum(units.values()))
+        return sum(terms.values()) / rules.CENT
 
     def _answer(self, i: int, answer):
         if answer is not None:
@@ -117,10 +118,10 @@ class Plan:
         finally:
             for i in booked:
                 self.calendar.book(placement.chosen[i], placement.start[i])
-        fixed = dict(self.hours)
+        fixed = dict(self.units)
         for i in booked:
             option = placement.chosen[i]
-            fixed[option.firm] -= option.model_hours
+            fixed[option.firm] -= option.units
         site_items: list[list[int]] = [[] for _ in core.site_ids]
         for n, i in enumerate(freed):
             site_items[core.item_site[i]].append(n)
@@ -133,7 +134,11 @@ class Plan:
             topo=[position[i] for i in core.topo if i in position],
             reference={position[i]: f for i, f in core.reference.items() if i in position},
             site_items=site_items, required=required,
-            fixed_hours=[round(fixed.get(f, 0.0) * HOUR) for f in range(len(core.firms))])
+            fixed_hours=[fixed.get(f, 0) for f in range(len(core.firms))],
+            prices=rules.Prices(core.problem.policy.weights, [core.item_units[i] for i in freed],
+                               core.prices.targets),
+            item_units=[core.item_units[i] for i in freed],
+            share_ranges=core.share_ranges)
         return Part(part, freed, whole, list(sites))
 
     def _options(self, freed: list[int], position: dict[int, int]):

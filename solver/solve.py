@@ -17,11 +17,11 @@ from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
-from . import columns, firm_patterns, lns, master, report, sites
+from . import columns, firm_patterns, lns, master, report, rules, sites
 from .check import check
 from .instance import Plan
-from .model import Model, build, coefficients, energy_windows, term_values
-from .prepare import Core, Interrupted, prepare
+from .model import Model, build, coefficients, energy_windows
+from .prepare import Core, Interrupted, item_name, prepare
 from .schedule import Placement, face_firms, fill, greedy, rebalance, regret, schedule
 from .types import Problem, Progress, Result, SolveOptions
 
@@ -37,9 +37,8 @@ COLUMN_SHARE = 0.4  # of the time limit at most, for column generation over site
 DIVE_SHARE = 0.7  # of the time left, for the firm patterns' column generation and dive
 DETAIL_EVERY = 0.25  # seconds between two progress reports that describe the plan
 GRACE = 0.5  # seconds the first plan may still take after a stop or the time limit
-STATUS_WORDS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
-                cp_model.INFEASIBLE: "infeasible", cp_model.UNKNOWN: "unknown",
-                cp_model.MODEL_INVALID: "invalid"}
+HALF_CENT = 0.005  # euros: objectives are whole cents, so a bound this close proves optimality
+BOUND_NOISE = 1e-7  # relative: an LP bound this far above a plan's objective is float noise
 
 
 @dataclass
@@ -73,9 +72,15 @@ class _Progress(cp_model.CpSolverSolutionCallback):
             # DETAIL_EVERY seconds there, at every solution of the (small) exact model
             if self.model.exact or now - self.detailed_at >= DETAIL_EVERY:
                 self.detailed_at = now
-                chosen = [self.model.core.options[k] for k, var in enumerate(self.model.x)
-                          if self.boolean_value(var)]
-                details = _details(chosen, term_values(self.model, self.value))
+                core = self.model.core
+                chosen = {core.options[k].item: core.options[k]
+                          for k, var in enumerate(self.model.x) if self.boolean_value(var)}
+                terms = None
+                if self.model.exact:  # the master has no days: its plan is not yet one
+                    start = {option.item: self.value(self.model.start[option.index])
+                             for option in chosen.values()}
+                    terms = rules.euros(rules.plan_cents(core, chosen, start))
+                details = _details(chosen.values(), terms)
             self.options.on_progress(Progress(
                 objective=self.objective_value / 100, bound=self.best_objective_bound / 100,
                 elapsed=self.clock.elapsed(), phase=self.phase, **details))
@@ -119,7 +124,7 @@ class _Clock:
 
 
 def _watch_stop(solver: cp_model.CpSolver, clock: _Clock, done: threading.Event,
-                cancel: threading.Event | None) -> None:
+                cancel: threading.Event | None, stopped: Callable[[], bool]) -> None:
     """Honour the stop flag (polled every tenth of a second) while CP-SAT runs, and a
     cancel (another solve has made this one pointless) within a hundredth. The stop is
     asked again at every poll: one asked before CP-SAT has started is not kept."""
@@ -127,14 +132,17 @@ def _watch_stop(solver: cp_model.CpSolver, clock: _Clock, done: threading.Event,
     while not done.wait(0.1 if cancel is None else 0.01):
         polls += 1
         if (cancel is not None and cancel.is_set()) or (
-                (cancel is None or polls % 10 == 0) and clock.stopped()):
+                (cancel is None or polls % 10 == 0) and stopped()):
             solver.stop_search()
 
 
 def _run(model: Model, clock: _Clock, options: SolveOptions, phase: str | None,
          hint: Placement | lns.Incumbent | None, time_limit: float,
-         prove: bool = False, cancel: threading.Event | None = None
-         ) -> tuple[_Run, float | None]:
+         prove: bool = False, cancel: threading.Event | None = None,
+         first_plan: bool = False) -> tuple[_Run, float | None]:
+    """One CP-SAT solve of `model` for at most `time_limit` seconds. A `first_plan` run (the
+    one that may give the first plan at all) stops GRACE seconds after the stop flag, as the
+    first plan's other steps do (_Clock.out_of_time), the others at once."""
     cp = model.cp
     cp.clear_hints()
     if hint is not None:
@@ -159,7 +167,8 @@ def _run(model: Model, clock: _Clock, options: SolveOptions, phase: str | None,
         params.interleave_search = True  # the same plan for the same seed and worker count
     callback = _Progress(model, clock, phase, options)
     done = threading.Event()
-    watcher = threading.Thread(target=_watch_stop, args=(solver, clock, done, cancel),
+    stopped = clock.out_of_time if first_plan else clock.stopped
+    watcher = threading.Thread(target=_watch_stop, args=(solver, clock, done, cancel, stopped),
                                daemon=True)
     watcher.start()
     try:
@@ -319,15 +328,22 @@ def _from_exact(core: Core, clock: _Clock, options: SolveOptions, run: _Run,
                 first_at: float | None, fallback: Placement, ready_at: float) -> Result:
     """The result of the exact model's run; `fallback`, a plan found before it, when the
     run ended before its first plan or found a worse one."""
+    if core.pruned_options:  # a model of what pruning left proves nothing of the whole
+        run = replace(run, bound=None, status=cp_model.FEASIBLE
+                      if run.status == cp_model.OPTIMAL else run.status)
     if run.values is None:
+        if run.status != cp_model.INFEASIBLE and not _is_valid(core, fallback):
+            # the greedy plan may leave a firm below its share: bring it into its range
+            fallback = _complete(core, fallback, clock.deadline(0.05))
         if run.status != cp_model.INFEASIBLE and _is_valid(core, fallback):
             # stopped or out of time before CP-SAT's first plan: the fallback is a plan
             return _improved(core, clock, options, fallback, run.bound, ready_at)
-        return _no_plan(core, clock, run.status)
+        return _no_plan(core, clock, run.status, restricted=False)
     placement = _placement_from_exact(core, run.values)
     if run.status == cp_model.OPTIMAL:
         return _result(core, clock, placement, _faces(run.values), "optimal", run.bound,
-                       first_at, options, {"mode": 1.0})
+                       first_at, options, {"mode": 1.0},
+                       fallback=fallback if _is_valid(core, fallback) else None)
     if _value(core, fallback) < _value(core, placement) and _is_valid(core, fallback):
         placement = fallback
     return _improved(core, clock, options, placement, run.bound, first_at)
@@ -353,7 +369,8 @@ def _searched(core: Core, clock: _Clock, options: SolveOptions, placement: Place
         if _value(core, searched) < value and _is_valid(core, searched):
             placement = searched
     result = _result(core, clock, placement, {}, "feasible", bound, first_at, options, stats)
-    if result.gap is not None and result.gap <= 1e-6:
+    if result.status == "feasible" and result.bound is not None \
+            and result.objective - result.bound < HALF_CENT:
         result = replace(result, status="optimal")
     return result
 
@@ -367,7 +384,7 @@ def _proven_by_relaxation(core: Core, clock: _Clock, options: SolveOptions,
     `on_proof` is called as soon as the plan is known optimal, before its report is built."""
     model = build(core, exact=False)
     run, _ = _run(model, clock, options, None, hint,
-                  min(RELAXATION_TIME, 0.25 * clock.left()), prove=True)
+                  min(RELAXATION_TIME, 0.25 * clock.left()), prove=True, first_plan=True)
     if run.values is None:
         return None, None
     chosen = {core.options[k].item: core.options[k] for k, on in enumerate(run.values["x"])
@@ -376,7 +393,8 @@ def _proven_by_relaxation(core: Core, clock: _Clock, options: SolveOptions,
     value = _value(core, placement)
     if (run.status == cp_model.OPTIMAL and run.bound is not None and not placement.failed
             and len(placement.chosen) == len(chosen)
-            and value - run.bound <= 1e-6 * max(1.0, value) and _is_valid(core, placement)):
+            and value - run.bound < HALF_CENT and _is_valid(core, placement)
+            and not core.pruned_options):
         if on_proof is not None:
             on_proof()
         return _result(core, clock, placement, {}, "optimal", run.bound, clock.elapsed(),
@@ -450,7 +468,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
         if incumbent is None and best is not None:
             incumbent = master.evaluate(model, {i: o.index for i, o in best.chosen.items()
                                              if o.index not in forbidden},
-                                     clock.left() * 0.1, options.workers)
+                                     clock.left() * 0.1, options.workers, options.seed)
         if rounds == 1:
             incumbent, dived = _dive(core, model, clock, options, incumbent, bound,
                                      best_value, start.prices)
@@ -467,7 +485,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
             bound = max(bound if bound is not None else run.bound, run.bound)
         if incumbent is None:
             if run.status == cp_model.INFEASIBLE and best is None:
-                return _no_plan(core, clock, run.status)
+                return _no_plan(core, clock, run.status, restricted=bool(forbidden))
             break
         if run.status != cp_model.OPTIMAL:
             incumbent = lns.improve(
@@ -487,7 +505,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
                       if placement.chosen.get(i) is not chosen[i]}
         hint = placement
     if best is None:
-        return _no_plan(core, clock, cp_model.UNKNOWN)
+        return _no_plan(core, clock, cp_model.UNKNOWN, restricted=True)
     return _searched(core, clock, options, best, best_value, bound, first_at,
                      {"mode": 2.0, "rounds": float(rounds)}, search=bool(site_time))
 
@@ -513,7 +531,8 @@ def _dive(core: Core, model: Model, clock: _Clock, options: SolveOptions,
     if found.bound is not None and not core.pruned_options:
         dived = found.bound / 100
     if found.chosen is not None:
-        plan = master.evaluate(model, found.chosen, 0.05 * clock.left(), options.workers)
+        plan = master.evaluate(model, found.chosen, 0.05 * clock.left(), options.workers,
+                               options.seed)
         if plan is not None and (incumbent is None or plan.objective < incumbent.objective):
             incumbent = plan
             if plan.objective / 100 < best_value:
@@ -614,17 +633,13 @@ def _complete(core: Core, placement: Placement, deadline: float) -> Placement:
 
 
 def _value(core: Core, placement: Placement) -> float:
-    return sum(report.plan_terms(core, placement).values())
+    """The plan's objective in euros, exactly (whole cents)."""
+    return sum(rules.plan_cents(core, placement.chosen, placement.start).values()) / rules.CENT
 
 
 def _is_valid(core: Core, placement: Placement) -> bool:
     """The plan keeps every hard rule, by the independent checker."""
-    faces = face_firms(core, placement)
-    plan = Plan(assignments=report.assignments(core, placement),
-                face_firms={core.site_ids[s]: core.firms[f].id for s, f in faces.items()},
-                unassigned=tuple(core.items[i].id for i in range(len(core.items))
-                                 if i not in placement.chosen))
-    return not check(core.problem, plan)
+    return not check(core.problem, _plan(core, placement, face_firms(core, placement)))
 
 
 def _reporter(core: Core, clock: _Clock, options: SolveOptions, bound: float | None,
@@ -639,10 +654,12 @@ def _best_start(core: Core, calendar_greedy: Placement) -> Placement:
     """The better first plan of the calendar greedy and regret-then-schedule."""
     by_regret = schedule(core, regret(core))
     candidates = [calendar_greedy, by_regret]
-    return min(candidates, key=lambda p: sum(report.plan_terms(core, p).values()))
+    return min(candidates, key=lambda p: _value(core, p))
 
 
 def _infeasible(core: Core, clock: _Clock, reasons) -> Result:
+    """No plan exists: only with a proof on the whole problem (prepare's reasoning, or a
+    model of the whole problem, or a relaxation of it, found infeasible)."""
     return Result(status="infeasible", objective=None, bound=None, gap=None,
                   time_to_first_plan=None, wall_time=clock.elapsed(), terms={},
                   reasons=tuple(reasons))
@@ -670,38 +687,74 @@ def _unknown(clock: _Clock, reason: str) -> Result:
                   reasons=(reason,))
 
 
-def _no_plan(core: Core, clock: _Clock, status: int) -> Result:
-    if status == cp_model.INFEASIBLE:
-        locked = ", ".join(lock.item for lock in core.problem.locks) or "none"
-        return _infeasible(core, clock, [
-            "the hard rules contradict each other: the locked items "
-            f"({locked}) cannot all be kept with the calendars, capacity, site rules and "
-            "share ranges"])
+def _no_plan(core: Core, clock: _Clock, status: int, restricted: bool) -> Result:
+    """No plan from a model: infeasible when the model is the whole problem or a relaxation
+    of it (`restricted` False: no option forbidden or pruned), else unknown."""
+    if status == cp_model.INFEASIBLE and not restricted and not core.pruned_options:
+        return _infeasible(core, clock, [_contradiction(core)])
     return _unknown(clock, "no plan found in the time given")
+
+
+def _contradiction(core: Core) -> str:
+    """Why no plan keeps the hard rules, in the coordinator's words."""
+    locked = [lock.item for lock in core.problem.locks]
+    rules_words = "the calendars, the firms' capacity, the site rules and the share ranges"
+    if not locked:
+        return f"no plan keeps every hard rule: {rules_words} contradict each other"
+    position = {item.id: i for i, item in enumerate(core.items)}
+    names = [item_name(core, position[i]) for i in locked]
+    shown = "; ".join(names[:5]) + (f"; and {len(names) - 5} more" if len(names) > 5 else "")
+    return (f"the locked items ({shown}) cannot all be kept together with {rules_words}: "
+            "unlock some of them or widen what blocks them")
+
+
+def _plan(core: Core, placement: Placement, faces: dict[int, int]) -> Plan:
+    return Plan(assignments=report.assignments(core, placement),
+                face_firms={core.site_ids[s]: core.firms[f].id for s, f in faces.items()},
+                unassigned=tuple(core.items[i].id for i in range(len(core.items))
+                                 if i not in placement.chosen))
 
 
 def _result(core: Core, clock: _Clock, placement: Placement, faces: dict[int, int],
             status: str, bound: float | None, first_at: float | None,
-            options: SolveOptions, stats: dict) -> Result:
+            options: SolveOptions, stats: dict, fallback: Placement | None = None) -> Result:
+    """The one exit for a plan. The independent checker judges it: a plan it rejects is never
+    returned (the `fallback` plan instead, when given, else no plan and status unknown).
+    `optimal` stays only when the proven bound meets the plan's objective; a bound above the
+    objective within float noise is the objective, and one beyond it is dropped."""
     faces = faces or face_firms(core, placement)
-    terms = report.plan_terms(core, placement)
-    objective = sum(terms.values())
+    plan = _plan(core, placement, faces)
+    violations = check(core.problem, plan)
+    if violations:
+        if fallback is not None and fallback is not placement:
+            return _result(core, clock, fallback, {}, "feasible", bound, first_at, options,
+                           dict(stats, rejected=float(len(violations))))
+        return _unknown(clock, "the best plan found breaks a hard rule and was not kept "
+                               f"({violations[0]})")
+    cents = rules.plan_cents(core, placement.chosen, placement.start)
+    objective = sum(cents.values()) / rules.CENT
+    if bound is not None and bound > objective:
+        if bound - objective > BOUND_NOISE * max(1.0, objective):
+            stats = dict(stats, dropped_bound=bound)
+            bound = None
+        else:
+            bound = objective
+    if status == "optimal" and (bound is None or objective - bound >= HALF_CENT):
+        status = "feasible"
     gap = None
-    if bound is not None and objective > 0:
-        gap = max(0.0, (objective - bound) / objective)
-    elif bound is not None:
-        gap = 0.0
+    if bound is not None:
+        gap = max(0.0, (objective - bound) / objective) if objective > 0 else 0.0
     stats = dict(stats, options=float(len(core.options)), items=float(len(core.items)),
                  pruned_options=float(core.pruned_options))
     return Result(
-        status=status, objective=round(objective, 2),
+        status=status, objective=objective,
         bound=round(bound, 2) if bound is not None else None, gap=gap,
         time_to_first_plan=first_at, wall_time=clock.elapsed(),
-        terms={k: round(v, 2) for k, v in terms.items()},
-        assignments=report.assignments(core, placement),
+        terms=rules.euros(cents),
+        assignments=plan.assignments,
         unassigned=report.unassigned(core, placement),
         firms=report.firm_reports(core, placement),
         sites=report.site_reports(core, placement, faces),
         explanations=report.explanations(core, placement) if options.explain else (),
-        face_firms={core.site_ids[s]: core.firms[f].id for s, f in faces.items()},
+        face_firms=dict(plan.face_firms),
         stats=stats)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 OBJECTIVE_TERMS = ("coverage", "cost", "lateness", "fairness", "continuity", "stability")
 FACE_POLICIES = ("none", "sole", "lead")
-STATUSES = ("optimal", "feasible", "infeasible", "unknown")
 
 
 class ProblemError(ValueError):
@@ -136,8 +135,8 @@ class Weights:
     coverage: float = 1000.0  # per hour of work left unassigned
     cost: float = 1.0  # per euro of rates and travel
     lateness: float = 200.0  # per item-day past its due date (soft due dates only)
-    fairness: float = 10.0  # per hour a firm lies outside its share range
-    continuity: float = 300.0  # per extra firm at a site, beyond the first
+    fairness: float = 10.0  # per hour a firm lies away from its target share (the middle)
+    continuity: float = 300.0  # per firm working at a site (every firm, the first too)
     stability: float = 500.0  # per item moved to another firm than in the reference plan
 
     def as_dict(self) -> dict[str, float]:

@@ -159,8 +159,10 @@ def test_left_out_keys_take_the_dataclass_defaults():
 
 
 def validator() -> jsonschema.Draft202012Validator:
+    """The schema, with `format: date` asserted (a format is only an annotation otherwise)."""
     jsonschema.Draft202012Validator.check_schema(schema())
-    return jsonschema.Draft202012Validator(schema())
+    return jsonschema.Draft202012Validator(
+        schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
 def docs_example() -> dict:
@@ -244,7 +246,8 @@ def both(*changes):
     return change
 
 
-# (change to small(), the field named); the schema refuses these too
+# (change to small(), the field named): the reader (syntax) or solver.validate (values)
+# refuses these, and so does the schema
 SHAPES = [
     (put("format", "other"), "format"),
     (put("version", 2), "version"),
@@ -273,7 +276,8 @@ SHAPES = [
     (put("working_days.1", 20250304), "working_days[1]"),
     (put("sites.0.ready_on", "tomorrow"), "sites[0].ready_on"),
     (put("sites.0.blackout_dates", ["2025-03-03", "2025-03-03"]), "sites[0].blackout_dates[1]"),
-    (put("sites.0.access_weekdays", [0, 1]), "sites[0].access_weekdays[0]"),
+    (put("sites.0.access_weekdays", [0, 1]), "sites[0].access_weekdays"),
+    (put("sites.0.access_weekdays", [1, 8]), "sites[0].access_weekdays"),
     (put("sites.0.latitude", 91), "sites[0].latitude"),
     (put("firms.0.longitude", -180.5), "firms[0].longitude"),
     (put("firms.0.travel_radius_km", -1), "firms[0].travel_radius_km"),
@@ -297,9 +301,17 @@ SHAPES = [
     (both(with_options, put("options.0.cost", -1)), "options[0].cost"),
     (put("skills", ["net", "net"]), "skills[1]"),
     (put("items.0.id", ""), "items[0].id"),
+    (put("items.0.site", ""), "items[0].site"),
+    (put("working_days", ["2025-03-03", "2025-03-03"]), "working_days[1]"),
+    (put("working_days.2", "2025-02-30"), "working_days[2]"),
+    (put("firms.0.skills.0.proficiency", 3.5), "firms[0].skills[0].proficiency"),
+    (put("policy.weights.cost", "1"), "policy.weights.cost"),
+    (put("locks.0", {"item": "i1"}), "locks[0]"),
+    (both(with_options, put("options.0.hours", 0)), "options[0].hours"),
 ]
 
-# the schema cannot see these: references, order, cycles, ranges across fields
+# the schema cannot see these: references, order, cycles, repeats of records, ranges across
+# fields; solver.validate refuses them
 RULES = [
     (put("items.0.site", "nowhere"), "items[0].site"),
     (put("items.0.skill", "cobol"), "items[0].skill"),
@@ -321,7 +333,6 @@ RULES = [
     (both(put("firms.0.min_share_percent", 60), put("firms.0.max_share_percent", 50)),
      "firms[0].min_share_percent"),
     (put("working_days", ["2025-03-04", "2025-03-03"]), "working_days[1]"),
-    (put("working_days", ["2025-03-03", "2025-03-03"]), "working_days[1]"),
     (put("items.0.due_on", "2025-03-02"), "items[0].due_on"),
     (put("firms.0.availability.0.end_on", "2025-03-02"), "firms[0].availability[0].end_on"),
     (put("firms.0.skills", [{"skill": "net", "proficiency": 3, "hourly_rate": 1}] * 2),
@@ -332,7 +343,31 @@ RULES = [
      "reference[1]"),
     (both(with_options, lambda data: data["options"].append(dict(data["options"][0]))),
      "options[1]"),
-    (put("working_days.2", "2025-02-30"), "working_days[2]"),
+    (put("items.0.depends_on", ["i2"]), "items[0].depends_on"),
+]
+
+# changes to small() at the edges of the rules: the schema and the reader both accept them
+VALID = [
+    put("sites.0.latitude", 90), put("sites.0.latitude", -90),
+    put("firms.0.longitude", 180), put("firms.0.longitude", -180),
+    put("items.0.hours", 0.01), put("items.0.min_proficiency", 5), put("items.0.crew_size", 2.0),
+    put("items.0.due_on", "2025-03-03"), put("items.1.depends_on", []),
+    put("firms.0.availability.0.hours_per_technician", 24),
+    put("firms.0.availability.0.end_on", "2025-03-03"),
+    both(put("firms.0.min_share_percent", 100), put("firms.0.max_share_percent", 100)),
+    put("firms.1.skills", []), put("firms.1.availability", []),
+    put("policy.speedup_per_level", 0), put("policy.speedup_per_level", 1),
+    put("policy.weights.coverage", 0), put("policy.max_firms_per_site", 1),
+    put("sites.0.access_weekdays", []), put("sites.0.access_weekdays", [7, 1]),
+    put("skills", []), put("sites", [{"id": "s1", "latitude": 0, "longitude": 0},
+                                     {"id": "s2", "latitude": 0, "longitude": 0}]),
+    put("exclusions.0.site", None), put("exclusions", [{"firm": "f1"}, {"firm": "f1"}]),
+    put("locks.0", {"item": "i1", "start_on": "2025-03-05"}),
+    put("locks.0", {"item": "i1", "firm": "f1", "start_on": "2024-01-01"}),
+    put("locks", []), put("reference.0.start_on", "2025-03-04"),
+    put("options", None), put("options", []),
+    both(with_options, put("options.0.days", None)), both(with_options, put("options.0.cost", 0)),
+    put("working_days", ["2025-03-03"]),
 ]
 
 
@@ -359,8 +394,20 @@ def test_bad_shape_names_the_field_and_the_schema_refuses_it(change, field):
 
 
 @pytest.mark.parametrize(("change", "field"), RULES, ids=[field for _, field in RULES])
-def test_bad_rule_names_the_field(change, field):
+def test_bad_rule_names_the_field_and_the_schema_cannot_see_it(change, field):
+    # a case the schema learns to refuse belongs in SHAPES
     assert named_field(change) == field
+    data = small()
+    change(data)
+    assert validator().is_valid(data)
+
+
+@pytest.mark.parametrize("change", VALID)
+def test_edge_of_a_rule_is_valid_to_the_schema_and_the_reader(change):
+    data = small()
+    change(data)
+    validator().validate(data)
+    problem_from_dict(data)
 
 
 def test_an_empty_skill_catalogue_checks_nothing():
@@ -392,6 +439,17 @@ def test_unreadable_file(tmp_path, text):
     with pytest.raises(ProblemError) as raised:
         load_problem(tmp_path / "bad.json")
     assert raised.value.field == "$"
+
+
+@pytest.mark.parametrize("number", ["1e400", "1" + "0" * 400])
+def test_a_number_beyond_a_float_is_refused(tmp_path, number):
+    # JSON (and its schema) has no largest number; the planner's numbers are floats
+    text = json.dumps(small()).replace('"hours": 8.0', f'"hours": {number}', 1)
+    (tmp_path / "big.json").write_text(text)
+    with pytest.raises(ProblemError) as raised:
+        load_problem(tmp_path / "big.json")
+    assert (raised.value.field, raised.value.reason) == ("items[0].hours",
+                                                          "must be a finite number")
 
 
 def test_missing_file_is_an_os_error(tmp_path):

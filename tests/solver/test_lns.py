@@ -23,7 +23,7 @@ def separable_problem(**policy):
 
 def search(model, seconds=1.5):
     plan = greedy(model.core)
-    start = master.evaluate(model, {i: o.index for i, o in plan.chosen.items()}, 5.0, 1)
+    start = master.evaluate(model, {i: o.index for i, o in plan.chosen.items()}, 5.0, 1, seed=0)
     end = time.monotonic() + seconds
     better = lns.improve(model, start, deadline=lambda: end - time.monotonic(), workers=1,
                          seed=0, stopped=lambda: False)
@@ -42,6 +42,6 @@ def test_small_models_keep_the_whole_models_objective():
         assert better.objective < start.objective
         chosen = {model.core.options[k].item: k for k, on in enumerate(better.x) if on}
         assert [i for i, out in enumerate(better.unassigned) if not out] == sorted(chosen)
-        again = master.evaluate(model, chosen, 5.0, 1)
+        again = master.evaluate(model, chosen, 5.0, 1, seed=0)
         assert again is not None  # every rule of the whole model holds
         assert abs(again.objective - better.objective) < 0.5

@@ -1,5 +1,8 @@
 """Properties: every plan the solver returns passes the independent checker, and tiny
-problems are solved to the optimum that brute-force enumeration finds."""
+problems are solved to the optimum that brute-force enumeration finds.
+
+Hypothesis runs derandomized and without an example database, so CI draws the same examples
+every run (tests/solver/test_exhaustive.py holds the seeded brute force)."""
 
 import datetime as dt
 import itertools
@@ -25,6 +28,12 @@ from solver.types import (
     Weights,
     WorkItem,
 )
+
+from .quantised import HOUR, STATUSES, Draws, Spec, tiny_problem
+
+# reproducible: the same examples every run, none remembered between runs
+REPRODUCIBLE = {"derandomize": True, "database": None, "deadline": None,
+                "suppress_health_check": [HealthCheck.too_slow]}
 
 START = dt.date(2027, 3, 1)  # a Monday
 SKILLS = ("desktop", "winserver")
@@ -88,7 +97,7 @@ def _plan(result) -> Plan:
                 unassigned=tuple(u.item for u in result.unassigned))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, **REPRODUCIBLE)
 @given(problems(), st.sampled_from(("auto", "decompose")))
 def test_every_plan_passes_the_independent_checker(problem, mode):
     result = solve(problem, SolveOptions(time_limit=3, workers=1, mode=mode))
@@ -98,6 +107,37 @@ def test_every_plan_passes_the_independent_checker(problem, mode):
         assert len(result.assignments) + len(result.unassigned) == len(problem.items)
     else:
         assert result.reasons
+
+
+# --- quantised hours (issue 14) ----------------------------------------------------------
+
+
+@st.composite
+def quantised_problems(draw) -> Problem:
+    """Up to 4 items and 2 firms over at most 3 days: hours of three decimals, share ranges
+    tight or a single value, little capacity, locks (tests/solver/quantised.py)."""
+    return tiny_problem(Draws(draw=draw))
+
+
+# the exact path stops at its proof (milliseconds here); the decomposed one at its limit
+QUANTISED_LIMITS = {"exact": 2.0, "decompose": 1.0}
+
+
+@settings(max_examples=40, **REPRODUCIBLE)
+@given(quantised_problems())
+def test_plans_with_fractional_hours_pass_the_checker_on_both_paths(problem):
+    spec = Spec(problem)
+    for mode, limit in QUANTISED_LIMITS.items():
+        result = solve(problem, SolveOptions(time_limit=limit, workers=1, mode=mode,
+                                             explain=False))
+        assert result.status in STATUSES
+        if result.status not in ("optimal", "feasible"):
+            assert result.reasons and not result.assignments
+            continue
+        assert check(problem, _plan(result)) == [], mode
+        assert len(result.assignments) + len(result.unassigned) == len(problem.items)
+        for a in result.assignments:  # hours in whole hundredths, as the checker counts
+            assert a.hours == pytest.approx(spec.way(a.item, a.firm).units / HOUR, abs=1e-9)
 
 
 # --- brute force -------------------------------------------------------------------------

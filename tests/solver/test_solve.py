@@ -1,6 +1,14 @@
-"""The entry point's contract: progress reports and the stop flag, in both modes."""
+"""The entry point's contract: progress reports and the stop flag, in both modes.
+
+No assertion here times the solver: a stop is shown honoured by what the result says ran,
+waits are bounded (a test that would hang fails with a message instead), and a path is chosen
+through `SolveOptions(mode=...)` or the process's cores rather than by patching solver
+internals. The tests that still patch a module constant or a private function cannot do
+without it until the solver offers a public way (each says what it would need).
+"""
 
 import itertools
+import os
 import threading
 import time
 
@@ -8,11 +16,30 @@ import pytest
 
 from solver import schedule as schedule_module
 from solver import solve as solve_module
+from solver.check import check
 from solver.generate import generate
+from solver.instance import Plan
 from solver.prepare import Interrupted, prepare
 from solver.schedule import greedy
 from solver.solve import solve
 from solver.types import SolveOptions
+
+WAIT = 10.0  # seconds a bounded wait gives a background thread before the test fails
+
+
+def _wait_until(condition, what: str, timeout: float = WAIT) -> None:
+    """Poll `condition` until it holds; fail, saying what did not happen, after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout:g} s")
+        time.sleep(0.01)
+
+
+def _checked(problem, result) -> None:
+    plan = Plan(assignments=result.assignments, face_firms=result.face_firms,
+                unassigned=tuple(u.item for u in result.unassigned))
+    assert check(problem, plan) == []
 
 
 @pytest.mark.parametrize("mode, size", [("decompose", (200, 30, 30)), ("exact", (13, 8, 20))])
@@ -28,7 +55,11 @@ def test_stop_flag_ends_the_search_with_the_best_plan_so_far(mode, size):
                                          should_stop=stop_after_first_plan))
     assert reports and result.status in ("feasible", "optimal")
     assert result.objective is not None and result.assignments
-    # a 120 s limit, stopped at the first plan: no search step ran after the stop
+    # the best plan so far: no worse than the best one reported (the model counts in cents)
+    assert result.objective <= min(r.objective for r in reports) + 0.01
+    _checked(problem, result)
+    # a 120 s limit, stopped at the first plan: no search step ran after the stop (the
+    # result does not say it was stopped; the site search's step count is what shows it)
     assert result.stats.get("site_steps", 0.0) == 0.0
 
 
@@ -41,7 +72,12 @@ def test_progress_reports_better_plans_with_their_bound_and_time():
     elapsed = [r.elapsed for r in reports]
     assert elapsed == sorted(elapsed)
     assert all(r.bound <= r.objective + 1e-6 for r in reports if r.bound == r.bound)
-    assert [r.phase for r in reports][:2] == ["first plan", "columns"]
+    # each report names the step that found its plan, and each plan is a better one (the
+    # model counts in cents, a report in euros: a cent apart at most); which steps report,
+    # and in which order, is the solver's business
+    assert all(isinstance(r.phase, str) and r.phase for r in reports)
+    objectives = [r.objective for r in reports]
+    assert all(later <= earlier + 0.01 for earlier, later in itertools.pairwise(objectives))
 
 
 @pytest.mark.parametrize("mode, size", [("decompose", (60, 12, 20)), ("exact", (13, 8, 20))])
@@ -76,16 +112,18 @@ def test_stop_asked_from_the_start_still_returns_the_first_plan(mode, size):
     assert result.stats.get("rounds", 0.0) == 0.0 and result.stats.get("site_steps", 0.0) == 0.0
 
 
-def test_an_unproven_exact_search_hands_its_plan_to_the_site_search(monkeypatch):
-    # the exact model gets a tenth of the time, too little to prove this rollout optimal:
-    # the search over sites improves its plan within the rest, keeping every rule
-    monkeypatch.setattr(solve_module, "EXACT_SHARE", 0.1)
-    problem = generate(13, 8, 20, seed=2)
+def test_an_unproven_exact_search_hands_its_plan_to_the_site_search():
+    # the exact model forced onto a rollout of 30 sites (about 400 options; "auto" would
+    # decompose it) cannot prove it within its share of 4 s: the search over sites takes its
+    # plan for the rest, keeping every rule
+    problem = generate(30, 8, 20, seed=2)
     result = solve(problem, SolveOptions(time_limit=4, mode="exact", explain=False))
     assert result.status in ("feasible", "optimal") and result.stats["mode"] == 1.0
-    assert result.stats.get("site_steps", 0) > 0
+    # unproven, the plan went on to the search over sites (a proof needs none)
+    assert result.status == "optimal" or result.stats.get("site_steps", 0) > 0
     assert not result.unassigned
     assert result.bound is None or result.bound <= result.objective + 1e-6
+    _checked(problem, result)
 
 
 def test_one_day_problem_of_many_sites_still_runs_the_master_after_the_patterns():
@@ -98,7 +136,9 @@ def test_one_day_problem_of_many_sites_still_runs_the_master_after_the_patterns(
 
 def test_a_stop_while_preparing_a_large_problem_ends_it_without_a_plan(monkeypatch):
     # 300 sites: preparing polls the stop flag every CHECK_EVERY items; once the grace for a
-    # first plan has passed it gives up, reports why, and returns no plan
+    # first plan has passed it gives up, reports why, and returns no plan. (GRACE is patched:
+    # with its 0.5 s a 300-site problem is prepared before it ends; without the patch this
+    # needs a public setting for the grace, e.g. SolveOptions.grace)
     problem = generate(300, 40, 30, seed=1)
     polls = []
 
@@ -140,7 +180,9 @@ def test_a_stopped_greedy_returns_the_plan_so_far():
 
 def test_a_stop_right_after_preparing_gives_no_plan_rather_than_an_empty_one(monkeypatch):
     # the greedy plan stops at its first poll: an empty plan keeps every rule, but it is
-    # not a plan, so the solve says it has none
+    # not a plan, so the solve says it has none. (Patched: GRACE, and `prepare` to learn
+    # when preparing is done; without them this needs a public grace setting and a progress
+    # event for "options prepared")
     monkeypatch.setattr(solve_module, "GRACE", 0.0)
     prepared = []
     real = solve_module.prepare
@@ -177,6 +219,7 @@ def test_a_stop_after_the_first_greedy_pass_keeps_that_whole_pass():
 
 def test_a_time_limit_that_passes_while_preparing_ends_the_solve_without_a_plan(monkeypatch):
     # no grace and a limit already gone at the first poll: the reason says out of time
+    # (GRACE patched, as above: a public grace setting would do instead)
     monkeypatch.setattr(solve_module, "GRACE", 0.0)
     result = solve(generate(30, 8, 20, seed=5), SolveOptions(time_limit=1e-9, explain=False))
     assert result.status == "unknown" and not result.assignments
@@ -189,86 +232,78 @@ def _plan(result):
     return sorted((a.item, a.firm, a.start_on) for a in result.assignments)
 
 
-def _record_runs(monkeypatch) -> list[dict]:
-    """Every CP-SAT run of the solves that follow: its phase, workers, hint and cancel."""
-    runs = []
-    real_run = solve_module._run
-
-    def recording(model, clock, options, phase, hint, time_limit, prove=False, cancel=None):
-        runs.append({"phase": phase, "workers": options.workers, "hint": hint,
-                     "cancel": cancel})
-        return real_run(model, clock, options, phase, hint, time_limit, prove, cancel)
-
-    monkeypatch.setattr(solve_module, "_run", recording)
-    return runs
-
-
-def test_two_workers_give_the_same_plan_for_the_same_seed_with_the_exact_model_in_parallel(
-        monkeypatch):
+def test_two_workers_give_the_same_plan_for_the_same_seed_with_the_exact_model_in_parallel():
     # seed 0: the relaxed optimum does not fit on days, so the exact model (started beside
     # the relaxation, on the other core) proves the plan; its plan is the same every run
-    calls = _record_runs(monkeypatch)
     problem = generate(13, 8, 20, seed=0)
     results = [solve(problem, SolveOptions(time_limit=20, workers=2, seed=3, explain=False))
                for _ in range(2)]
     assert [r.status for r in results] == ["optimal", "optimal"]
     assert _plan(results[0]) == _plan(results[1]) and results[0].assignments
     assert results[0].objective == pytest.approx(results[1].objective)
-    # each solve: the relaxation and the exact model, both on one worker; the exact model
-    # without a hint and cancellable
-    runs = [(c["phase"], c["workers"], c["hint"] is None, c["cancel"] is not None)
-            for c in calls]
-    assert sorted(runs[:2], key=str) == [("exact", 1, True, True), (None, 1, False, False)]
-    assert len(runs) == 4
+    _checked(problem, results[0])
 
 
-def test_one_worker_solves_the_relaxation_then_the_hinted_exact_model_to_the_same_optimum(
-        monkeypatch):
-    real_run = solve_module._run
-    calls = _record_runs(monkeypatch)
+def test_one_and_two_workers_reach_the_same_optimum():
     problem = generate(13, 8, 20, seed=0)
     one = solve(problem, SolveOptions(time_limit=20, workers=1, explain=False))
-    phases = [(c["phase"], c["hint"] is not None, c["cancel"]) for c in calls]
-    assert phases == [(None, True, None), ("exact", True, None)]
-    monkeypatch.setattr(solve_module, "_run", real_run)
     two = solve(problem, SolveOptions(time_limit=20, workers=2, explain=False))
     assert one.status == two.status == "optimal"
     assert one.objective == pytest.approx(two.objective)
+    _checked(problem, one)
+    _checked(problem, two)
 
 
-def test_a_relaxation_that_proves_the_plan_cancels_the_exact_model(monkeypatch):
-    # seed 4: the relaxed optimum fits on days, so it is the answer and the exact model,
-    # running beside it, is told to stop
-    calls = _record_runs(monkeypatch)
-    result = solve(generate(13, 8, 20, seed=4), SolveOptions(time_limit=20, workers=2,
-                                                             explain=False))
+# a rollout whose relaxed optimum fits on days (with the quantised hours of issue 14 and
+# before them): the relaxation proves it (stats "proof")
+PROVEN_BY_RELAXATION = (6, 6, 20, 1)
+
+
+def test_a_relaxation_that_proves_the_plan_leaves_no_search_running():
+    # the relaxed optimum fits on days, so it is the answer; the exact model that ran beside
+    # it is told to stop, and nothing of it outlives the solve
+    threads = set(threading.enumerate())
+    problem = generate(*PROVEN_BY_RELAXATION)
+    result = solve(problem, SolveOptions(time_limit=20, workers=2, explain=False))
     assert result.status == "optimal" and result.stats.get("proof") == 1.0
-    cancels = [c["cancel"].is_set() for c in calls if c["cancel"] is not None]
-    assert cancels == [True]
+    _checked(problem, result)
+    _wait_until(lambda: set(threading.enumerate()) <= threads,
+                "a thread of the solve still runs after it returned")
 
 
-@pytest.mark.parametrize("seed", [0, 4])  # 4: the relaxation proves its plan all the same
-def test_an_error_in_the_parallel_exact_model_reaches_the_caller(monkeypatch, seed):
+# (13, 8, 20, 0): the exact model proves the plan; the other: the relaxation, all the same
+@pytest.mark.parametrize("size", [(13, 8, 20, 0), PROVEN_BY_RELAXATION])
+def test_an_error_in_the_parallel_exact_model_reaches_the_caller(monkeypatch, size):
+    # fault injection: the private `_run` is replaced to fail in the exact model's thread
+    # (the solver has no public way to make one of its searches fail)
     real_run = solve_module._run
 
-    def failing(model, clock, options, phase, hint, time_limit, prove=False, cancel=None):
+    def failing(model, clock, options, phase, *args, **kwargs):
         if phase == "exact":
             raise RuntimeError("exact model failed")
-        return real_run(model, clock, options, phase, hint, time_limit, prove, cancel)
+        return real_run(model, clock, options, phase, *args, **kwargs)
 
     monkeypatch.setattr(solve_module, "_run", failing)
     with pytest.raises(RuntimeError, match="exact model failed"):
-        solve(generate(13, 8, 20, seed=seed), SolveOptions(time_limit=20, workers=2,
-                                                           explain=False))
+        solve(generate(*size), SolveOptions(time_limit=20, workers=2, explain=False))
 
 
-def test_on_one_core_two_workers_run_the_relaxation_and_the_exact_model_in_turn(monkeypatch):
-    calls = _record_runs(monkeypatch)
-    monkeypatch.setattr(solve_module, "_cores", lambda: 1)
-    result = solve(generate(13, 8, 20, seed=0), SolveOptions(time_limit=20, workers=2,
-                                                             explain=False))
-    assert result.status == "optimal"
-    assert [(c["phase"], c["cancel"]) for c in calls] == [(None, None), ("exact", None)]
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs sched_setaffinity")
+def test_on_one_core_two_workers_solve_as_one():
+    # restricted to one core (the calling thread's affinity, which CP-SAT's threads
+    # inherit), two workers run the relaxation and the exact model in turn: the same
+    # optimum as one worker
+    problem = generate(13, 8, 20, seed=0)
+    one = solve(problem, SolveOptions(time_limit=20, workers=1, explain=False))
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})
+    try:
+        two = solve(problem, SolveOptions(time_limit=20, workers=2, explain=False))
+    finally:
+        os.sched_setaffinity(0, cores)
+    assert one.status == two.status == "optimal"
+    assert two.objective == pytest.approx(one.objective)
+    _checked(problem, two)
 
 
 class _CountingSolver:
@@ -286,32 +321,47 @@ def test_the_watcher_asks_again_until_the_solve_ends():
     solver = _CountingSolver()
     cancel.set()
     watcher = threading.Thread(target=solve_module._watch_stop,
-                               args=(solver, clock, done, cancel))
+                               args=(solver, clock, done, cancel, clock.stopped))
     watcher.start()
-    while solver.stops < 3:
-        time.sleep(0.01)
-    done.set()
-    watcher.join(timeout=5)
-    assert not watcher.is_alive() and solver.stops >= 3
+    try:
+        _wait_until(lambda: solver.stops >= 3, "the watcher asked to stop fewer than 3 times")
+    finally:
+        done.set()
+        watcher.join(timeout=WAIT)
+    assert not watcher.is_alive(), "the watcher did not end once the solve was done"
+
+
+class _CountingEvent(threading.Event):
+    """A cancel that counts how often it is looked at."""
+
+    def __init__(self):
+        super().__init__()
+        self.looks = 0
+
+    def is_set(self) -> bool:
+        self.looks += 1
+        return super().is_set()
 
 
 def test_the_watcher_polls_the_stop_flag_a_tenth_as_often_as_the_cancel():
-    calls = []
+    stops = []
 
     def should_stop():
-        calls.append(time.monotonic())
+        stops.append(None)
         return False
 
     clock = solve_module._Clock(SolveOptions(time_limit=10, should_stop=should_stop))
-    done, cancel = threading.Event(), threading.Event()
+    done, cancel = threading.Event(), _CountingEvent()
     solver = _CountingSolver()
     watcher = threading.Thread(target=solve_module._watch_stop,
-                               args=(solver, clock, done, cancel))
+                               args=(solver, clock, done, cancel, clock.stopped))
     watcher.start()
-    while len(calls) < 3:
-        time.sleep(0.01)
-    done.set()
-    watcher.join(timeout=5)
-    assert solver.stops == 0
-    # every tenth poll of a hundredth of a second: about 0.1 s apart, never 0.01 s
-    assert min(b - a for a, b in itertools.pairwise(calls)) > 0.05
+    try:
+        _wait_until(lambda: len(stops) >= 3, "the watcher polled the stop flag fewer than 3 "
+                    "times")
+    finally:
+        done.set()
+        watcher.join(timeout=WAIT)
+    assert not watcher.is_alive() and solver.stops == 0
+    # counted, not timed: the cancel at every poll, the stop flag at every tenth
+    assert cancel.looks >= 10 * len(stops)

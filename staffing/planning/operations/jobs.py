@@ -13,7 +13,6 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from solver.instance import problem_from_dict, problem_to_dict
-from solver.prepare import validate
 from solver.types import ProblemError
 
 from ...access import get_project_for, require_lead_coordinator
@@ -57,7 +56,7 @@ def start_solve(actor: User | None, project: Project, backend: str, time_limit: 
         raise InvalidInput.field("project", "no participating firm has a capacity offer yet")
     instance = problem_to_dict(problem)
     try:  # the runner reads the instance back: refuse here what it would refuse there
-        validate(problem_from_dict(instance))
+        problem_from_dict(instance)  # reads, then solver.validate's rules
     except ProblemError as error:
         raise InvalidInput.field(error.field, error.reason) from error
     job = SolveJob(project_id=project.id, status="queued",
