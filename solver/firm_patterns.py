@@ -418,7 +418,7 @@ class _Search:
             free = set(range(self.data.n_items)) - set(kept)
             # short steps, as in the other searches: a stop is honoured within half a second
             completed = complete(model, guess, free, min(left, REPLAN_STEP), 1,
-                                 self.random_seed)
+                                 self.random_seed, self.stopped)
             if completed is not None:
                 return {model.core.options[k].item: k for k, on in enumerate(completed.x)
                         if on}

@@ -25,6 +25,7 @@ from .model import (
     energy_windows,
     windows_by_option,
 )
+from .stopping import watching
 
 log = logging.getLogger(__name__)
 
@@ -181,8 +182,8 @@ class Parts:
             self.load[w] += sign * energy
         self.at_pair[(self.core.item_site[option.item], option.firm)] += sign
 
-    def solve(self, free: set[int], time_limit: float,
-              seed: int) -> tuple[int, Change | None]:
+    def solve(self, free: set[int], time_limit: float, seed: int,
+              stopped: Callable[[], bool] | None = None) -> tuple[int, Change | None]:
         """Re-solve the freed items against the incumbent (not changed here): CP-SAT's
         status and the better assignment of the items, if any."""
         core, chosen = self.core, self.chosen
@@ -207,7 +208,8 @@ class Parts:
         solver.parameters.max_time_in_seconds = time_limit
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = seed
-        status = solver.solve(cp)
+        with watching(solver.stop_search, stopped):
+            status = solver.solve(cp)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) \
                 or solver.objective_value > before - 0.5:
             return status, None
@@ -304,7 +306,7 @@ def improve(model: Model, incumbent: Incumbent, deadline: Callable[[], float],
         step += 1
         free = neighbourhoods.pick(_chosen(model, incumbent), size)
         status, better = _solve_fixed(model, incumbent, free, min(deadline(), step_limit),
-                                      workers, seed + step)
+                                      workers, seed + step, stopped)
         if better is not None:
             incumbent = better
             if on_better:
@@ -324,7 +326,7 @@ def _improve_parts(model: Model, incumbent: Incumbent, deadline: Callable[[], fl
     while deadline() > 0.2 and not stopped():
         step += 1
         free = neighbourhoods.pick(parts.chosen, size)
-        status, change = parts.solve(free, min(deadline(), PART_STEP), seed + step)
+        status, change = parts.solve(free, min(deadline(), PART_STEP), seed + step, stopped)
         if change is not None:
             incumbent = parts.apply(change)
             if on_better:
@@ -341,7 +343,8 @@ def _resize(size: int, status: int, most: int) -> int:
 
 
 def _solve_fixed(model: Model, incumbent: Incumbent, free: set[int], time_limit: float,
-                 workers: int, seed: int) -> tuple[int, Incumbent | None]:
+                 workers: int, seed: int, stopped: Callable[[], bool] | None = None
+                 ) -> tuple[int, Incumbent | None]:
     """Re-solve the freed items in the whole model, every other item fixed by its hint:
     CP-SAT's status and the better incumbent, if any."""
     fix_all_but(model, incumbent, free, [v.index for v in model.x],
@@ -352,7 +355,8 @@ def _solve_fixed(model: Model, incumbent: Incumbent, free: set[int], time_limit:
     params.num_workers = max(1, workers)
     params.random_seed = seed
     params.fix_variables_to_their_hinted_value = True
-    status = solver.solve(model.cp)
+    with watching(solver.stop_search, stopped):
+        status = solver.solve(model.cp)
     model.cp.clear_hints()
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) \
             and solver.objective_value < incumbent.objective - 0.5:

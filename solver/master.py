@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.linear_solver import pywraplp
@@ -14,6 +15,7 @@ from ortools.sat.python import cp_model
 from .bound import site_bound
 from .lns import Incumbent, fix_all_but, incumbent_of
 from .model import SCALE, Model, coefficients, energy_windows
+from .stopping import watching
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,8 @@ class LpStart:
 
 def lp_start(model: Model, time_limit: float, workers: int, seed: int,
              target: float | None = None, bound_seconds: float = 1.0,
-             lp_seconds: float | None = None) -> LpStart:
+             lp_seconds: float | None = None,
+             stopped: Callable[[], bool] | None = None) -> LpStart:
     """A first plan near the LP optimum: solve the LP relaxation of the assignment (GLOP),
     keep the items it assigns wholly to one firm, and let CP-SAT place the others. Also
     returns the LP rounded (each item to its largest option, item -> option) for when CP-SAT
@@ -81,7 +84,9 @@ def lp_start(model: Model, time_limit: float, workers: int, seed: int,
     lp.SetTimeLimit(int(max(0.1, time_limit * 0.6 if lp_seconds is None else lp_seconds)
                         * 1000))
     built = time.monotonic()
-    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+    with watching(lp.InterruptSolve, stopped):
+        solved = lp.Solve()
+    if solved != pywraplp.Solver.OPTIMAL or (stopped is not None and stopped()):
         return LpStart(None, {}, None)
     bound = lp.Objective().Value()
     rows = lp.constraints()
@@ -109,9 +114,9 @@ def lp_start(model: Model, time_limit: float, workers: int, seed: int,
     free = set(range(len(core.items))) - set(whole)
     for _ in range(3):
         left = time_limit - (time.monotonic() - started)
-        if left <= 0.05:
+        if left <= 0.05 or (stopped is not None and stopped()):
             return LpStart(None, rounded, bound, item_prices)
-        completed = complete(model, guess, free, left / 2, workers, seed)
+        completed = complete(model, guess, free, left / 2, workers, seed, stopped)
         if completed is not None:
             return LpStart(completed, rounded, bound, item_prices)
         # free the items of every firm that shares a free item, and try again
@@ -121,7 +126,8 @@ def lp_start(model: Model, time_limit: float, workers: int, seed: int,
 
 
 def evaluate(model: Model, chosen: dict[int, int], time_limit: float,
-             workers: int, seed: int) -> Incumbent | None:
+             workers: int, seed: int,
+             stopped: Callable[[], bool] | None = None) -> Incumbent | None:
     """The model's own value of an assignment (item -> option), or None if it breaks one of
     the model's rules: every assignment variable fixed, CP-SAT only computes the rest."""
     x = [False] * len(model.x)
@@ -129,11 +135,12 @@ def evaluate(model: Model, chosen: dict[int, int], time_limit: float,
         x[k] = True
     unassigned = [i not in chosen for i in range(len(model.unassigned))]
     return complete(model, Incumbent(x, unassigned, 0.0), set(), max(0.1, time_limit),
-                    workers, seed)
+                    workers, seed, stopped)
 
 
 def complete(model: Model, guess: Incumbent, free: set[int], time_limit: float,
-             workers: int, seed: int) -> Incumbent | None:
+             workers: int, seed: int,
+             stopped: Callable[[], bool] | None = None) -> Incumbent | None:
     """CP-SAT on the whole model with every item outside `free` fixed where `guess` has it
     (hints fixed by `fix_variables_to_their_hinted_value`): the best completion within
     `time_limit`, or None when it finds none."""
@@ -144,7 +151,8 @@ def complete(model: Model, guess: Incumbent, free: set[int], time_limit: float,
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
     solver.parameters.fix_variables_to_their_hinted_value = True
-    status = solver.solve(model.cp)
+    with watching(solver.stop_search, stopped):
+        status = solver.solve(model.cp)
     model.cp.clear_hints()
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return incumbent_of(solver, model)

@@ -22,6 +22,7 @@ from . import rules
 from .model import build
 from .prepare import Core, Opt, bits
 from .schedule import Calendar, Placement
+from .stopping import watching
 
 
 @dataclass
@@ -187,7 +188,8 @@ def _bounds(core: Core, placement: Placement, position: dict[int, int],
 
 
 def solve_part(part: Part, placement: Placement, time_limit: float, workers: int,
-               seed: int) -> dict[int, tuple[Opt, int]] | None:
+               seed: int, stopped: Callable[[], bool] | None = None
+               ) -> dict[int, tuple[Opt, int]] | None:
     """Re-plan the part with the exact model, hinted with the current plan: item -> (option,
     first day) for the part's assigned items, or None when CP-SAT found nothing in time."""
     model = build(part.core, exact=True)
@@ -204,7 +206,8 @@ def solve_part(part: Part, placement: Placement, time_limit: float, workers: int
     solver.parameters.max_time_in_seconds = max(0.05, time_limit)
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
-    status = solver.solve(cp)
+    with watching(solver.stop_search, stopped):
+        status = solver.solve(cp)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return {option.item: (option, solver.value(model.start[k]))
@@ -277,7 +280,7 @@ def improve(core: Core, placement: Placement, deadline: Callable[[], float], wor
             continue
         before = plan.value_of(part)
         answer = solve_part(part, plan.placement, min(step_limit, deadline()), workers,
-                            seed + step)
+                            seed + step, stopped)
         after = plan.value_of(part, answer) if answer is not None else before
         if after < before - 1e-6:
             plan.replace(part, answer)

@@ -450,7 +450,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
         start = master.lp_start(model, clock.left() * 0.25, options.workers, options.seed,
                              target=best_value * 100 if best is not None else None,
                              bound_seconds=BOUND_SHARE * options.time_limit,
-                             lp_seconds=clock.left() * 0.5)
+                             lp_seconds=clock.left() * 0.5, stopped=clock.stopped)
         incumbent, rounded = start.incumbent, start.rounded
         if rounds == 1 and start.bound is not None and not core.pruned_options:
             # the master's LP or Lagrangian: a bound of the whole
@@ -468,7 +468,8 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
         if incumbent is None and best is not None:
             incumbent = master.evaluate(model, {i: o.index for i, o in best.chosen.items()
                                              if o.index not in forbidden},
-                                     clock.left() * 0.1, options.workers, options.seed)
+                                     clock.left() * 0.1, options.workers, options.seed,
+                                     clock.stopped)
         if rounds == 1:
             incumbent, dived = _dive(core, model, clock, options, incumbent, bound,
                                      best_value, start.prices)
@@ -532,7 +533,7 @@ def _dive(core: Core, model: Model, clock: _Clock, options: SolveOptions,
         dived = found.bound / 100
     if found.chosen is not None:
         plan = master.evaluate(model, found.chosen, 0.05 * clock.left(), options.workers,
-                               options.seed)
+                               options.seed, clock.stopped)
         if plan is not None and (incumbent is None or plan.objective < incumbent.objective):
             incumbent = plan
             if plan.objective / 100 < best_value:
