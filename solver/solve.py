@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from ortools.sat.python import cp_model
 
 from . import columns, firm_patterns, lns, master, report, rules, sites
+from .budget import Budget
 from .check import check
 from .instance import Plan
 from .model import Model, build, coefficients, energy_windows
@@ -28,15 +29,7 @@ from .types import Problem, Progress, Result, SolveOptions
 EXACT_MAX_OPTIONS = 800  # above this, one model with every option's days is too slow
 MAX_OPTIONS_PER_ITEM = 20  # kept per item (the cheapest) once a problem has PRUNE_ABOVE options
 PRUNE_ABOVE = 250_000
-RELAXATION_TIME = 1.0  # seconds at most for the relaxation that may prove a plan optimal
-BOUND_SHARE = 0.05  # of the time limit at most, for raising the Lagrangian bound
-SITE_SEARCH_SHARE = 0.4  # of the time limit, for the search over sites with days
-EXACT_SHARE = 0.6  # of the time left, for the exact model before the search over sites
-FINISH_SHARE = 0.01  # of the time limit, kept for checking and reporting the final plan
-COLUMN_SHARE = 0.4  # of the time limit at most, for column generation over site patterns
-DIVE_SHARE = 0.7  # of the time left, for the firm patterns' column generation and dive
 DETAIL_EVERY = 0.25  # seconds between two progress reports that describe the plan
-GRACE = 0.5  # seconds the first plan may still take after a stop or the time limit
 HALF_CENT = 0.005  # euros: objectives are whole cents, so a bound this close proves optimality
 BOUND_NOISE = 1e-7  # relative: an LP bound this far above a plan's objective is float noise
 
@@ -55,7 +48,7 @@ class _Progress(cp_model.CpSolverSolutionCallback):
     """Reports each better solution of a model whose solutions are plans; a relaxation's
     (phase None) are not, so they only count for the time to the first solution."""
 
-    def __init__(self, model: Model, clock: _Clock, phase: str | None,
+    def __init__(self, model: Model, clock: Budget, phase: str | None,
                  options: SolveOptions):
         super().__init__()
         self.model, self.clock, self.phase, self.options = model, clock, phase, options
@@ -86,44 +79,7 @@ class _Progress(cp_model.CpSolverSolutionCallback):
                 elapsed=self.clock.elapsed(), phase=self.phase, **details))
 
 
-class _Clock:
-    def __init__(self, options: SolveOptions):
-        self.started = time.monotonic()
-        self.options = options
-        self.stop_seen_at: float | None = None  # when out_of_time first saw the stop flag
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
-    def left(self) -> float:
-        return max(0.0, self.options.time_limit - self.elapsed())
-
-    def deadline(self, share: float) -> float:
-        """A monotonic time: `share` of the time still left from now."""
-        return time.monotonic() + share * self.left()
-
-    def finishing(self) -> Callable[[], float]:
-        """Seconds left for a search that ends the solve: the time left less what checking
-        and reporting the plan take (1 % of the limit; about a second on 5,000 sites)."""
-        return lambda: self.left() - FINISH_SHARE * self.options.time_limit
-
-    def stopped(self) -> bool:
-        return bool(self.options.should_stop and self.options.should_stop())
-
-    def out_of_time(self) -> bool:
-        """For the phases before any plan: GRACE seconds past the time limit, or since the
-        stop flag was first seen (a small problem still gets its first plan; a 5,000-site
-        one stops preparing within about a second)."""
-        if self.options.time_limit - self.elapsed() <= -GRACE:
-            return True
-        if not self.stopped():
-            return False
-        if self.stop_seen_at is None:
-            self.stop_seen_at = time.monotonic()
-        return time.monotonic() - self.stop_seen_at >= GRACE
-
-
-def _watch_stop(solver: cp_model.CpSolver, clock: _Clock, done: threading.Event,
+def _watch_stop(solver: cp_model.CpSolver, clock: Budget, done: threading.Event,
                 cancel: threading.Event | None, stopped: Callable[[], bool]) -> None:
     """Honour the stop flag (polled every tenth of a second) while CP-SAT runs, and a
     cancel (another solve has made this one pointless) within a hundredth. The stop is
@@ -136,13 +92,13 @@ def _watch_stop(solver: cp_model.CpSolver, clock: _Clock, done: threading.Event,
             solver.stop_search()
 
 
-def _run(model: Model, clock: _Clock, options: SolveOptions, phase: str | None,
+def _run(model: Model, clock: Budget, options: SolveOptions, phase: str | None,
          hint: Placement | lns.Incumbent | None, time_limit: float,
          prove: bool = False, cancel: threading.Event | None = None,
          first_plan: bool = False) -> tuple[_Run, float | None]:
     """One CP-SAT solve of `model` for at most `time_limit` seconds. A `first_plan` run (the
-    one that may give the first plan at all) stops GRACE seconds after the stop flag, as the
-    first plan's other steps do (_Clock.out_of_time), the others at once."""
+    one that may give the first plan at all) stops `grace` seconds after the stop flag, as the
+    first plan's other steps do (Budget.out_of_time), the others at once."""
     cp = model.cp
     cp.clear_hints()
     if hint is not None:
@@ -220,7 +176,7 @@ def _placement_from_exact(core: Core, values: dict) -> Placement:
 def solve(problem: Problem, options: SolveOptions | None = None) -> Result:
     """Plan the problem; raise ProblemError on bad input, never on an infeasible one."""
     options = options or SolveOptions()
-    clock = _Clock(options)
+    clock = Budget(options.time_limit, options.should_stop, options.grace)
     try:
         core = prepare(problem, max_options_per_item=MAX_OPTIONS_PER_ITEM,
                        prune_above=PRUNE_ABOVE, stopped=clock.out_of_time)
@@ -231,7 +187,8 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Result:
     constructing = time.monotonic()
     first = greedy(core, stopped=clock.out_of_time)
     took = time.monotonic() - constructing
-    if clock.out_of_time() or (took > GRACE and (clock.stopped() or clock.left() < took)):
+    if clock.out_of_time() or (took > clock.grace
+                               and (clock.stopped() or clock.left() < took)):
         # no time for the rest of the first plan (regret, filling, rebalancing: about as
         # long again as the greedy plan took)
         return _first_plan_only(core, clock, options, first)
@@ -243,7 +200,7 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Result:
     return _solve_decomposed(core, clock, options, first)
 
 
-def _solve_exact(core: Core, clock: _Clock, options: SolveOptions,
+def _solve_exact(core: Core, clock: Budget, options: SolveOptions,
                  greedy_plan: Placement) -> Result:
     """The relaxation first (its optimum placed on days may prove itself optimal at once),
     then the exact model. With two or more workers both start together, one core each: the
@@ -262,7 +219,7 @@ def _solve_exact(core: Core, clock: _Clock, options: SolveOptions,
     return _from_exact(core, clock, options, run, first_at, hint, ready_at)
 
 
-def _exact_beside_relaxation(core: Core, clock: _Clock, options: SolveOptions,
+def _exact_beside_relaxation(core: Core, clock: Budget, options: SolveOptions,
                              greedy_plan: Placement, model: Model) -> Result:
     # the exact model without a hint: a poor hint (the greedy plan, or the relaxed optimum
     # repaired on days) slowed its proof on generated rollouts (docs/benchmarks.md)
@@ -311,10 +268,10 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _proving_time(core: Core, clock: _Clock) -> float:
+def _proving_time(core: Core, clock: Budget) -> float:
     # most of the time to prove; what an unproven search leaves goes to the site search,
     # which improves a plan faster than one CP-SAT worker on the whole model
-    return clock.left() * (1.0 if core.horizon == 1 else EXACT_SHARE)
+    return clock.seconds("exact, one day" if core.horizon == 1 else "exact")
 
 
 def _better(core: Core, plan: Placement, other: Placement | None) -> Placement:
@@ -324,7 +281,7 @@ def _better(core: Core, plan: Placement, other: Placement | None) -> Placement:
     return plan
 
 
-def _from_exact(core: Core, clock: _Clock, options: SolveOptions, run: _Run,
+def _from_exact(core: Core, clock: Budget, options: SolveOptions, run: _Run,
                 first_at: float | None, fallback: Placement, ready_at: float) -> Result:
     """The result of the exact model's run; `fallback`, a plan found before it, when the
     run ended before its first plan or found a worse one."""
@@ -334,7 +291,7 @@ def _from_exact(core: Core, clock: _Clock, options: SolveOptions, run: _Run,
     if run.values is None:
         if run.status != cp_model.INFEASIBLE and not _is_valid(core, fallback):
             # the greedy plan may leave a firm below its share: bring it into its range
-            fallback = _complete(core, fallback, clock.deadline(0.05))
+            fallback = _complete(core, fallback, clock.deadline("completing"))
         if run.status != cp_model.INFEASIBLE and _is_valid(core, fallback):
             # stopped or out of time before CP-SAT's first plan: the fallback is a plan
             return _improved(core, clock, options, fallback, run.bound, ready_at)
@@ -349,14 +306,14 @@ def _from_exact(core: Core, clock: _Clock, options: SolveOptions, run: _Run,
     return _improved(core, clock, options, placement, run.bound, first_at)
 
 
-def _improved(core: Core, clock: _Clock, options: SolveOptions, placement: Placement,
+def _improved(core: Core, clock: Budget, options: SolveOptions, placement: Placement,
               bound: float | None, first_at: float | None) -> Result:
     """The exact model's unproven plan after the search over sites, for the time left."""
     return _searched(core, clock, options, placement, _value(core, placement), bound,
                      first_at, {"mode": 1.0}, search=core.horizon > 1)
 
 
-def _searched(core: Core, clock: _Clock, options: SolveOptions, placement: Placement,
+def _searched(core: Core, clock: Budget, options: SolveOptions, placement: Placement,
               value: float, bound: float | None, first_at: float | None, stats: dict,
               search: bool) -> Result:
     """The result of a plan worth `value`, after the search over sites for the time left
@@ -375,7 +332,7 @@ def _searched(core: Core, clock: _Clock, options: SolveOptions, placement: Place
     return result
 
 
-def _proven_by_relaxation(core: Core, clock: _Clock, options: SolveOptions,
+def _proven_by_relaxation(core: Core, clock: Budget, options: SolveOptions,
                           hint: Placement, on_proof: Callable[[], object] | None = None
                           ) -> tuple[Result | None, Placement | None]:
     """Solve the assignment master (capacity as energy, no days: a relaxation) and place its
@@ -384,7 +341,7 @@ def _proven_by_relaxation(core: Core, clock: _Clock, options: SolveOptions,
     `on_proof` is called as soon as the plan is known optimal, before its report is built."""
     model = build(core, exact=False)
     run, _ = _run(model, clock, options, None, hint,
-                  min(RELAXATION_TIME, 0.25 * clock.left()), prove=True, first_plan=True)
+                  clock.seconds("relaxation"), prove=True, first_plan=True)
     if run.values is None:
         return None, None
     chosen = {core.options[k].item: core.options[k] for k, on in enumerate(run.values["x"])
@@ -399,7 +356,7 @@ def _proven_by_relaxation(core: Core, clock: _Clock, options: SolveOptions,
             on_proof()
         return _result(core, clock, placement, {}, "optimal", run.bound, clock.elapsed(),
                        options, {"mode": 1.0, "proof": 1.0}), None
-    placed = _complete(core, schedule(core, chosen, repair=True), clock.deadline(0.05))
+    placed = _complete(core, schedule(core, chosen, repair=True), clock.deadline("completing"))
     return None, placed if _is_valid(core, placed) else None
 
 
@@ -408,17 +365,18 @@ def _faces(values: dict) -> dict[int, int]:
     return {site: firm for (site, firm), taken in values["face"].items() if taken}
 
 
-def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
+def _solve_decomposed(core: Core, clock: Budget, options: SolveOptions,
                       calendar_greedy: Placement) -> Result:
     """Assign (LP start, CP-SAT, LNS), place on days (repairing what does not fit), forbid
     what could not be placed, repeat. Every candidate plan passes the independent checker
     before it is kept; the best one is returned."""
     forbidden: set[int] = set()
-    hint = _complete(core, _best_start(core, calendar_greedy), clock.deadline(0.1))
+    hint = _complete(core, _best_start(core, calendar_greedy), clock.deadline("first plan"))
     # time kept for placing items on days (one-day problems place trivially), then for the
     # search over sites with days
-    site_time = 0.0 if core.horizon == 1 else SITE_SEARCH_SHARE * options.time_limit
-    reserve = site_time + (0.02 if core.horizon == 1 else 0.15) * options.time_limit
+    site_time = 0.0 if core.horizon == 1 else clock.seconds("site search")
+    reserve = site_time + clock.seconds(
+        "lns reserve, one day" if core.horizon == 1 else "lns reserve")
     best: Placement | None = None
     best_value = float("inf")
     first_at = None
@@ -441,26 +399,26 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
     # the assignment master's rounds: when the site patterns gave no plan, or on one day,
     # where no search over sites follows (the master's capacity is then exact)
     while ((patterns is None or core.horizon == 1)
-           and clock.left() > site_time + 0.05 * options.time_limit
+           and clock.left() > site_time + clock.seconds("round margin")
            and not clock.stopped() and rounds < 6):
         rounds += 1
         model = build(core, exact=False, forbidden=forbidden)
         # the LP is the first plan's guide and the proven bound: it may take half the time
         # left (it stops when solved, in about a second for a thousand sites)
-        start = master.lp_start(model, clock.left() * 0.25, options.workers, options.seed,
+        start = master.lp_start(model, clock.seconds("lp start"), options.workers, options.seed,
                              target=best_value * 100 if best is not None else None,
-                             bound_seconds=BOUND_SHARE * options.time_limit,
-                             lp_seconds=clock.left() * 0.5, stopped=clock.stopped)
+                             bound_seconds=clock.seconds("lagrangian"),
+                             lp_seconds=clock.seconds("lp"), stopped=clock.stopped)
         incumbent, rounded = start.incumbent, start.rounded
         if rounds == 1 and start.bound is not None and not core.pruned_options:
             # the master's LP or Lagrangian: a bound of the whole
             bound = max(bound if bound is not None else -math.inf, start.bound / 100)
         if incumbent is not None:
-            early = _place(core, incumbent, clock.deadline(0.1))
+            early = _place(core, incumbent, clock.deadline("placing"))
         else:  # CP-SAT did not complete the LP in time: place the rounded LP, repairing
             early = _complete(core, schedule(
                 core, {i: core.options[k] for i, k in rounded.items()}, repair=True),
-                clock.deadline(0.1))
+                clock.deadline("placing"))
         early_value = _value(core, early)
         if early_value < best_value and _is_valid(core, early):
             best, best_value = early, early_value
@@ -468,7 +426,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
         if incumbent is None and best is not None:
             incumbent = master.evaluate(model, {i: o.index for i, o in best.chosen.items()
                                              if o.index not in forbidden},
-                                     clock.left() * 0.1, options.workers, options.seed,
+                                     clock.seconds("evaluate"), options.workers, options.seed,
                                      clock.stopped)
         if rounds == 1:
             incumbent, dived = _dive(core, model, clock, options, incumbent, bound,
@@ -476,7 +434,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
             if dived is not None:
                 bound = max(bound if bound is not None else dived, dived)
         run, _ = _run(model, clock, options, f"assign round {rounds}", incumbent or hint,
-                      clock.left() * 0.3)
+                      clock.seconds("assign round"))
         if run.values is not None and (incumbent is None
                                        or run.objective * 100 < incumbent.objective):
             incumbent = lns.Incumbent(run.values["x"], run.values["unassigned"],
@@ -495,7 +453,8 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
                 on_better=_reporter(core, clock, options,
                                      bound if bound is not None else run.bound, rounds))
         chosen = _chosen(core, incumbent)
-        placement = _complete(core, schedule(core, chosen, repair=True), clock.deadline(0.5))
+        placement = _complete(core, schedule(core, chosen, repair=True),
+                              clock.deadline("placing a round"))
         value = _value(core, placement)
         if value < best_value and _is_valid(core, placement):
             best, best_value = placement, value
@@ -511,7 +470,7 @@ def _solve_decomposed(core: Core, clock: _Clock, options: SolveOptions,
                      {"mode": 2.0, "rounds": float(rounds)}, search=bool(site_time))
 
 
-def _dive(core: Core, model: Model, clock: _Clock, options: SolveOptions,
+def _dive(core: Core, model: Model, clock: Budget, options: SolveOptions,
           incumbent: lns.Incumbent | None, bound: float | None, best_value: float,
           prices: list[float] | None) -> tuple[lns.Incumbent | None, float | None]:
     """On a one-day problem shaped like the GAP: column generation over firm patterns and
@@ -521,7 +480,7 @@ def _dive(core: Core, model: Model, clock: _Clock, options: SolveOptions,
     if core.horizon != 1 or clock.stopped():
         return incumbent, None
     coef = coefficients(model)
-    seconds = DIVE_SHARE * clock.left()
+    seconds = clock.seconds("dive")
     if not firm_patterns.applies(model, coef) or not firm_patterns.affordable(model, seconds):
         return incumbent, None
     start = None if incumbent is None else {
@@ -532,7 +491,7 @@ def _dive(core: Core, model: Model, clock: _Clock, options: SolveOptions,
     if found.bound is not None and not core.pruned_options:
         dived = found.bound / 100
     if found.chosen is not None:
-        plan = master.evaluate(model, found.chosen, 0.05 * clock.left(), options.workers,
+        plan = master.evaluate(model, found.chosen, clock.seconds("dive plan"), options.workers,
                                options.seed, clock.stopped)
         if plan is not None and (incumbent is None or plan.objective < incumbent.objective):
             incumbent = plan
@@ -551,12 +510,12 @@ def _by_sites(core: Core) -> bool:
     return len(sizes) > 1 and sum(sizes) <= columns.EXACT_ITEMS * len(sizes)
 
 
-def _from_columns(core: Core, clock: _Clock, options: SolveOptions,
+def _from_columns(core: Core, clock: Budget, options: SolveOptions,
                   start: Placement | None) -> tuple[Placement | None, float | None]:
     """Column generation over site patterns: the LP's mix rounded to a plan (each site's
     heaviest pattern), placed on days and completed, or None when that plan breaks a rule;
     and its bound of the whole problem (None when options were pruned)."""
-    seconds = min(COLUMN_SHARE * options.time_limit, 0.6 * clock.left())
+    seconds = clock.seconds("columns")
     known = {i: o.index for i, o in start.chosen.items()} if start is not None else None
 
     def stopped() -> bool:
@@ -573,12 +532,12 @@ def _from_columns(core: Core, clock: _Clock, options: SolveOptions,
     if found is None:
         return None, None
     chosen = {i: core.options[k] for i, k in columns.rounded(core, found.mix).items()}
-    placement = _complete(core, schedule(core, chosen, repair=True), clock.deadline(0.1))
+    placement = _complete(core, schedule(core, chosen, repair=True), clock.deadline("placing"))
     bound = None if core.pruned_options else found.bound
     return (placement if _is_valid(core, placement) else None), bound
 
 
-def _report(options: SolveOptions, clock: _Clock, objective: float, bound: float | None,
+def _report(options: SolveOptions, clock: Budget, objective: float, bound: float | None,
             phase: str, core: Core | None = None, plan: Placement | lns.Incumbent | None = None
             ) -> None:
     """A better plan for on_progress; with `plan` (and its core) the report describes it."""
@@ -601,7 +560,7 @@ def _details(chosen, terms: dict[str, float] | None) -> dict:
             "terms": terms}
 
 
-def _falling(core: Core, options: SolveOptions, clock: _Clock, value: float,
+def _falling(core: Core, options: SolveOptions, clock: Budget, value: float,
              bound: float | None):
     """A progress reporter for the site search, from a plan worth `value` euros: the value
     falls by the euros each kept step saves."""
@@ -643,7 +602,7 @@ def _is_valid(core: Core, placement: Placement) -> bool:
     return not check(core.problem, _plan(core, placement, face_firms(core, placement)))
 
 
-def _reporter(core: Core, clock: _Clock, options: SolveOptions, bound: float | None,
+def _reporter(core: Core, clock: Budget, options: SolveOptions, bound: float | None,
               rounds: int):
     def report(incumbent: lns.Incumbent) -> None:
         _report(options, clock, incumbent.objective / 100, bound, f"lns round {rounds}",
@@ -658,7 +617,7 @@ def _best_start(core: Core, calendar_greedy: Placement) -> Placement:
     return min(candidates, key=lambda p: _value(core, p))
 
 
-def _infeasible(core: Core, clock: _Clock, reasons) -> Result:
+def _infeasible(core: Core, clock: Budget, reasons) -> Result:
     """No plan exists: only with a proof on the whole problem (prepare's reasoning, or a
     model of the whole problem, or a relaxation of it, found infeasible)."""
     return Result(status="infeasible", objective=None, bound=None, gap=None,
@@ -666,7 +625,7 @@ def _infeasible(core: Core, clock: _Clock, reasons) -> Result:
                   reasons=tuple(reasons))
 
 
-def _first_plan_only(core: Core, clock: _Clock, options: SolveOptions,
+def _first_plan_only(core: Core, clock: Budget, options: SolveOptions,
                      placement: Placement) -> Result:
     """Stopped or out of time before any search: the greedy plan when it considered every
     item and keeps every rule, else no plan."""
@@ -676,19 +635,19 @@ def _first_plan_only(core: Core, clock: _Clock, options: SolveOptions,
                    {"mode": 0.0})
 
 
-def _out_of_time(clock: _Clock) -> Result:
+def _out_of_time(clock: Budget) -> Result:
     why = "stopped" if clock.stopped() else "out of time"
     return _unknown(clock, f"no plan found in the time given ({why} while preparing the "
                            "options and the first plan)")
 
 
-def _unknown(clock: _Clock, reason: str) -> Result:
+def _unknown(clock: Budget, reason: str) -> Result:
     return Result(status="unknown", objective=None, bound=None, gap=None,
                   time_to_first_plan=None, wall_time=clock.elapsed(), terms={},
                   reasons=(reason,))
 
 
-def _no_plan(core: Core, clock: _Clock, status: int, restricted: bool) -> Result:
+def _no_plan(core: Core, clock: Budget, status: int, restricted: bool) -> Result:
     """No plan from a model: infeasible when the model is the whole problem or a relaxation
     of it (`restricted` False: no option forbidden or pruned), else unknown."""
     if status == cp_model.INFEASIBLE and not restricted and not core.pruned_options:
@@ -716,7 +675,7 @@ def _plan(core: Core, placement: Placement, faces: dict[int, int]) -> Plan:
                                  if i not in placement.chosen))
 
 
-def _result(core: Core, clock: _Clock, placement: Placement, faces: dict[int, int],
+def _result(core: Core, clock: Budget, placement: Placement, faces: dict[int, int],
             status: str, bound: float | None, first_at: float | None,
             options: SolveOptions, stats: dict, fallback: Placement | None = None) -> Result:
     """The one exit for a plan. The independent checker judges it: a plan it rejects is never

@@ -194,6 +194,7 @@ class SolveOptions:
     should_stop: Callable[[], bool] | None = field(default=None, compare=False)
     explain: bool = True
     deterministic: bool = True  # with several workers, interleave them reproducibly
+    grace: float = 0.5  # seconds the first plan may still take after a stop or the time limit
 
 
 # --- output ------------------------------------------------------------------------------

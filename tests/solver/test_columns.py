@@ -10,6 +10,7 @@ import pytest
 
 from solver import columns as columns_module
 from solver.bound import SiteCosts, site_bound
+from solver.budget import Budget
 from solver.columns import Pattern, _best_split, column_bound, rounded
 from solver.generate import generate
 from solver.model import energy_windows
@@ -175,7 +176,7 @@ def test_a_limit_passing_while_the_master_is_set_up_ends_the_generation(monkeypa
     # first plan instead of running the set-up and the first LP past the limit
     from solver import solve as solve_module
 
-    real_left = solve_module._Clock.left
+    real_left = Budget.left
     gone = []
 
     def left(clock):
@@ -191,7 +192,7 @@ def test_a_limit_passing_while_the_master_is_set_up_ends_the_generation(monkeypa
     real_solve = columns_module._Master.solve
     monkeypatch.setattr(columns_module._Master, "solve",
                         lambda master, seconds: solves.append(1) or real_solve(master, seconds))
-    monkeypatch.setattr(solve_module._Clock, "left", left)
+    monkeypatch.setattr(Budget, "left", left)
     monkeypatch.setattr(solve_module, "energy_windows", windows)
     result = solve(generate(100, 20, 30, seed=3), SolveOptions(time_limit=60, mode="decompose",
                                                                 explain=False))

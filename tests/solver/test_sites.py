@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from solver.budget import Budget
 from solver.check import check
 from solver.generate import generate
 from solver.instance import Plan
@@ -14,7 +15,7 @@ from solver.report import assignments, plan_terms
 from solver.schedule import Placement, face_firms, fill, rebalance, schedule
 from solver.sites import Plan as SearchPlan
 from solver.sites import improve, solve_part
-from solver.solve import _Clock, _proven_by_relaxation, solve
+from solver.solve import _proven_by_relaxation, solve
 from solver.types import (
     Availability,
     Firm,
@@ -165,7 +166,8 @@ def test_relaxed_answer_placed_on_days_becomes_the_exact_models_hint():
     items = [item("A", due_on=monday), item("B", due_on=monday)]
     core = prepare(problem(items, [firm("F"), firm("G", rate=60.0)], due_dates_hard=True))
     options = SolveOptions(time_limit=5, workers=1)
-    proven, placed = _proven_by_relaxation(core, _Clock(options), options, Placement())
+    proven, placed = _proven_by_relaxation(core, Budget(options.time_limit, None), options,
+                                           Placement())
     assert proven is None and placed is not None
     assert len(placed.chosen) == 2 and not violations(core, placed)
     assert sorted(core.firms[o.firm].id for o in placed.chosen.values()) == ["F", "G"]

@@ -16,6 +16,7 @@ import pytest
 
 from solver import schedule as schedule_module
 from solver import solve as solve_module
+from solver.budget import Budget
 from solver.check import check
 from solver.generate import generate
 from solver.instance import Plan
@@ -134,11 +135,10 @@ def test_one_day_problem_of_many_sites_still_runs_the_master_after_the_patterns(
     assert result.assignments and result.gap == 0.0
 
 
-def test_a_stop_while_preparing_a_large_problem_ends_it_without_a_plan(monkeypatch):
+def test_a_stop_while_preparing_a_large_problem_ends_it_without_a_plan():
     # 300 sites: preparing polls the stop flag every CHECK_EVERY items; once the grace for a
-    # first plan has passed it gives up, reports why, and returns no plan. (GRACE is patched:
-    # with its 0.5 s a 300-site problem is prepared before it ends; without the patch this
-    # needs a public setting for the grace, e.g. SolveOptions.grace)
+    # first plan has passed it gives up, reports why, and returns no plan (no grace here:
+    # with the default 0.5 s a 300-site problem is prepared before it ends)
     problem = generate(300, 40, 30, seed=1)
     polls = []
 
@@ -146,8 +146,8 @@ def test_a_stop_while_preparing_a_large_problem_ends_it_without_a_plan(monkeypat
         polls.append(None)
         return True
 
-    monkeypatch.setattr(solve_module, "GRACE", 0.0)
-    result = solve(problem, SolveOptions(time_limit=60, explain=False, should_stop=stop))
+    result = solve(problem, SolveOptions(time_limit=60, explain=False, should_stop=stop,
+                                         grace=0.0))
     assert result.status == "unknown" and not result.assignments
     assert result.reasons == ("no plan found in the time given (stopped while preparing the "
                               "options and the first plan)",)
@@ -180,10 +180,8 @@ def test_a_stopped_greedy_returns_the_plan_so_far():
 
 def test_a_stop_right_after_preparing_gives_no_plan_rather_than_an_empty_one(monkeypatch):
     # the greedy plan stops at its first poll: an empty plan keeps every rule, but it is
-    # not a plan, so the solve says it has none. (Patched: GRACE, and `prepare` to learn
-    # when preparing is done; without them this needs a public grace setting and a progress
-    # event for "options prepared")
-    monkeypatch.setattr(solve_module, "GRACE", 0.0)
+    # not a plan, so the solve says it has none. (Patched: `prepare` to learn when preparing
+    # is done; without it this needs a progress event for "options prepared")
     prepared = []
     real = solve_module.prepare
 
@@ -194,7 +192,7 @@ def test_a_stop_right_after_preparing_gives_no_plan_rather_than_an_empty_one(mon
 
     monkeypatch.setattr(solve_module, "prepare", prepare_and_note)
     result = solve(generate(30, 8, 20, seed=5), SolveOptions(
-        time_limit=60, explain=False, should_stop=lambda: bool(prepared)))
+        time_limit=60, explain=False, should_stop=lambda: bool(prepared), grace=0.0))
     assert prepared and result.status == "unknown" and not result.assignments
     assert "stopped while preparing" in result.reasons[0]
 
@@ -217,11 +215,10 @@ def test_a_stop_after_the_first_greedy_pass_keeps_that_whole_pass():
         {i: o.index for i, o in whole.chosen.items()}
 
 
-def test_a_time_limit_that_passes_while_preparing_ends_the_solve_without_a_plan(monkeypatch):
+def test_a_time_limit_that_passes_while_preparing_ends_the_solve_without_a_plan():
     # no grace and a limit already gone at the first poll: the reason says out of time
-    # (GRACE patched, as above: a public grace setting would do instead)
-    monkeypatch.setattr(solve_module, "GRACE", 0.0)
-    result = solve(generate(30, 8, 20, seed=5), SolveOptions(time_limit=1e-9, explain=False))
+    result = solve(generate(30, 8, 20, seed=5), SolveOptions(time_limit=1e-9, explain=False,
+                                                             grace=0.0))
     assert result.status == "unknown" and not result.assignments
     assert result.reasons == ("no plan found in the time given (out of time while preparing "
                               "the options and the first plan)",)
@@ -316,7 +313,7 @@ class _CountingSolver:
 
 def test_the_watcher_asks_again_until_the_solve_ends():
     # a stop asked before CP-SAT has started is not kept, so one request is not enough
-    clock = solve_module._Clock(SolveOptions(time_limit=10))
+    clock = Budget(10, None)
     done, cancel = threading.Event(), threading.Event()
     solver = _CountingSolver()
     cancel.set()
@@ -350,7 +347,7 @@ def test_the_watcher_polls_the_stop_flag_a_tenth_as_often_as_the_cancel():
         stops.append(None)
         return False
 
-    clock = solve_module._Clock(SolveOptions(time_limit=10, should_stop=should_stop))
+    clock = Budget(10, should_stop)
     done, cancel = threading.Event(), _CountingEvent()
     solver = _CountingSolver()
     watcher = threading.Thread(target=solve_module._watch_stop,
