@@ -20,6 +20,7 @@ from .types import Firm, Problem, WorkItem
 from .validate import validate
 
 EARTH_RADIUS_KM = 6371.0088
+RADIUS_TOLERANCE = 1e-6  # km: a site this far beyond a radius is within it (the checker's)
 
 
 def _haversine_km(phi1: float, cos1: float, phi2: float, cos2: float, dlon: float) -> float:
@@ -235,7 +236,7 @@ class _Builder:
             if min(apart, 360.0 - apart) > span:
                 continue
             km = _haversine_km(phi1, cos1, phi2, cos2, site.longitude - longitude)
-            if km <= self.problem.firms[f].travel_radius_km + 1e-9:
+            if km <= self.problem.firms[f].travel_radius_km + RADIUS_TOLERANCE:
                 near.append((f, km))
         return near
 

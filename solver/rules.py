@@ -70,11 +70,13 @@ def share_targets(firms) -> list[int]:
     targets of all firms sum to 100 %."""
     middles = [(f.min_share_percent + f.max_share_percent) / 2 for f in firms]
     total = sum(middles) or 1.0
-    return [round(m / total * SHARE) for m in middles]
+    return [quantise(m / total, SHARE) for m in middles]
 
 
 class Prices:
-    """What each objective term costs, in whole cents per unit (docs/solver.md):
+    """What each objective term costs, in whole cents (docs/solver.md), rounded half up once:
+    per item (coverage) or assignment (cost) from the weight times its quantity, per unit for
+    the others (fairness: whole cents per hundredth of an hour, so whole euros per hour):
 
     - coverage, soft: per item left unassigned, weight x its hours (HOUR units);
     - cost, soft: per assignment, weight x its cost in cents (rates and travel);

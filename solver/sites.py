@@ -165,7 +165,8 @@ class Plan:
                              if all(room[t] >= option.load for t in range(d, d + option.days)))
                 if starts:
                     by_item[n].append(len(options))
-                    options.append(replace(option, index=len(options), item=n, starts=starts))
+                    options.append(replace(option, index=len(options), item=n, starts=starts,
+                                           prefer=starts))
                     whole.append(option)
         return options, whole, by_item, required
 

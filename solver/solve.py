@@ -31,7 +31,8 @@ MAX_OPTIONS_PER_ITEM = 20  # kept per item (the cheapest) once a problem has PRU
 PRUNE_ABOVE = 250_000
 DETAIL_EVERY = 0.25  # seconds between two progress reports that describe the plan
 HALF_CENT = 0.005  # euros: objectives are whole cents, so a bound this close proves optimality
-BOUND_NOISE = 1e-7  # relative: an LP bound this far above a plan's objective is float noise
+BOUND_NOISE = 1e-7  # relative: a float bound this far above a plan's objective is noise
+DOUBLE_NOISE = 1e-6  # euros: a bound this close above a plan is its objective in doubles
 
 
 @dataclass
@@ -75,7 +76,8 @@ class _Progress(cp_model.CpSolverSolutionCallback):
                     terms = rules.euros(rules.plan_cents(core, chosen, start))
                 details = _details(chosen.values(), terms)
             self.options.on_progress(Progress(
-                objective=self.objective_value / 100, bound=self.best_objective_bound / 100,
+                objective=round(self.objective_value) / 100,
+                bound=_whole_cents(self.best_objective_bound) / 100,
                 elapsed=self.clock.elapsed(), phase=self.phase, **details))
 
 
@@ -139,11 +141,18 @@ def _run(model: Model, clock: Budget, options: SolveOptions, phase: str | None,
                   "face": {key: solver.boolean_value(v) for key, v in model.face.items()},
                   "unassigned": [solver.boolean_value(v) for v in model.unassigned]}
     # CP-SAT's bound holds even when it found no solution in time
-    bound = solver.best_objective_bound / 100 if status != cp_model.INFEASIBLE else None
+    bound = (_whole_cents(solver.best_objective_bound) / 100
+             if status != cp_model.INFEASIBLE else None)
     if bound is not None and not math.isfinite(bound):
         bound = None
-    objective = solver.objective_value / 100 if values is not None else None
+    objective = round(solver.objective_value) / 100 if values is not None else None
     return _Run(status, values, bound, objective), callback.first_at
+
+
+def _whole_cents(bound: float) -> float:
+    """CP-SAT's bound of an objective of whole cents, as whole cents: the float it reports
+    may sit a hair above the integer it proves (38000.00000000002)."""
+    return math.ceil(bound - 1e-6) if math.isfinite(bound) else bound
 
 
 def _add_hint(model: Model, hint: Placement | lns.Incumbent) -> None:
@@ -289,12 +298,14 @@ def _from_exact(core: Core, clock: Budget, options: SolveOptions, run: _Run,
         run = replace(run, bound=None, status=cp_model.FEASIBLE
                       if run.status == cp_model.OPTIMAL else run.status)
     if run.values is None:
-        if run.status != cp_model.INFEASIBLE and not _is_valid(core, fallback):
+        if not _is_valid(core, fallback):
             # the greedy plan may leave a firm below its share: bring it into its range
             fallback = _complete(core, fallback, clock.deadline("completing"))
-        if run.status != cp_model.INFEASIBLE and _is_valid(core, fallback):
-            # stopped or out of time before CP-SAT's first plan: the fallback is a plan
-            return _improved(core, clock, options, fallback, run.bound, ready_at)
+        if _is_valid(core, fallback):
+            # stopped or out of time before CP-SAT's first plan: the fallback is a plan (and
+            # should the model say infeasible, a checked plan outweighs it)
+            return _improved(core, clock, options, fallback,
+                             run.bound if run.status != cp_model.INFEASIBLE else None, ready_at)
         return _no_plan(core, clock, run.status, restricted=False)
     placement = _placement_from_exact(core, run.values)
     if run.status == cp_model.OPTIMAL:
@@ -327,6 +338,7 @@ def _searched(core: Core, clock: Budget, options: SolveOptions, placement: Place
             placement = searched
     result = _result(core, clock, placement, {}, "feasible", bound, first_at, options, stats)
     if result.status == "feasible" and result.bound is not None \
+            and "clipped_bound" not in result.stats \
             and result.objective - result.bound < HALF_CENT:
         result = replace(result, status="optimal")
     return result
@@ -693,12 +705,15 @@ def _result(core: Core, clock: Budget, placement: Placement, faces: dict[int, in
                                f"({violations[0]})")
     cents = rules.plan_cents(core, placement.chosen, placement.start)
     objective = sum(cents.values()) / rules.CENT
-    if bound is not None and bound > objective:
-        if bound - objective > BOUND_NOISE * max(1.0, objective):
-            stats = dict(stats, dropped_bound=bound)
-            bound = None
-        else:
-            bound = objective
+    if bound is not None and bound - objective > DOUBLE_NOISE:
+        # a float bound (LP, Lagrangian) above the plan: beyond the doubles' rounding of a
+        # sum of cents, so the plan is near the optimum, but the noise proves nothing
+        stats = dict(stats, dropped_bound=bound) if bound - objective > BOUND_NOISE * max(
+            1.0, objective) else dict(stats, clipped_bound=bound)
+        bound = None if "dropped_bound" in stats else objective
+        status = "feasible" if status == "optimal" else status
+    elif bound is not None:
+        bound = min(bound, objective)
     if status == "optimal" and (bound is None or objective - bound >= HALF_CENT):
         status = "feasible"
     gap = None

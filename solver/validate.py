@@ -57,7 +57,7 @@ NOT_NEGATIVE = _Range(0, math.inf, "must be 0 or more")
 POSITIVE = _Range(0, math.inf, "must be more than 0", above=True)
 PERCENT = _Range(0, 100, "must be between 0 and 100")
 FRACTION = _Range(0, 1, "must be between 0 and 1")
-DAY_HOURS = _Range(0, 24, "must be more than 0 and at most 24", above=True)
+DAY_HOURS = _Range(0.01, 24, "must be at least 0.01 (a hundredth of an hour) and at most 24")
 PROFICIENCY = _Range(1, 5, "must be 1 to 5", whole=True)
 AT_LEAST_ONE = _Range(1, math.inf, "must be 1 or more", whole=True)
 

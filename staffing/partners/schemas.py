@@ -197,7 +197,9 @@ class AvailabilitySchema(StrictArgs):
     technicians = ma.fields.Integer(required=True, validate=validate.Range(1, 1000),
                                     metadata={"description": "technicians per working day"})
     hours_per_technician = ma.fields.Float(
-        load_default=8.0, allow_nan=False, validate=validate.Range(0, 24, min_inclusive=False))
+        load_default=8.0, allow_nan=False,
+        validate=validate.Range(0.01, 24, error="must be at least 0.01 (a hundredth of an hour) "
+                                                "and at most 24"))
 
     @validates_schema
     def check_range(self, data, **kwargs):

@@ -111,6 +111,9 @@ def test_offer_requires_accepted_membership(client, world):
                         "technicians": 2}]}, "availability"),
     ({"availability": [{"start_on": "2027-04-01", "end_on": "2027-05-01",
                         "technicians": 0}]}, "availability"),
+    # the planner counts work in hundredths of an hour: a shorter day would be no work
+    ({"availability": [{"start_on": "2027-04-01", "end_on": "2027-05-01",
+                        "technicians": 1, "hours_per_technician": 0.004}]}, "availability"),
 ])
 def test_offer_input_is_validated(client, world, extra, field, create_membership, db):
     create_membership(world["project"], world["partner"])

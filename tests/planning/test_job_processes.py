@@ -63,7 +63,8 @@ def test_an_http_client_reads_the_event_stream_to_the_final_state(live):
     assert "running" in statuses
     running = [data for _, _, data in events if data["status"] == "running"]
     plans = [data["progress"] for data in running if data["progress"]]
-    assert plans and all(p["objective"] > 0 for p in plans)
+    assert plans and all(p["objective"] > 0 for p in plans), [
+        (d["status"], d["progress"], d.get("error")) for _, _, d in events]
     final = events[-1][2]
     assert final["status"] == "done" and final["plan_id"] and final["progress"]["assigned"]
     status, plan = get(port, f"/api/v1/plans/{final['plan_id']}", live)
@@ -78,7 +79,7 @@ def test_a_cancel_over_http_stops_the_solve_in_the_pool_and_keeps_its_plan(live)
     status, body = request(port, "POST", f"/api/v1/solve-jobs/{job_id}/cancel", live, {})
     assert status == 200 and body["cancel_requested_at"]
     final = read_events(port, job_id, live)[-1][2]
-    assert final["status"] == "cancelled" and final["plan_id"]
+    assert final["status"] == "cancelled" and final["plan_id"], (final["error"], final["progress"])
     status, plan = get(port, f"/api/v1/plans/{final['plan_id']}", live)
     assert plan["is_stopped_early"] is True and plan["assignments"]
 

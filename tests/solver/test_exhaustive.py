@@ -23,7 +23,7 @@ import functools
 import itertools
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -348,3 +348,21 @@ def test_an_item_of_less_than_half_a_hundredth_of_an_hour_still_counts():
         policy=Policy(face_policy="none", weights=Weights(fairness=0.0, continuity=0.0)))
     found = _contract_on_both_paths(problem)
     assert list(found.valid) == [(None,)]
+
+
+def test_a_site_a_hair_inside_the_radius_by_the_checkers_distance_is_eligible():
+    # the planner and the checker compute the haversine differently; both allow 1e-6 km, so
+    # a site 0.5 mm inside the checker's radius is eligible for the planner too (with 1e-9
+    # km the planner left the item out, "optimal", and infeasible once locked to the firm)
+    from solver.check import distance_km
+
+    site = Site("S", 53.55, 9.99)
+    base = (53.87, 10.69)
+    firm = Firm("F", *base, skills=(FirmSkill("desktop", 1, 40.0),),
+                availability=(Availability(MON_TUE[0], MON_TUE[-1], 1),),
+                travel_radius_km=distance_km(*base, site.latitude, site.longitude) - 5e-7)
+    problem = Problem(working_days=MON_TUE, sites=(site,),
+                      items=(WorkItem("A", "S", "desktop", 2.0),), firms=(firm,))
+    for locks in ((), (Lock("A", firm="F"),)):
+        result = solve(replace(problem, locks=locks), _options("exact"))
+        assert result.status == "optimal" and [a.firm for a in result.assignments] == ["F"]

@@ -160,9 +160,12 @@ CASES = [
      "before start_on"),
     (valid, slot(0, 0, technicians=0), "firms[0].availability[0].technicians", "1 or more"),
     (valid, slot(0, 0, hours_per_technician=0.0),
-     "firms[0].availability[0].hours_per_technician", "more than 0 and at most 24"),
+     "firms[0].availability[0].hours_per_technician", "at least 0.01"),
+    # below a hundredth of an hour a technician's day would round to no work at all
+    (valid, slot(0, 0, hours_per_technician=0.004),
+     "firms[0].availability[0].hours_per_technician", "at least 0.01"),
     (valid, slot(0, 0, hours_per_technician=24.5),
-     "firms[0].availability[0].hours_per_technician", "more than 0 and at most 24"),
+     "firms[0].availability[0].hours_per_technician", "at most 24"),
     (valid, slot(0, 0, hours_per_technician=NAN),
      "firms[0].availability[0].hours_per_technician", "finite"),
     # exclusions
