@@ -23,6 +23,7 @@ import math
 import time
 from dataclasses import dataclass
 
+from . import rules
 from .prepare import Core
 from .rules import CENT, SHARE
 
@@ -111,7 +112,7 @@ class SiteCosts:
         self.fairness_weight = prices.fairness / CENT  # euros per HOUR unit
         self.cover_per_hour = prices.coverage_weight / CENT  # euros per HOUR unit
         self.continuity = prices.continuity / CENT
-        self.limit = 1 if policy.face_policy == "sole" else policy.max_firms_per_site
+        self.limit = rules.firms_per_site(policy)
         must = core.must_assign()
         self.constant = 0.0
         self.cost = [option.price / CENT for option in core.options]

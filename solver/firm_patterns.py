@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from ortools.algorithms.python import knapsack_solver
 from ortools.linear_solver import pywraplp
 
+from . import rules
 from .lns import Incumbent, separable
 from .master import complete, master_lp
 from .model import Model, energy_windows
@@ -76,7 +77,7 @@ def applies(model: Model, coef: dict[int, int]) -> bool:
     if any(coef.get(y.index, 0) for y in model.y.values()):
         return False
     policy = core.problem.policy
-    limit = 1 if policy.face_policy == "sole" else policy.max_firms_per_site
+    limit = rules.firms_per_site(policy)
     if any(n > limit for n in Counter(site for site, _ in model.y).values()):
         return False
     pairs = Counter((o.item, o.firm) for o in core.options if o.index not in model.forbidden)

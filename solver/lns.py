@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from . import rules
 from .model import (
     SHARE,
     Model,
@@ -163,7 +164,7 @@ class Parts:
         self.u_coef = [coef.get(v.index, 0) for v in model.unassigned]
         self.y_coef = {key: coef.get(y.index, 0) for key, y in model.y.items()}
         policy = core.problem.policy
-        limit = 1 if policy.face_policy == "sole" else policy.max_firms_per_site
+        limit = rules.firms_per_site(policy)
         pairs = Counter(site for site, _ in model.y)
         # the model limits the firms of a site only where more could come
         self.limit = {site: limit for site, count in pairs.items() if count > limit}

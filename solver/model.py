@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from . import rules
 from .prepare import Core, bits
 from .rules import CENT, SHARE
 
@@ -110,7 +111,8 @@ def add_dependencies_need_assignment(model: Model) -> None:
 
 
 def add_sites(model: Model) -> None:
-    """Hard: at most K firms per site; y[s,f] is 1 exactly when f does work at s."""
+    """Hard: at most rules.firms_per_site firms per site (one when the face policy is sole);
+    y[s,f] is 1 exactly when f does work at s."""
     core, cp = model.core, model.cp
     per_pair = defaultdict(list)
     for option in core.options:
@@ -122,23 +124,19 @@ def add_sites(model: Model) -> None:
             cp.add_implication(var, y)
         cp.add_bool_or(xs).only_enforce_if(y)
         per_site[key[0]].append(y)
-    limit = core.problem.policy.max_firms_per_site
+    limit = rules.firms_per_site(core.problem.policy)
     for ys in per_site.values():
         if len(ys) > limit:
             cp.add(cp_model.LinearExpr.sum(ys) <= limit)
 
 
 def add_face_policy(model: Model) -> None:
-    """Hard: sole - one firm per site; lead - a face firm with at least half the site's hours."""
+    """Hard: lead - a face firm with at least half the site's hours (sole: add_sites)."""
     core, cp = model.core, model.cp
     policy = core.problem.policy.face_policy
     per_site = defaultdict(list)
     for (site, firm), y in model.y.items():
         per_site[site].append((firm, y))
-    if policy == "sole":
-        for pairs in per_site.values():
-            cp.add_at_most_one(y for _, y in pairs)
-        return
     if policy != "lead":
         return
     site_hours = defaultdict(list)

@@ -25,6 +25,12 @@ SHARE = 100_000  # units of share in 100 % (a thousandth of a percent each)
 TERMS = ("coverage", "cost", "lateness", "fairness", "continuity", "stability")
 
 
+def firms_per_site(policy) -> int:
+    """Hard: the most firms that may work at one site: one under the sole-firm face policy,
+    else the policy's max_firms_per_site."""
+    return 1 if policy.face_policy == "sole" else policy.max_firms_per_site
+
+
 def quantise(value: float, per_unit: int) -> int:
     """`value` in units of 1/per_unit, rounded to the nearest, halves up."""
     return math.floor(value * per_unit + 0.5)

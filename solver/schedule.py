@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from . import rules
 from .prepare import Core, Opt, highest_bit
 from .rules import SHARE
 
@@ -260,8 +261,7 @@ def _leaves_site_coverable(core: Core, placement: Placement, item: int, state: _
     """A firm that fills the site's last free place must leave every item of the site still
     to be placed to a firm at the site (by hand: don't let the server firm lock out the
     desktops)."""
-    limit = 1 if core.problem.policy.face_policy == "sole" else \
-        core.problem.policy.max_firms_per_site
+    limit = rules.firms_per_site(core.problem.policy)
     if firm in state.firms or len(state.firms) + 1 < limit:
         return True
     firms = set(state.firms) | {firm}
@@ -272,11 +272,7 @@ def _leaves_site_coverable(core: Core, placement: Placement, item: int, state: _
 
 
 def _site_allows(policy, state: _SiteState, firm: int) -> bool:
-    if firm in state.firms:
-        return True
-    if policy.face_policy == "sole" and state.firms:
-        return False
-    return len(state.firms) < policy.max_firms_per_site
+    return firm in state.firms or len(state.firms) < rules.firms_per_site(policy)
 
 
 def site_hours(core: Core, placement: Placement) -> dict[int, dict[int, float]]:
@@ -416,11 +412,8 @@ def _try_move(core: Core, placement: Placement, calendar: Calendar, item: int,
     site_firms = {placement.chosen[i].firm for i in core.site_items[core.item_site[item]]
                   if i != item and i in placement.chosen}
     policy = core.problem.policy
-    if option.firm not in site_firms:
-        if policy.face_policy == "sole" and site_firms:
-            return None
-        if len(site_firms) >= policy.max_firms_per_site:
-            return None
+    if option.firm not in site_firms and len(site_firms) >= rules.firms_per_site(policy):
+        return None
     ready, until = _bounds(core, placement, item)
     calendar.unbook(current, placement.start[item])
     start = calendar.earliest(option, ready)
