@@ -68,7 +68,16 @@ def share_range(firm) -> tuple[int, int]:
 
 def within_share(firm_units: int, total_units: int, low: int, high: int) -> bool:
     """Hard: low <= share <= high, as low x total <= SHARE x firm <= high x total."""
-    return low * total_units <= SHARE * firm_units <= high * total_units
+    return not below_share(firm_units, total_units, low) \
+        and not above_share(firm_units, total_units, high)
+
+
+def below_share(firm_units: int, total_units: int, low: int) -> bool:
+    return SHARE * firm_units < low * total_units
+
+
+def above_share(firm_units: int, total_units: int, high: int) -> bool:
+    return SHARE * firm_units > high * total_units
 
 
 def share_targets(firms) -> list[int]:

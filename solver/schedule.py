@@ -360,9 +360,9 @@ def rebalance(core: Core, placement: Placement, deadline: float | None = None) -
         total = sum(units.values())
         # outside the range by the rule itself (solver.rules.within_share)
         over = [f for f, (_, high) in enumerate(core.share_ranges) if f not in stuck
-                and SHARE * units[f] > high * total]
+                and rules.above_share(units[f], total, high)]
         under = [f for f, (low, _) in enumerate(core.share_ranges) if f not in stuck
-                 and SHARE * units[f] < low * total]
+                 and rules.below_share(units[f], total, low)]
         if not over and not under:
             break
         firm = over[0] if over else under[0]
@@ -506,12 +506,13 @@ class Shares:
             return True
         total = self.total + option.units
         high = self.core.share_ranges[option.firm][1]
-        if SHARE * (self.units[option.firm] + option.units) > high * total:
+        if rules.above_share(self.units[option.firm] + option.units, total, high):
             return False
         if total <= self.room:
             return True
-        return all(SHARE * (self.units[f] + (option.units if f == option.firm else 0))
-                   >= low * total for f, low in self.lows)
+        return not any(rules.below_share(
+            self.units[f] + (option.units if f == option.firm else 0), total, low)
+            for f, low in self.lows)
 
     def add(self, option: Opt, sign: int = 1) -> None:
         self.units[option.firm] += sign * option.units
