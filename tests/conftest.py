@@ -3,6 +3,7 @@
 import datetime as dt
 import os
 import uuid
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -29,13 +30,15 @@ PASSWORD = "correct horse battery"
 PASSWORD_HASH = hash_password(PASSWORD)
 
 
-def _throwaway_postgres(url: str):
-    """Create an empty database beside the one in url; return its URL and a drop function."""
+def _throwaway_postgres(url: str, template: str | None = None):
+    """Create a database beside the one in url (empty, or a copy of the database named
+    template); return its URL and a drop function."""
     base = sa.engine.make_url(normalise_database_url(url))
     name = f"staffing_test_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        connection.exec_driver_sql(
+            f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
 
     def drop():
         with admin.connect() as connection:
@@ -80,6 +83,23 @@ def app(database_url, tmp_path_factory):
         _db.engine.dispose()
 
 
+@contextmanager
+def bound_to(app, connection: sa.Connection):
+    """The app's engine and session on one connection that holds an open transaction: the
+    app's commits become savepoint releases on it, and nothing reaches the database's
+    other connections. Needs an app context on entry and on exit."""
+    engines = _db._app_engines[app]
+    engine = engines[None]
+    engines[None] = connection
+    _db.session.remove()
+    _db.session.configure(join_transaction_mode="create_savepoint")
+    try:
+        yield
+    finally:
+        _db.session.remove()
+        engines[None] = engine
+
+
 @pytest.fixture
 def db(app):
     """The database inside one outer transaction that is rolled back after the test.
@@ -87,20 +107,55 @@ def db(app):
     The app's commits become savepoint releases on the same connection.
     """
     with app.app_context():
-        engines = _db._app_engines[app]
-        engine = engines[None]
-        connection = engine.connect()
+        connection = _db.engine.connect()
         outer = connection.begin()
-        engines[None] = connection
+        try:
+            with bound_to(app, connection):
+                yield _db
+        finally:
+            outer.rollback()
+            connection.close()
+
+
+@contextmanager
+def shared_database(app):
+    """For a module whose tests share one world that is costly to build (see
+    tests/test_access_matrix.py): for the whole `with`, the app's engine is one connection
+    with an outer transaction, as in the `db` fixture; the world is built in it once, then
+    each test runs in a savepoint of it (savepoint_db) that is rolled back after the test.
+    Everything is rolled back at the end. Each app context has a session of its own."""
+    engines = _db._app_engines[app]
+    engine = engines[None]
+    connection = engine.connect()
+    outer = connection.begin()
+    engines[None] = connection
+    try:
+        with app.app_context():
+            _db.session.configure(join_transaction_mode="create_savepoint")
+        yield connection
+    finally:
+        engines[None] = engine
+        outer.rollback()
+        connection.close()
+
+
+def savepoint_db(app, connection: sa.Connection):
+    """The `db` of one test on a shared_database connection: everything the test does,
+    committed or not, is in a savepoint that is rolled back after it."""
+    with app.app_context():
+        savepoint = connection.begin_nested()
         _db.session.remove()
-        _db.session.configure(join_transaction_mode="create_savepoint")
         try:
             yield _db
         finally:
             _db.session.remove()
-            outer.rollback()
-            connection.close()
-            engines[None] = engine
+            savepoint.rollback()
+
+
+def table_contents(db) -> dict[str, list[tuple]]:
+    """Every row of every table, sorted: what a test must leave as it found it."""
+    return {table.name: sorted(map(tuple, db.session.execute(table.select())), key=repr)
+            for table in db.metadata.sorted_tables}
 
 
 @pytest.fixture
@@ -116,133 +171,76 @@ def runner(app, db):
 # --- factories ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def create_firm(db):
-    counter = iter(range(1, 10_000))
+class Factories:
+    """The objects tests make, each committed at once, numbered per kind from 1 (per
+    Factories: one per test, or one per shared world)."""
 
-    def create(**fields) -> Firm:
-        n = next(counter)
+    def __init__(self, db):
+        self.db = db
+        self.counters = {kind: iter(range(1, 10_000))
+                         for kind in ("firm", "user", "project", "site", "work_item")}
+
+    def _add(self, obj):
+        self.db.session.add(obj)
+        self.db.session.commit()
+        return obj
+
+    def firm(self, **fields) -> Firm:
+        n = next(self.counters["firm"])
         values = dict(
             name=f"Firm {n}", region="North", contact_name=f"Contact {n}",
             contact_email=f"office{n}@firm{n}.example", contact_phone=f"+49 30 {n:04d}",
             address=f"Street {n}, Berlin", latitude=52.52, longitude=13.40,
         )
         values.update(fields)
-        firm = Firm(**values)
-        db.session.add(firm)
-        db.session.commit()
-        return firm
+        return self._add(Firm(**values))
 
-    return create
-
-
-@pytest.fixture
-def create_user(db, create_firm):
-    counter = iter(range(1, 10_000))
-
-    def create(firm: Firm | None = None, role: str = "member", **fields) -> User:
-        n = next(counter)
+    def user(self, firm: Firm | None = None, role: str = "member", **fields) -> User:
+        n = next(self.counters["user"])
         values = dict(email=f"user{n}@example.com", name=f"User {n}", role=role,
                       password_hash=PASSWORD_HASH)
         values.update(fields)
-        user = User(firm=firm or create_firm(), **values)
-        db.session.add(user)
-        db.session.commit()
-        return user
+        return self._add(User(firm=firm or self.firm(), **values))
 
-    return create
-
-
-@pytest.fixture
-def auth(db):
-    """auth(user) -> headers with a fresh Bearer token for that user."""
-
-    def headers(user: User) -> dict:
+    def headers(self, user: User) -> dict:
+        """Headers with a fresh Bearer token for that user."""
         _, secret = issue_token(user, "test", None)
-        db.session.commit()
+        self.db.session.commit()
         return {"Authorization": f"Bearer {secret}"}
 
-    return headers
-
-
-@pytest.fixture
-def create_project(db, create_firm):
-    counter = iter(range(1, 10_000))
-
-    def create(lead_firm: Firm | None = None, **fields) -> Project:
-        n = next(counter)
+    def project(self, lead_firm: Firm | None = None, **fields) -> Project:
+        n = next(self.counters["project"])
         values = dict(name=f"Rollout {n}", client_name=f"Client {n}",
                       start_on=dt.date(2027, 3, 1), end_on=dt.date(2027, 6, 30))
         values.update(fields)
-        project = Project(lead_firm=lead_firm or create_firm(), **values)
-        db.session.add(project)
-        db.session.commit()
-        return project
+        return self._add(Project(lead_firm=lead_firm or self.firm(), **values))
 
-    return create
+    def skill(self, project: Project, code: str = "desktop", name: str | None = None) -> Skill:
+        return self._add(Skill(project_id=project.id, code=code, name=name or code.title()))
 
-
-@pytest.fixture
-def create_skill(db):
-    def create(project: Project, code: str = "desktop", name: str | None = None) -> Skill:
-        skill = Skill(project_id=project.id, code=code, name=name or code.title())
-        db.session.add(skill)
-        db.session.commit()
-        return skill
-
-    return create
-
-
-@pytest.fixture
-def create_site(db):
-    counter = iter(range(1, 10_000))
-
-    def create(project: Project, **fields) -> Site:
-        n = next(counter)
+    def site(self, project: Project, **fields) -> Site:
+        n = next(self.counters["site"])
         values = dict(name=f"Site {n}", address=f"Main St {n}", region="North",
                       latitude=52.0, longitude=13.0)
         values.update(fields)
-        site = Site(project_id=project.id, **values)
-        db.session.add(site)
-        db.session.commit()
-        return site
+        return self._add(Site(project_id=project.id, **values))
 
-    return create
-
-
-@pytest.fixture
-def create_work_item(db, create_skill):
-    counter = iter(range(1, 10_000))
-
-    def create(site: Site, skill: Skill | None = None, **fields) -> WorkItem:
-        n = next(counter)
-        project = db.session.get(Project, site.project_id)
+    def work_item(self, site: Site, skill: Skill | None = None, **fields) -> WorkItem:
+        n = next(self.counters["work_item"])
+        project = self.db.session.get(Project, site.project_id)
         values = dict(ref=f"WI-{n}", kind="desktop_batch", label=f"Desktops {n}",
                       effort_hours=1.5, quantity=40, crew_size=1, min_proficiency=2)
         values.update(fields)
-        item = WorkItem(project_id=project.id, site_id=site.id,
-                        skill=skill or create_skill(project, code=f"skill{n}"), **values)
-        db.session.add(item)
-        db.session.commit()
-        return item
+        return self._add(WorkItem(project_id=project.id, site_id=site.id,
+                                  skill=skill or self.skill(project, code=f"skill{n}"),
+                                  **values))
 
-    return create
+    def membership(self, project: Project, firm: Firm, status: str = "accepted"
+                   ) -> Membership:
+        return self._add(Membership(project_id=project.id, firm_id=firm.id, status=status))
 
-
-@pytest.fixture
-def create_membership(db):
-    def create(project: Project, firm: Firm, status: str = "accepted") -> Membership:
-        membership = Membership(project_id=project.id, firm_id=firm.id, status=status)
-        db.session.add(membership)
-        db.session.commit()
-        return membership
-
-    return create
-
-
-@pytest.fixture
-def create_offer(db):
-    def create(project: Project, firm: Firm, skills: dict | None = None, **fields) -> CapacityOffer:
+    def offer(self, project: Project, firm: Firm, skills: dict | None = None, **fields
+              ) -> CapacityOffer:
         """skills maps Skill -> (proficiency, hourly rate)."""
         values = dict(travel_radius_km=150.0, travel_cost_per_km=Decimal("0.45"),
                       min_share_percent=Decimal(5), max_share_percent=Decimal(40))
@@ -254,33 +252,86 @@ def create_offer(db):
         offer.availability.append(Availability(
             start_on=project.start_on, end_on=project.end_on, technicians=3,
             hours_per_technician=8.0))
-        db.session.add(offer)
-        db.session.commit()
-        return offer
+        return self._add(offer)
 
-    return create
-
-
-@pytest.fixture
-def create_exclusion(db):
-    def create(project: Project, firm: Firm, site: Site | None = None,
-               reason: str = "") -> Exclusion:
-        exclusion = Exclusion(project_id=project.id, firm_id=firm.id,
-                              site_id=site.id if site else None, reason=reason)
-        db.session.add(exclusion)
-        db.session.commit()
-        return exclusion
-
-    return create
+    def exclusion(self, project: Project, firm: Firm, site: Site | None = None,
+                  reason: str = "") -> Exclusion:
+        return self._add(Exclusion(project_id=project.id, firm_id=firm.id,
+                                   site_id=site.id if site else None, reason=reason))
 
 
 @pytest.fixture
-def live(tmp_path):
+def factories(db):
+    return Factories(db)
+
+
+@pytest.fixture
+def create_firm(factories):
+    return factories.firm
+
+
+@pytest.fixture
+def create_user(factories):
+    return factories.user
+
+
+@pytest.fixture
+def auth(factories):
+    """auth(user) -> headers with a fresh Bearer token for that user."""
+    return factories.headers
+
+
+@pytest.fixture
+def create_project(factories):
+    return factories.project
+
+
+@pytest.fixture
+def create_skill(factories):
+    return factories.skill
+
+
+@pytest.fixture
+def create_site(factories):
+    return factories.site
+
+
+@pytest.fixture
+def create_work_item(factories):
+    return factories.work_item
+
+
+@pytest.fixture
+def create_membership(factories):
+    return factories.membership
+
+
+@pytest.fixture
+def create_offer(factories):
+    return factories.offer
+
+
+@pytest.fixture
+def create_exclusion(factories):
+    return factories.exclusion
+
+
+@pytest.fixture(scope="session")
+def live_template(tmp_path_factory):
+    """The seeded database of the live tests, migrated and seeded once per run; each test
+    gets a copy of it (see tests/live.py)."""
+    from .live import live_template_database
+
+    yield from live_template_database(tmp_path_factory.mktemp("live-template"))
+
+
+@pytest.fixture
+def live(tmp_path, live_template):
     """A database other processes see, seeded, and the processes a test starts (killed at
     the end): see tests/live.py."""
     from .live import live_world
 
-    yield from live_world(tmp_path)
+    yield from live_world(tmp_path, live_template)
 
 
 class Matching:

@@ -11,12 +11,15 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 
 import pytest
+import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from solver.generate import generate
@@ -53,20 +56,18 @@ def redis_url() -> str:
     return url
 
 
-def live_world(tmp_path):
-    """A migrated database of its own, with a lead firm, its coordinator (and an API token)
-    and a generated project that takes a while to solve; the environment for subprocesses."""
+def live_template_database(directory):
+    """Once per run: a migrated database with a lead firm, its coordinator (and an API
+    token) and generated projects that take a while to solve (an SQLite file, or a
+    database on the PostgreSQL server of DATABASE_URL), for live_world to copy."""
     url = os.environ.get("DATABASE_URL")
     drop = None
     if url and not url.startswith("sqlite"):
         url, drop = _throwaway_postgres(url)
     else:
-        url = "sqlite:///" + str(tmp_path / "live.sqlite3")
-    config = {"STAFFING_ENV": "test", "SECRET_KEY": "live-secret",
-              "SQLALCHEMY_DATABASE_URI": url, "SOLVE_BACKEND": "embedded",
-              "SOLVE_QUEUE": f"staffing-test-{uuid.uuid4().hex[:8]}",
-              "REDIS_URL": os.environ.get("REDIS_URL")}
-    app = create_app(config)
+        url = "sqlite:///" + str(directory / "live-template.sqlite3")
+    app = create_app({"STAFFING_ENV": "test", "SECRET_KEY": "live-secret",
+                      "SQLALCHEMY_DATABASE_URI": url, "SOLVE_BACKEND": "embedded"})
     with app.app_context():
         upgrade()
         lead = Firm(name="Lead IT", latitude=51.0, longitude=10.0)
@@ -82,14 +83,44 @@ def live_world(tmp_path):
         small = import_problem(generate(13, 8, 20, 1), lead.id, "Small")
         db.session.commit()
         ids = {"project": project.id, "other": other.id, "small": small.id, "user": user.id}
+        db.session.remove()
+        db.engine.dispose()  # nobody on the template: PostgreSQL copies only an idle one
+    yield {"url": url, "token": token, "email": "planner@lead.example", "ids": ids}
+    if drop is not None:
+        drop()
+
+
+def _copy_of(template: dict, tmp_path) -> tuple[str, Callable[[], None] | None]:
+    """A database of its own for one test, the template's copy: its URL and a drop function
+    (None for an SQLite file, which goes with tmp_path)."""
+    url = template["url"]
+    if not url.startswith("sqlite"):
+        return _throwaway_postgres(url, template=sa.engine.make_url(url).database)
+    copy = tmp_path / "live.sqlite3"
+    with contextlib.closing(sqlite3.connect(sa.engine.make_url(url).database)) as source, \
+            contextlib.closing(sqlite3.connect(copy)) as target:
+        source.backup(target)
+    return "sqlite:///" + str(copy), None
+
+
+def live_world(tmp_path, template: dict):
+    """A database of its own (a copy of the template: a lead firm, its coordinator and an
+    API token, generated projects that take a while to solve), the environment for
+    subprocesses on it, and the processes the test starts (killed at the end)."""
+    url, drop = _copy_of(template, tmp_path)
+    config = {"STAFFING_ENV": "test", "SECRET_KEY": "live-secret",
+              "SQLALCHEMY_DATABASE_URI": url, "SOLVE_BACKEND": "embedded",
+              "SOLVE_QUEUE": f"staffing-test-{uuid.uuid4().hex[:8]}",
+              "REDIS_URL": os.environ.get("REDIS_URL")}
+    app = create_app(config)
     env = {**os.environ, "DATABASE_URL": url, "STAFFING_ENV": "test",
            "SECRET_KEY": "live-secret", "STAFFING_SOLVE_BACKEND": "embedded",
            "STAFFING_SOLVE_QUEUE": config["SOLVE_QUEUE"], "STAFFING_SOLVE_PROCESSES": "1",
            "STAFFING_INSTANCE_PATH": str(tmp_path)}
     env.pop("REDIS_URL", None)
     started: list[subprocess.Popen] = []
-    yield {"app": app, "env": env, "token": token, "started": started,
-           "email": "planner@lead.example", **ids}
+    yield {"app": app, "env": env, "token": template["token"], "started": started,
+           "email": template["email"], **template["ids"]}
     for process in started:
         kill(process)
     with app.app_context():
@@ -138,6 +169,18 @@ def until(condition, what: str, timeout: float = WAIT):
                 return value
         time.sleep(0.1)
     raise AssertionError(f"waited {timeout:.0f} s for {what}")
+
+
+def join_all(threads, what: str, timeout: float = WAIT) -> None:
+    """Wait for the threads to end, timeout seconds in all at most; fail naming what hung
+    (daemon threads, so that a hung one cannot hold up the run's exit either)."""
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    alive = sum(thread.is_alive() for thread in threads)
+    if alive:
+        raise AssertionError(f"waited {timeout:.0f} s for {what}: {alive} of {len(threads)} "
+                             "threads still running")
 
 
 def request(port: int, method: str, path: str, live, body: dict | None = None):

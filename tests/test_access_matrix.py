@@ -4,11 +4,16 @@ The world: lead firm L leads project P; partners A and B accepted, C invited, D 
 an outsider. B's offer carries sealed values that no one but B and L's coordinators may read.
 """
 
+import copy
 import json
 import re
 from decimal import Decimal
 
 import pytest
+
+from staffing.extensions import db as _db
+
+from .conftest import Factories, savepoint_db, shared_database, table_contents
 
 B_RATE = "87.65"
 B_TRAVEL = "1.23"
@@ -28,39 +33,37 @@ PARTICIPANTS = LEAD_COORDINATORS | {"lead_member", "a_admin", "a_coordinator", "
 B_USERS = {"b_coordinator", "b_member"}
 
 
-@pytest.fixture
-def world(db, create_firm, create_user, create_project, create_membership, create_site,
-          create_skill, create_work_item, create_offer, create_exclusion, auth):
-    lead = create_firm(name="Lead AG")
-    firms = {key: create_firm(name=f"Partner {key.upper()}") for key in "abcdeo"}
+def _build_world(db, make: Factories) -> dict:
+    lead = make.firm(name="Lead AG")
+    firms = {key: make.firm(name=f"Partner {key.upper()}") for key in "abcdeo"}
     firms["b"].contact_email = "secret-b@rival.example"
     firms["b"].address = "Geheimweg 7, Köln"
-    project = create_project(lead_firm=lead)
+    project = make.project(lead_firm=lead)
     for key, status in (("a", "accepted"), ("b", "accepted"), ("c", "invited"),
                         ("d", "declined"), ("e", "withdrawn")):
-        create_membership(project, firms[key], status=status)
-    site = create_site(project, name="Hamburg HQ")
-    other_site = create_site(project, name="Kiel Branch")
-    skill = create_skill(project, code="desktop")
-    server_skill = create_skill(project, code="winserver")
-    item = create_work_item(site, skill=skill, ref="HH-DT-1")
-    create_work_item(other_site, skill=skill, ref="KI-DT-1", depends_on=[item])
+        make.membership(project, firms[key], status=status)
+    site = make.site(project, name="Hamburg HQ")
+    other_site = make.site(project, name="Kiel Branch")
+    skill = make.skill(project, code="desktop")
+    server_skill = make.skill(project, code="winserver")
+    item = make.work_item(site, skill=skill, ref="HH-DT-1")
+    make.work_item(other_site, skill=skill, ref="KI-DT-1", depends_on=[item])
     for n in range(2, 6):  # enough work that B's share range (11-33 %) gives it some
-        create_work_item(other_site, skill=skill, ref=f"KI-DT-{n}")
+        make.work_item(other_site, skill=skill, ref=f"KI-DT-{n}")
     offers = {
-        "a": create_offer(project, firms["a"], {skill: (3, "55.00")}, min_share_percent=0,
-                          max_share_percent=100),
-        "b": create_offer(project, firms["b"], {skill: (4, B_RATE)},
-                          travel_cost_per_km=Decimal(B_TRAVEL),
-                          min_share_percent=Decimal("11.00"), max_share_percent=Decimal("33.00")),
-        "lead": create_offer(project, lead, {skill: (5, "70.00")}, min_share_percent=0,
-                             max_share_percent=100),
+        "a": make.offer(project, firms["a"], {skill: (3, "55.00")}, min_share_percent=0,
+                        max_share_percent=100),
+        "b": make.offer(project, firms["b"], {skill: (4, B_RATE)},
+                        travel_cost_per_km=Decimal(B_TRAVEL),
+                        min_share_percent=Decimal("11.00"), max_share_percent=Decimal("33.00")),
+        "lead": make.offer(project, lead, {skill: (5, "70.00")}, min_share_percent=0,
+                           max_share_percent=100),
     }
-    exclusion = create_exclusion(project, firms["b"], site, reason="sister company of client")
+    exclusion = make.exclusion(project, firms["b"], site, reason="sister company of client")
     jobs = _jobs(db, lead, firms, project, {
-        "user": create_user, "project": create_project, "membership": create_membership,
-        "skill": create_skill, "site": create_site, "item": create_work_item,
-        "offer": create_offer})
+        "user": make.user, "project": make.project, "membership": make.membership,
+        "skill": make.skill, "site": make.site, "item": make.work_item,
+        "offer": make.offer})
     roles = {"lead_admin": (lead, "admin"), "lead_coordinator": (lead, "coordinator"),
              "lead_member": (lead, "member")}
     for key in "ab":
@@ -69,12 +72,12 @@ def world(db, create_firm, create_user, create_project, create_membership, creat
     for key in "cd":
         roles[f"{key}_coordinator"] = (firms[key], "coordinator")
     roles["o_admin"] = (firms["o"], "admin")
-    users = {name: create_user(firm=firm, role=role) for name, (firm, role)
+    users = {name: make.user(firm=firm, role=role) for name, (firm, role)
              in roles.items() if name in ROLES}
-    b_colleague = create_user(firm=firms["b"], role="member")  # an object of B's: a user
+    b_colleague = make.user(firm=firms["b"], role="member")  # an object of B's: a user
     from staffing.security import issue_token
     b_token, _ = issue_token(b_colleague, "b's laptop", None)
-    headers = {name: auth(user) for name, user in users.items()}
+    headers = {name: make.headers(user) for name, user in users.items()}
     db.session.commit()
     return {
         "headers": headers, "emails": {name: user.email for name, user in users.items()},
@@ -86,6 +89,38 @@ def world(db, create_firm, create_user, create_project, create_membership, creat
         "firm_b": firms["b"].id, "firm_o": firms["o"].id,
         "firm_ids": {key: firm.id for key, firm in firms.items()} | {"lead": lead.id}, **jobs,
     }
+
+
+# The world is built once for the module, in a transaction that is never committed; every
+# test runs in a savepoint of it that is rolled back after the test (whatever the test
+# committed), and then the whole database is compared with the world as built: a test that
+# left a trace in it fails.
+
+
+@pytest.fixture(scope="module")
+def shared_world(app):
+    with shared_database(app) as connection:
+        with app.app_context():
+            world = _build_world(_db, Factories(_db))
+        world["sessions"] = {role: _sign_in_once(app, world["emails"][role]) for role in ROLES}
+        with app.app_context():
+            built = table_contents(_db)
+        yield connection, world, built
+
+
+@pytest.fixture
+def db(app, shared_world):
+    """This module's `db`: a savepoint of the shared world's transaction, rolled back after
+    the test; then the database must hold the world exactly as it was built."""
+    connection, _, built = shared_world
+    yield from savepoint_db(app, connection)
+    with app.app_context():
+        assert table_contents(_db) == built, "the test left a trace in the shared world"
+
+
+@pytest.fixture
+def world(db, shared_world):
+    return copy.deepcopy(shared_world[1])
 
 
 def _jobs(db, lead, firms, project, factories):
@@ -369,14 +404,29 @@ PAGES = [
 PAGES_VISIBLE_TO = {"/projects/{project2}/solve-jobs": PARTICIPANTS}
 
 
-def _signed_in(client, world, role):
+def _sign_in_once(app, email: str) -> str:
+    """The session cookie of a real sign-in through /login (made once per role with the
+    world: Argon2 makes a sign-in cost a quarter of a second). Its server-side session row
+    is part of the world, so what a test does to it is rolled back with the rest."""
     from tests.projects.test_views import sign_in
 
     class Who:
-        email = world["emails"][role]
-    sign_in(client, Who)
-    page = client.get("/").get_data(as_text=True)
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        pass
+    Who.email = email
+    browser = app.test_client()
+    sign_in(browser, Who)
+    return browser.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+
+
+def _signed_in(client, world, role):
+    """The client signed in as the role (its session from the world); the CSRF token of
+    its pages."""
+    client.set_cookie(client.application.config["SESSION_COOKIE_NAME"],
+                      world["sessions"][role])
+    page = client.get("/")
+    assert page.status_code == 200, f"{role} is not signed in: {page.status_code}"
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
+                     page.get_data(as_text=True)).group(1)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from .live import WAIT, serve
+from .live import WAIT, join_all, serve
 
 EDITABLE = [  # (url of one resource, a change to it)
     ("/api/v1/projects/{project}", {"description": "checked"}),
@@ -169,16 +169,15 @@ def test_concurrent_changes_from_one_version_let_exactly_one_through(live, targe
     response.read()
     etag = response.getheader("ETag")
     connection.close()
-    start, statuses = threading.Barrier(8), []
+    start, statuses = threading.Barrier(8, timeout=WAIT), []
     bodies = [change(n) for n in range(8)]
 
     def edit(n: int) -> None:
         start.wait()
         statuses.append(_patch(port, path, live["token"], etag, bodies[n]))
 
-    threads = [threading.Thread(target=edit, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=edit, args=(n,), daemon=True) for n in range(8)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(WAIT)
+    join_all(threads, "the eight editors")
     assert sorted(statuses) == [200] + [412] * 7

@@ -16,6 +16,7 @@ from staffing.extensions import db as _db
 from staffing.partners.models import ApiToken, Firm, User
 from staffing.security import LAST_USED_EVERY, issue_token
 from tests.conftest import PASSWORD_HASH, _throwaway_postgres
+from tests.live import join_all
 
 READERS, READS = 4, 5
 
@@ -153,11 +154,11 @@ def test_concurrent_readers_beside_a_writer_never_meet_a_locked_database(served)
             statuses.append(response.status_code)
 
     try:
-        readers = [threading.Thread(target=read, args=(secret,)) for _, secret in tokens]
+        readers = [threading.Thread(target=read, args=(secret,), daemon=True)
+                   for _, secret in tokens]
         for reader in readers:
             reader.start()
-        for reader in readers:
-            reader.join()
+        join_all(readers, "the readers beside the writer")
     finally:
         holder.rollback()
         holder.close()

@@ -27,7 +27,10 @@ def test_the_lead_starts_a_solve_watches_it_and_stops_it(page, live, tmp_path):
     assert "Stored as plan version 1" in field(page, "outcome").inner_text()
     assert page.get_by_role("button", name="Stop").count() == 0
     page.get_by_role("link", name="Plans of").click()
+    page.wait_for_url("**/plans")
+    # the plans page, not the one the click left: wait for the row (count() does not wait)
     row = page.get_by_role("row").filter(has_text="draft (stopped early)")
+    row.first.wait_for()
     assert row.count() == 1 and "EUR" in row.inner_text()
 
 

@@ -22,7 +22,7 @@ from staffing.extensions import limiter
 from staffing.partners.models import ApiToken, UserSession
 from staffing.security import RedactCredentials, digest_token, issue_token, password_problem
 from tests.conftest import PASSWORD, Matching
-from tests.live import free_port, get, serve, until
+from tests.live import WAIT, free_port, get, join_all, serve, until
 from tests.partners.test_views import csrf_token, sign_in
 
 NEW_PASSWORD = "tangerine orbit lantern 42"
@@ -537,11 +537,10 @@ def _login_attempt(port: int, email: str, password: str, start: threading.Barrie
 def test_guesses_sent_at_once_cannot_beat_the_lockout(live):
     """25 wrong passwords at the same moment: 10 are checked, the others are refused."""
     port = serve(live)
-    start, statuses = threading.Barrier(25), []
+    start, statuses = threading.Barrier(25, timeout=WAIT), []
     threads = [threading.Thread(target=lambda: statuses.append(_login_attempt(
-        port, live["email"], "a wrong guess!", start))) for _ in range(25)]
+        port, live["email"], "a wrong guess!", start)), daemon=True) for _ in range(25)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(120)
+    join_all(threads, "the 25 sign-in attempts", timeout=120)
     assert sorted(statuses) == [401] * 10 + [429] * 15
