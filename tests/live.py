@@ -1,7 +1,8 @@
 """A service in other processes, for tests that need one: a migrated database of its own
 (an SQLite file, or a new database on the PostgreSQL server of DATABASE_URL) that those
-processes see, with a lead firm, its coordinator and generated projects; helpers to start
-the service and workers, to talk HTTP to them and to wait for them (each wait bounded)."""
+processes see, with a lead firm, its coordinator and generated projects (each test's is a
+copy of one migrated and seeded once per run); helpers to start the service and workers, to
+talk HTTP to them and to wait for them (each wait bounded)."""
 
 from __future__ import annotations
 
@@ -60,12 +61,12 @@ def live_template_database(directory):
     """Once per run: a migrated database with a lead firm, its coordinator (and an API
     token) and generated projects that take a while to solve (an SQLite file, or a
     database on the PostgreSQL server of DATABASE_URL), for live_world to copy."""
-    url = os.environ.get("DATABASE_URL")
+    server = url = os.environ.get("DATABASE_URL")
     drop = None
     if url and not url.startswith("sqlite"):
-        url, drop = _throwaway_postgres(url)
+        url, drop = _throwaway_postgres(server)
     else:
-        url = "sqlite:///" + str(directory / "live-template.sqlite3")
+        server, url = None, "sqlite:///" + str(directory / "live-template.sqlite3")
     app = create_app({"STAFFING_ENV": "test", "SECRET_KEY": "live-secret",
                       "SQLALCHEMY_DATABASE_URI": url, "SOLVE_BACKEND": "embedded"})
     with app.app_context():
@@ -85,7 +86,8 @@ def live_template_database(directory):
         ids = {"project": project.id, "other": other.id, "small": small.id, "user": user.id}
         db.session.remove()
         db.engine.dispose()  # nobody on the template: PostgreSQL copies only an idle one
-    yield {"url": url, "token": token, "email": "planner@lead.example", "ids": ids}
+    yield {"server": server, "url": url, "token": token, "email": "planner@lead.example",
+           "ids": ids}
     if drop is not None:
         drop()
 
@@ -94,8 +96,9 @@ def _copy_of(template: dict, tmp_path) -> tuple[str, Callable[[], None] | None]:
     """A database of its own for one test, the template's copy: its URL and a drop function
     (None for an SQLite file, which goes with tmp_path)."""
     url = template["url"]
-    if not url.startswith("sqlite"):
-        return _throwaway_postgres(url, template=sa.engine.make_url(url).database)
+    if template["server"]:  # made from the server's own database: none on the template
+        return _throwaway_postgres(template["server"],
+                                   template=sa.engine.make_url(url).database)
     copy = tmp_path / "live.sqlite3"
     with contextlib.closing(sqlite3.connect(sa.engine.make_url(url).database)) as source, \
             contextlib.closing(sqlite3.connect(copy)) as target:
