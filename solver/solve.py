@@ -611,7 +611,19 @@ def _value(core: Core, placement: Placement) -> float:
 
 def _is_valid(core: Core, placement: Placement) -> bool:
     """The plan keeps every hard rule, by the independent checker."""
-    return not check(core.problem, _plan(core, placement, face_firms(core, placement)))
+    return not _violations(core, _plan(core, placement, face_firms(core, placement)))
+
+
+def _violations(core: Core, plan: Plan) -> list:
+    """check() of the plan, run once per plan: the plans it passed are kept, so the final
+    plan, already checked as a candidate, is not checked again at the exit."""
+    key = (plan.assignments, tuple(sorted(plan.face_firms.items())))
+    if key in core.checked:
+        return []
+    violations = check(core.problem, plan)
+    if not violations:
+        core.checked.add(key)
+    return violations
 
 
 def _reporter(core: Core, clock: Budget, options: SolveOptions, bound: float | None,
@@ -696,7 +708,7 @@ def _result(core: Core, clock: Budget, placement: Placement, faces: dict[int, in
     objective within float noise is the objective, and one beyond it is dropped."""
     faces = faces or face_firms(core, placement)
     plan = _plan(core, placement, faces)
-    violations = check(core.problem, plan)
+    violations = _violations(core, plan)
     if violations:
         if fallback is not None and fallback is not placement:
             return _result(core, clock, fallback, {}, "feasible", bound, first_at, options,
