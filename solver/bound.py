@@ -2,7 +2,7 @@
 
 The LP of the assignment master lets continuity and fairness vanish in fractions. Here the
 rows that tie sites together are priced instead of kept:
-- each energy window of each firm (capacity relaxed to energy, model.energy_windows), with a
+- each energy window of each firm (capacity relaxed to energy, rules.energy_windows), with a
   multiplier >= 0 (started from the LP's duals);
 - each firm's hard share range, a multiplier >= 0 per side;
 - fairness, |H_f - t_f T| >= m_f (H_f - t_f T) for any m_f in [-w, w] (w: the fairness
@@ -44,7 +44,7 @@ def site_bound(core: Core, windows, window_prices: list[float], target: float | 
                seconds: float) -> float:
     """A lower bound (euros) of the objective of every plan of `core`.
 
-    `windows` are (firm, [(option, energy)], hours available) as model.energy_windows gives
+    `windows` are (firm, [(option, energy)], hours available) as rules.energy_windows gives
     them, `window_prices` a first multiplier for each (the LP's duals, in euros per scaled
     hour, or zeros); `target` a known plan's value (steers the step size); the search stops
     after `seconds`."""

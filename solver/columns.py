@@ -3,7 +3,7 @@ and an LP mix of patterns that rounds to a plan (`rounded`).
 
 A *pattern* of a site says which firm does each of its items (or nobody). The master LP (GLOP)
 mixes patterns, one unit per site, under the rows that tie the sites together: each firm's
-energy windows (model.energy_windows), its hours, the total, the share ranges and fairness
+energy windows (rules.energy_windows), its hours, the total, the share ranges and fairness
 (a deviation variable per firm, as in the model). Pricing finds, for every site, the pattern
 of least reduced cost with at most K firms, each paying its continuity: exactly, by dynamic
 programming over subsets of the site's items, for sites of at most EXACT_ITEMS items; larger
@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 
 from ortools.math_opt.python import mathopt
 
+from . import rules
 from .bound import SiteCosts, priced_rows
 from .model import windows_by_option
 from .prepare import Core
-from .schedule import share_caps
 
 EXACT_ITEMS = 10  # sites with more items get the closed-form lower bound in pricing
 TOLERANCE = 1e-6  # euros: a reduced cost above -TOLERANCE adds no column
@@ -64,7 +64,7 @@ class ColumnBound:
 def column_bound(core: Core, windows, start: dict[int, int] | None, seconds: float,
                  stopped: Callable[[], bool] = lambda: False) -> ColumnBound | None:
     """Run column generation for at most `seconds`, or until `stopped()` (polled after
-    each LP and each hundred sites priced). `windows` are model.energy_windows;
+    each LP and each hundred sites priced). `windows` are rules.energy_windows;
     `start` a plan (item -> option) whose patterns seed the LP, or None. Returns the best
     Lagrangian bound found (euros) and the last LP's mix; None when a site has no pattern
     at all or the LP fails."""
@@ -126,7 +126,7 @@ def rounded(core: Core, mix: list[tuple[Pattern, float]]) -> dict[int, int]:
         by_site.setdefault(pattern.site, []).append((weight, pattern))
     total = sum(weight * core.options[k].units for pattern, weight in mix
                 for k in pattern.options)
-    cap = share_caps(core, total)
+    cap = rules.share_caps(core, total)
     load = [0] * len(core.firms)
     chosen: dict[int, int] = {}
     order = sorted(by_site, key=lambda s: (-max(w for w, _ in by_site[s]), s))

@@ -31,7 +31,8 @@ from ortools.linear_solver import pywraplp
 from . import rules
 from .lns import Incumbent, separable
 from .master import complete, master_lp
-from .model import Model, energy_windows
+from .model import Model
+from .rules import energy_windows
 
 log = logging.getLogger(__name__)
 

@@ -18,14 +18,8 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from . import rules
-from .model import (
-    SHARE,
-    Model,
-    _weighted,
-    coefficients,
-    energy_windows,
-    windows_by_option,
-)
+from .model import Model, coefficients, windows_by_option
+from .rules import SHARE, energy_windows
 from .stopping import watching
 
 log = logging.getLogger(__name__)
@@ -135,7 +129,7 @@ def separable(model: Model) -> bool:
     and no fairness (they weigh every firm's hours against the total)."""
     core = model.core
     shares = model.hard_shares and any(r != (0, SHARE) for r in core.share_ranges)
-    return (not model.exact and core.problem.policy.face_policy != "lead" and not shares
+    return (not model.exact and not rules.lead_face(core.problem.policy) and not shares
             and not model.terms.get("fairness") and not core.fixed_hours)
 
 
@@ -193,16 +187,15 @@ class Parts:
              if k not in self.model.forbidden}
         u = {i: cp.new_bool_var("") for i in sorted(free)}
         for i in u:
-            cp.add_exactly_one([x[k] for k in core.by_item[i] if k in x] + [u[i]])
             cp.add_hint(u[i], chosen[i] is None)
         for k, var in x.items():
             cp.add_hint(var, chosen[core.options[k].item] == k)
-        self._rules(cp, free, u)
+        self._rules(cp, free, x, u)
         self._capacity(cp, free, x)
         y, before = self._sites(cp, free, x)
-        cp.minimize(_weighted([(self.x_coef[k], v) for k, v in x.items()]
-                              + [(self.u_coef[i], v) for i, v in u.items()]
-                              + [(self.y_coef[key], v) for key, v in y.items()]))
+        cp.minimize(rules.weighted([(self.x_coef[k], v) for k, v in x.items()]
+                                   + [(self.u_coef[i], v) for i, v in u.items()]
+                                   + [(self.y_coef[key], v) for key, v in y.items()]))
         before += sum(self.u_coef[i] if chosen[i] is None else self.x_coef[chosen[i]]
                       for i in free)
         solver = cp_model.CpSolver()
@@ -217,19 +210,21 @@ class Parts:
         taken = [k for k, v in x.items() if solver.boolean_value(v)]
         return status, Change(set(free), taken, solver.objective_value - before)
 
-    def _rules(self, cp: cp_model.CpModel, free: set[int], u: dict) -> None:
-        """Locked and required items stay assigned; dependencies, also on fixed items."""
+    def _rules(self, cp: cp_model.CpModel, free: set[int], x: dict, u: dict) -> None:
+        """Rules 1 and 5 on the freed items: one option each, locked and required items (and
+        those a fixed assigned item depends on) assigned; dependencies, also on fixed items
+        (a fixed unassigned dependency leaves the item unassigned)."""
         core, chosen = self.core, self.chosen
         for i in free:
-            if i in self.must:
-                cp.add(u[i] == 0)
+            needed = i in self.must or any(s not in free and chosen[s] is not None
+                                           for s in core.succs[i])
+            rules.encode_one_option(cp, [x[k] for k in core.by_item[i] if k in x], u[i],
+                                    required=needed)
             for p in core.preds[i]:
                 if p in free:
-                    cp.add_implication(u[p], u[i])
+                    rules.encode_needs_dependency(cp, u[p], u[i])
                 elif chosen[p] is None:
-                    cp.add(u[i] == 1)
-            if any(s not in free and chosen[s] is not None for s in core.succs[i]):
-                cp.add(u[i] == 0)
+                    rules.encode_needs_dependency(cp, True, u[i])
 
     def _capacity(self, cp: cp_model.CpModel, free: set[int], x: dict) -> None:
         """Each energy window holds what the fixed items leave of it."""
@@ -243,9 +238,7 @@ class Parts:
             for w, energy in self.windows_of[k]:
                 inside[w].append((energy, var))
         for w, terms in inside.items():
-            left = self.available[w] - self.load[w] + freed[w]
-            if sum(e for e, _ in terms) > left:
-                cp.add(_weighted(terms) <= left)
+            rules.encode_energy(cp, terms, self.available[w] - self.load[w] + freed[w])
 
     def _sites(self, cp: cp_model.CpModel, free: set[int], x: dict) -> tuple[dict, int]:
         """A variable per (site, firm) the fixed items do not use yet, under the site's
@@ -254,19 +247,20 @@ class Parts:
         leaving = Counter((core.item_site[i], core.options[chosen[i]].firm) for i in free
                           if chosen[i] is not None)
         fixed = {key for key, n in self.at_pair.items() if n > leaving[key]}
-        y: dict = {}
+        options: dict = defaultdict(list)
         for k, var in x.items():
             key = (core.item_site[core.options[k].item], core.options[k].firm)
-            if key in fixed:
-                continue
-            if key not in y:
-                y[key] = cp.new_bool_var("")
-                cp.add_hint(y[key], leaving[key] > 0)
-            cp.add_implication(var, y[key])
+            if key not in fixed:
+                options[key].append(var)
+        y: dict = {}
+        for key, xs in options.items():
+            y[key] = cp.new_bool_var("")
+            cp.add_hint(y[key], leaving[key] > 0)
+            rules.encode_works_at(cp, y[key], xs)
         for site, limit in self.limit.items():
             new = [v for (s, _), v in y.items() if s == site]
-            if new:
-                cp.add(sum(new) <= limit - sum(1 for s, _ in fixed if s == site))
+            if new:  # rule 6: the new firms within what the fixed firms leave of the limit
+                rules.encode_site_firms(cp, new, limit - sum(1 for s, _ in fixed if s == site))
         return y, sum(self.y_coef[key] for key in leaving if key not in fixed)
 
     def apply(self, change: Change) -> Incumbent:

@@ -19,7 +19,7 @@ from ortools.sat.python import cp_model
 
 from . import rules
 from .prepare import Core, bits
-from .rules import CENT, SHARE
+from .rules import CENT, energy_windows
 
 SCALE = CENT  # euros -> cents in the objective
 
@@ -85,60 +85,48 @@ def add_variables(model: Model) -> None:
             model.y[key] = cp.new_bool_var(f"y[{core.site_ids[key[0]]},{core.firms[key[1]].id}]")
 
 
-def _weighted(terms: list[tuple[int, object]]):
-    """sum(coefficient x variable), built in one call (much faster than Python's sum)."""
-    if not terms:
-        return 0
-    return cp_model.LinearExpr.weighted_sum([v for _, v in terms], [c for c, _ in terms])
-
-
-# --- hard rules --------------------------------------------------------------------------
+# --- hard rules (each encoding is solver.rules') ----------------------------------------
 
 
 def add_one_firm_per_item(model: Model) -> None:
-    """Hard: each item goes to exactly one firm or is unassigned; a locked item is assigned."""
+    """Rule 1: each item goes to exactly one firm or is unassigned; a locked item is assigned."""
+    must = model.core.must_assign()
     for i, options in enumerate(model.core.by_item):
-        model.cp.add_exactly_one([model.x[k] for k in options] + [model.unassigned[i]])
-    for i in sorted(model.core.must_assign()):
-        model.cp.add(model.unassigned[i] == 0)
+        rules.encode_one_option(model.cp, [model.x[k] for k in options], model.unassigned[i],
+                                required=i in must)
 
 
 def add_dependencies_need_assignment(model: Model) -> None:
-    """Hard: an item whose dependency is unassigned is unassigned too."""
+    """Rule 5: an item whose dependency is unassigned is unassigned too."""
     for j, preds in enumerate(model.core.preds):
         for p in preds:
-            model.cp.add_implication(model.unassigned[p], model.unassigned[j])
+            rules.encode_needs_dependency(model.cp, model.unassigned[p], model.unassigned[j])
 
 
 def add_sites(model: Model) -> None:
-    """Hard: at most rules.firms_per_site firms per site (one when the face policy is sole);
-    y[s,f] is 1 exactly when f does work at s."""
+    """Rule 6: at most rules.firms_per_site firms per site; y[s,f] is 1 exactly when f does
+    work at s."""
     core, cp = model.core, model.cp
     per_pair = defaultdict(list)
     for option in core.options:
         per_pair[(core.item_site[option.item], option.firm)].append(model.x[option.index])
     per_site = defaultdict(list)
     for key, xs in per_pair.items():
-        y = model.y[key]
-        for var in xs:
-            cp.add_implication(var, y)
-        cp.add_bool_or(xs).only_enforce_if(y)
-        per_site[key[0]].append(y)
+        rules.encode_works_at(cp, model.y[key], xs)
+        per_site[key[0]].append(model.y[key])
     limit = rules.firms_per_site(core.problem.policy)
     for ys in per_site.values():
-        if len(ys) > limit:
-            cp.add(cp_model.LinearExpr.sum(ys) <= limit)
+        rules.encode_site_firms(cp, ys, limit)
 
 
 def add_face_policy(model: Model) -> None:
-    """Hard: lead - a face firm with at least half the site's hours (sole: add_sites)."""
+    """Rule 6, lead policy: a face firm with at least half the site's hours (sole: add_sites)."""
     core, cp = model.core, model.cp
-    policy = core.problem.policy.face_policy
+    if not rules.lead_face(core.problem.policy):
+        return
     per_site = defaultdict(list)
     for (site, firm), y in model.y.items():
         per_site[site].append((firm, y))
-    if policy != "lead":
-        return
     site_hours = defaultdict(list)
     pair_hours = defaultdict(list)
     for option in core.options:
@@ -147,24 +135,20 @@ def add_face_policy(model: Model) -> None:
         site_hours[site].append(term)
         pair_hours[(site, option.firm)].append(term)
     for site, pairs in per_site.items():
-        faces = []
         everyone = cp.new_int_var(0, sum(c for c, _ in site_hours[site]),
                                   f"site_hours[{core.site_ids[site]}]")
-        cp.add(everyone == _weighted(site_hours[site]))
+        cp.add(everyone == rules.weighted(site_hours[site]))
+        firms = []
         for firm, y in pairs:
             z = cp.new_bool_var(f"face[{core.site_ids[site]},{core.firms[firm].id}]")
             model.face[(site, firm)] = z
-            cp.add_implication(z, y)
-            cp.add(2 * _weighted(pair_hours[(site, firm)]) >= everyone).only_enforce_if(z)
-            faces.append(z)
-        cp.add_at_most_one(faces)
-        for _, y in pairs:
-            cp.add_bool_or(faces).only_enforce_if(y)
+            firms.append((z, y, rules.weighted(pair_hours[(site, firm)])))
+        rules.encode_face(cp, everyone, firms)
 
 
 def add_shares(model: Model, hard: bool) -> None:
-    """Hard (if the policy says so): each firm's hours within its share range of all hours.
-    Soft: fairness, hours away from the firm's target share (euros per hour)."""
+    """Rule 8 (if the policy makes shares hard): each firm's hours within its share range of
+    all hours. Soft: fairness, hours away from the firm's target share (euros per hour)."""
     core, cp = model.core, model.cp
     per_firm = defaultdict(list)
     for option in core.options:
@@ -178,7 +162,7 @@ def add_shares(model: Model, hard: bool) -> None:
     model.firm_hours = [None] * len(core.firms)
     for f in active:
         hours = cp.new_int_var(0, upper, f"hours[{core.firms[f].id}]")
-        cp.add(hours == _weighted(per_firm[f]) + fixed[f])
+        cp.add(hours == rules.weighted(per_firm[f]) + fixed[f])
         model.firm_hours[f] = hours
     model.total_hours = cp.new_int_var(sum(fixed), upper, "hours_total")
     cp.add(model.total_hours == cp_model.LinearExpr.sum([model.firm_hours[f] for f in active])
@@ -186,16 +170,12 @@ def add_shares(model: Model, hard: bool) -> None:
     targets = core.prices.targets
     coefficient = core.prices.fairness
     for f in active:
-        low, high = core.share_ranges[f]
-        if hard and low > 0:
-            cp.add(SHARE * model.firm_hours[f] >= low * model.total_hours)
-        if hard and high < SHARE:
-            cp.add(SHARE * model.firm_hours[f] <= high * model.total_hours)
+        if hard:
+            rules.encode_share_range(cp, model.firm_hours[f], model.total_hours,
+                                     *core.share_ranges[f])
         if coefficient > 0:
             dev = cp.new_int_var(0, upper, f"fairness[{core.firms[f].id}]")
-            gap = SHARE * model.firm_hours[f] - targets[f] * model.total_hours
-            cp.add(SHARE * dev >= gap)
-            cp.add(SHARE * dev >= -gap)
+            rules.encode_fairness(cp, dev, model.firm_hours[f], model.total_hours, targets[f])
             model.deviation.append(dev)
             model.terms["fairness"].append((coefficient, dev))
     _add_fixed_firms(model, hard, fixed, targets, coefficient, upper)
@@ -203,68 +183,23 @@ def add_shares(model: Model, hard: bool) -> None:
 
 def _add_fixed_firms(model: Model, hard: bool, fixed: list[int], targets: list[int],
                      coefficient: int, upper: int) -> None:
-    """Firms whose hours are fixed: their share ranges bound the total; their fairness is
-    linear in the total wherever its sign cannot change (one aggregated term), else kept
-    per firm."""
+    """Firms whose hours are fixed (a part of a plan): their share ranges bound the total,
+    and their fairness is rules.encode_fixed_fairness's."""
     core, cp = model.core, model.cp
-    total = model.total_hours
-    lowest = sum(fixed)
-    signed_hours, signed_targets = 0, 0
-    for f, firm in enumerate(core.firms):
-        if model.firm_hours[f] is not None:
-            continue
-        low, high = core.share_ranges[f]
-        if hard and low > 0:
-            cp.add(low * total <= SHARE * fixed[f])
-        if hard and high < SHARE:
-            cp.add(high * total >= SHARE * fixed[f])
-        if not coefficient:
-            continue
-        at_low = SHARE * fixed[f] - targets[f] * lowest
-        at_high = SHARE * fixed[f] - targets[f] * upper
-        if (at_low >= 0) == (at_high >= 0):
-            sign = 1 if at_low >= 0 else -1
-            signed_hours += sign * SHARE * fixed[f]
-            signed_targets += sign * targets[f]
-            continue
-        dev = cp.new_int_var(0, upper, f"fairness[{firm.id}]")
-        gap = SHARE * fixed[f] - targets[f] * total
-        cp.add(SHARE * dev >= gap)
-        cp.add(SHARE * dev >= -gap)
-        model.terms["fairness"].append((coefficient, dev))
-    if coefficient and (signed_hours or signed_targets):
-        dev = cp.new_int_var(-upper * len(core.firms), upper * len(core.firms),
-                             "fairness[fixed firms]")
-        cp.add(SHARE * dev >= signed_hours - signed_targets * total)
-        model.terms["fairness"].append((coefficient, dev))
-
-
-def energy_windows(core: Core, forbidden: set[int] = frozenset()):
-    """(firm, [(option, energy)], hours available) for every window worth a constraint:
-    the whole horizon, and each prefix and suffix ending at a cut day (every fifth day)."""
-    horizon = core.horizon
-    cuts = sorted(set(range(5, horizon, 5)))
-    per_firm = defaultdict(list)
-    for option in core.options:
-        if option.index not in forbidden:
-            per_firm[option.firm].append(option)
-    for f, options in sorted(per_firm.items()):
-        prefix = [0]
-        for hours in core.capacity[f]:
-            prefix.append(prefix[-1] + hours)
-        windows = [(0, horizon)] + [(0, c) for c in cuts] + [(c, horizon) for c in cuts]
-        spans = [(option, option.window()) for option in options]
-        for lo, hi in windows:
-            inside = [(option.index, option.energy) for option, (first, end) in spans
-                      if first >= lo and end <= hi]
-            available = prefix[hi] - prefix[lo]
-            if inside and sum(e for _, e in inside) > available:
-                yield f, inside, available
+    still = [f for f in range(len(core.firms)) if model.firm_hours[f] is None]
+    if hard:
+        for f in still:
+            rules.encode_share_range(cp, fixed[f], model.total_hours, *core.share_ranges[f])
+    if coefficient:
+        for dev in rules.encode_fixed_fairness(cp, model.total_hours,
+                                               [(fixed[f], targets[f]) for f in still],
+                                               sum(fixed), upper, "fixed firms"):
+            model.terms["fairness"].append((coefficient, dev))
 
 
 def windows_by_option(n_options: int, windows) -> list[list[tuple[int, int]]]:
     """For each option, the windows it lies inside, as (window index, energy); `windows` as
-    energy_windows gives them, or their (inside, available) part."""
+    rules.energy_windows gives them, or their (inside, available) part."""
     by_option: list[list[tuple[int, int]]] = [[] for _ in range(n_options)]
     for w, window in enumerate(windows):
         for k, energy in window[-2]:
@@ -273,14 +208,15 @@ def windows_by_option(n_options: int, windows) -> list[list[tuple[int, int]]]:
 
 
 def add_energy(model: Model) -> None:
-    """Hard (relaxed): per firm, the hours of the items that must lie inside a window of days
-    fit the firm's hours in that window (a relaxation of the daily capacity)."""
+    """Rule 4, relaxed (the master): per firm, the hours of the items that must lie inside a
+    window of days fit the firm's hours in that window."""
     for _, inside, available in energy_windows(model.core, model.forbidden):
-        model.cp.add(_weighted([(e, model.x[k]) for k, e in inside]) <= available)
+        rules.encode_energy(model.cp, [(e, model.x[k]) for k, e in inside], available)
 
 
 def add_days_and_capacity(model: Model) -> None:
-    """Hard: an option runs on consecutive allowed days; per firm and day its hours fit."""
+    """Rules 3 and 4: an option runs on consecutive allowed days; per firm and day its hours
+    fit."""
     core, cp = model.core, model.cp
     horizon = core.horizon
     per_firm = defaultdict(list)
@@ -293,45 +229,33 @@ def add_days_and_capacity(model: Model) -> None:
         model.start[option.index] = start
         per_firm[option.firm].append((interval, option.load))
     for f, runs in per_firm.items():
-        capacity = core.capacity[f]
-        peak = max(capacity)
-        blockers = [(cp.new_fixed_size_interval_var(d, 1, f"off[{core.firms[f].id},{d}]"),
-                     peak - capacity[d]) for d in range(horizon) if capacity[d] < peak]
-        intervals = [r for r, _ in runs] + [b for b, _ in blockers]
-        demands = [d for _, d in runs] + [d for _, d in blockers]
-        if sum(d for _, d in runs) > min(capacity) or blockers:
-            cp.add_cumulative(intervals, demands, peak)
+        rules.encode_daily_capacity(cp, runs, core.capacity[f], core.firms[f].id)
     for i, options in enumerate(core.by_item):
         s = cp.new_int_var(0, horizon, f"S[{core.items[i].id}]")
         e = cp.new_int_var(0, horizon, f"E[{core.items[i].id}]")
         for k in options:
-            option = core.options[k]
-            cp.add(s == model.start[k]).only_enforce_if(model.x[k])
-            cp.add(e == model.start[k] + option.days).only_enforce_if(model.x[k])
+            rules.encode_item_run(cp, s, e, model.start[k], core.options[k].days, model.x[k])
         model.item_start[i], model.item_end[i] = s, e
 
 
 def add_precedence(model: Model) -> None:
-    """Hard: an assigned item starts after its dependencies end."""
-    cp = model.cp
+    """Rule 5: an assigned item starts after its dependencies end."""
     for j, preds in enumerate(model.core.preds):
         for p in preds:
-            cp.add(model.item_start[j] >= model.item_end[p]).only_enforce_if(
-                ~model.unassigned[j])
+            rules.encode_precedence(model.cp, model.item_start[j], model.item_end[p],
+                                    ~model.unassigned[j])
 
 
 def add_lateness(model: Model) -> None:
     """Soft (due dates soft only): euros per item-day past the due date."""
     core, cp = model.core, model.cp
-    if core.problem.policy.due_dates_hard:
-        return
     price = core.prices.lateness
     for i, item in enumerate(core.items):
-        if item.due_on is None or price <= 0:
+        if not rules.late_possible(core, i) or price <= 0:
             continue
-        due_end = sum(1 for day in core.days if day <= item.due_on)
         late = cp.new_int_var(0, core.horizon, f"late[{item.id}]")
-        cp.add(late >= model.item_end[i] - due_end).only_enforce_if(~model.unassigned[i])
+        rules.encode_lateness(cp, late, model.item_end[i], rules.due_day(core, i),
+                              ~model.unassigned[i])
         model.late[i] = late
         model.terms["lateness"].append((price, late))
 
@@ -341,24 +265,13 @@ def add_lateness(model: Model) -> None:
 
 def add_objective(model: Model) -> None:
     """Minimise the sum of the terms, in cents, at the prices of solver.rules.Prices."""
-    core = model.core
-    prices = core.prices
-    for i in range(len(core.items)):
-        model.terms["coverage"].append((prices.coverage[i], model.unassigned[i]))
-    for option in core.options:
-        model.terms["cost"].append((option.price, model.x[option.index]))
-    if prices.continuity > 0:
-        for y in model.y.values():
-            model.terms["continuity"].append((prices.continuity, y))
-    if prices.stability > 0:
-        coef = prices.stability
-        for i, f in core.reference.items():
-            model.constant["stability"] += coef
-            for k in core.by_item[i]:
-                if core.options[k].firm == f:
-                    model.terms["stability"].append((-coef, model.x[k]))
+    terms, constant = rules.objective_terms(model.core, model.x, model.unassigned, model.y)
+    for term, entries in terms.items():
+        model.terms[term].extend(entries)
+    for term, value in constant.items():
+        model.constant[term] += value
     model.cp.minimize(
-        _weighted([(c, v) for entries in model.terms.values() for c, v in entries if c])
+        rules.weighted([(c, v) for entries in model.terms.values() for c, v in entries if c])
         + sum(model.constant.values()))
 
 

@@ -20,7 +20,6 @@ from .types import Firm, Problem, WorkItem
 from .validate import validate
 
 EARTH_RADIUS_KM = 6371.0088
-RADIUS_TOLERANCE = 1e-6  # km: a site this far beyond a radius is within it (the checker's)
 
 
 def _haversine_km(phi1: float, cos1: float, phi2: float, cos2: float, dlon: float) -> float:
@@ -156,16 +155,8 @@ def firm_calendar(firm: Firm, days) -> tuple[list[int], list[int], int]:
     hours per technician, rounded to a unit."""
     technicians, capacity = [0] * len(days), [0] * len(days)
     for d, day in enumerate(days):
-        if day in firm.blackout_dates:
-            continue
-        for slot in firm.availability:
-            if slot.start_on <= day <= slot.end_on:
-                technicians[d] += slot.technicians
-                capacity[d] += rules.quantise(slot.technicians * slot.hours_per_technician,
-                                              HOUR)
-    per_tech = min((rules.quantise(slot.hours_per_technician, HOUR)
-                    for slot in firm.availability), default=8 * HOUR)
-    return technicians, capacity, per_tech
+        technicians[d], capacity[d] = rules.firm_day(firm, day)
+    return technicians, capacity, rules.technician_units(firm)
 
 
 # --- options -----------------------------------------------------------------------------
@@ -191,7 +182,7 @@ class _Builder:
         self._by_latitude = sorted(range(len(problem.firms)),
                                    key=lambda f: problem.firms[f].latitude)
         self._latitudes = [problem.firms[f].latitude for f in self._by_latitude]
-        self._max_radius = max(f.travel_radius_km for f in problem.firms)
+        self._max_radius = max(rules.reach_km(f) for f in problem.firms)
         self._firm_angles = [(math.radians(f.latitude), f.longitude,
                               math.cos(math.radians(f.latitude))) for f in problem.firms]
         self.peak = [max(c, default=0) for c in self.capacity]
@@ -208,11 +199,7 @@ class _Builder:
         return runs & ((1 << max(0, hi - days + 1)) - 1) & ~((1 << lo) - 1)
 
     def _site_mask(self, site) -> int:
-        def keep(day):
-            return (day.isoweekday() in site.access_weekdays
-                    and day not in site.blackout_dates
-                    and (site.ready_on is None or day >= site.ready_on))
-        return _day_mask(self.days, keep)
+        return _day_mask(self.days, lambda day: rules.site_open(site, day))
 
     def crew_mask(self, firm: int, crew: int) -> int:
         key = (firm, crew)
@@ -237,7 +224,7 @@ class _Builder:
             if min(apart, 360.0 - apart) > span:
                 continue
             km = _haversine_km(phi1, cos1, phi2, cos2, site.longitude - longitude)
-            if km <= self.problem.firms[f].travel_radius_km + RADIUS_TOLERANCE:
+            if rules.within_radius(km, self.problem.firms[f]):
                 near.append((f, km))
         return near
 
@@ -255,13 +242,7 @@ class _Builder:
 
     def window(self, item: WorkItem) -> tuple[int, int]:
         """First allowed day and the day after the last allowed day of the item."""
-        lo = 0
-        if item.earliest_on:
-            lo = bisect.bisect_left(self.days, item.earliest_on)
-        hi = len(self.days)
-        if item.due_on and self.problem.policy.due_dates_hard:
-            hi = bisect.bisect_right(self.days, item.due_on)
-        return lo, hi
+        return rules.item_window(item, self.days, self.problem.policy)
 
 
 def _derived_options(builder: _Builder, core: Core, stopped: Callable[[], bool]) -> None:
@@ -295,11 +276,10 @@ def _derived_options(builder: _Builder, core: Core, stopped: Callable[[], bool])
         window = builder.window(item)
         for f, offer, km in eligible:
             firm = problem.firms[f]
-            factor = max(0.5, 1 - speedup * (offer.proficiency - item.min_proficiency))
-            units = rules.work_units(item.hours * factor)
+            units = rules.option_units(item, offer.proficiency, speedup)
             days = rules.days_needed(units, item.crew_size, builder.per_tech[f])
-            travel = 2 * km * firm.travel_cost_per_km * days
-            cost = rules.cents(rules.hours_of(units) * offer.hourly_rate + travel)
+            cost, travel = rules.option_cents(units, offer.hourly_rate, km,
+                                              firm.travel_cost_per_km, days)
             _add_option(builder, core, i, f, units, cost, travel, days, rejected, window)
         # reasons in one fixed order (REJECTION_WORDS), whatever the order of the firms
         core.rejected.append({reason: rejected[reason] for reason in REJECTION_WORDS
@@ -310,13 +290,13 @@ def _candidates(near: dict[int, float], offers, item: WorkItem, excluded_client:
                 excluded_site: set[tuple[int, str]]) -> tuple[dict, list]:
     """For the item's site, skill and minimum proficiency: the firms refused (by reason, in
     the order of the offers) and the eligible (firm, offer, km)."""
-    need = item.min_proficiency
-    able = [(f, offer) for f, offer in offers if offer.proficiency >= need]
+    able = [(f, offer) for f, offer in offers if rules.proficient(offer.proficiency, item)]
     reach = [(f, offer) for f, offer in able if f in near]
-    refused = {"proficiency": [f for f, offer in offers if offer.proficiency < need],
+    refused = {"proficiency": [f for f, offer in offers
+                               if not rules.proficient(offer.proficiency, item)],
                "radius": [f for f, _ in able if f not in near],
                "excluded": [f for f, _ in reach
-                            if f in excluded_client or (f, item.site) in excluded_site]}
+                            if rules.excluded(f, item.site, excluded_client, excluded_site)]}
     out = set(refused["excluded"])
     eligible = [(f, offer, near[f]) for f, offer in reach if f not in out]
     return {reason: firms for reason, firms in refused.items() if firms}, eligible
@@ -339,7 +319,7 @@ def _add_option(builder, core, i, f, units, cost, travel, days, rejected,
     item = core.items[i]
     starts = builder.starts(item, window or builder.window(item), f, days)
     load = rules.daily_load(units, days)
-    if load > builder.peak[f]:
+    if not rules.fits(builder.peak[f], load):
         rejected["capacity"].append(f)
         return
     if not starts:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 from . import rules
 from .prepare import Core, Opt, highest_bit
-from .rules import SHARE
 
 
 @dataclass
@@ -51,8 +50,7 @@ class Calendar:
         while starts:
             start = (starts & -starts).bit_length() - 1
             # the run's last day without room: no start up to it can work either
-            full = next((d for d in range(start + days - 1, start - 1, -1) if room[d] < load),
-                        None)
+            full = rules.last_full_day(room, load, start, days)
             if full is None:
                 return start
             starts &= ~((1 << (full + 1)) - 1)
@@ -92,12 +90,8 @@ def _in_order(core: Core):
 
 def _ready_day(core: Core, placement: Placement, item: int) -> int | None:
     """The first day after every dependency ends; None when a dependency is unassigned."""
-    ready = 0
-    for p in core.preds[item]:
-        if p not in placement.start:
-            return None
-        ready = max(ready, placement.start[p] + placement.chosen[p].days)
-    return ready
+    return rules.ready_day(placement.start[p] + placement.chosen[p].days
+                           if p in placement.start else None for p in core.preds[item])
 
 
 def schedule(core: Core, chosen: dict[int, Opt], calendar: Calendar | None = None,
@@ -131,16 +125,8 @@ def schedule(core: Core, chosen: dict[int, Opt], calendar: Calendar | None = Non
             continue
         calendar.book(option, start)
         placement.chosen[i], placement.start[i] = option, start
-        sites[core.item_site[i]].firms[option.firm] += option.hours
+        sites[core.item_site[i]].firms[option.firm] += option.units
     return placement
-
-
-def share_caps(core: Core, total: float) -> list[float]:
-    """Each firm's most work (HOUR units) within its maximum share of `total` units
-    (solver.rules.within_share); no cap without hard shares or at 100 %."""
-    hard = core.problem.policy.hard_shares
-    return [high * total / SHARE if hard and high < SHARE else float("inf")
-            for _, high in core.share_ranges]
 
 
 class _ShareRoom:
@@ -150,7 +136,7 @@ class _ShareRoom:
         self.units: dict[int, int] = defaultdict(int)
         for option in chosen.values():
             self.units[option.firm] += option.units
-        self.cap = share_caps(core, sum(self.units.values()))
+        self.cap = rules.share_caps(core, sum(self.units.values()))
 
     def allows(self, option: Opt, instead_of: Opt) -> bool:
         """Whether the firm of `option` stays within its cap when it replaces `instead_of`."""
@@ -186,7 +172,7 @@ def _site_firms_first(core: Core, state: _SiteState, item: int) -> list[Opt]:
 
 @dataclass
 class _SiteState:
-    firms: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    firms: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # firm -> units
 
 
 def greedy(core: Core, stopped: Callable[[], bool] | None = None) -> Placement:
@@ -195,15 +181,15 @@ def greedy(core: Core, stopped: Callable[[], bool] | None = None) -> Placement:
     When `stopped()` turns true (polled every 64 items): the first pass when it was
     whole, else the part of it done so far, marked `stopped`."""
     stopped = stopped or (lambda: False)
-    first = _greedy(core, sum(item.hours for item in core.items), stopped)
+    first = _greedy(core, sum(core.item_units), stopped)
     if not core.problem.policy.hard_shares or first.stopped or stopped():
         return first
-    assigned = sum(option.hours for option in first.chosen.values())
-    second = _greedy(core, 0.98 * assigned, stopped)
+    assigned = sum(option.units for option in first.chosen.values())
+    second = _greedy(core, assigned * 98 // 100, stopped)
     return first if second.stopped else second  # a whole plan rather than a part
 
 
-def _greedy(core: Core, total: float, stopped: Callable[[], bool]) -> Placement:
+def _greedy(core: Core, total: int, stopped: Callable[[], bool]) -> Placement:
     """Cheapest firm that can still take each item, tightest items first.
 
     Keeps the calendar, precedence, at most K firms per site, the sole-firm policy and each
@@ -213,7 +199,8 @@ def _greedy(core: Core, total: float, stopped: Callable[[], bool]) -> Placement:
     calendar = Calendar(core)
     placement = Placement()
     sites: dict[int, _SiteState] = defaultdict(_SiteState)
-    firm_hours = defaultdict(float)
+    cap = rules.share_caps(core, total)
+    firm_units = defaultdict(int)
     locked = {lock.item for lock in core.problem.locks}
     for n, i in enumerate(_in_order(core)):
         if n % 64 == 0 and stopped():
@@ -231,8 +218,7 @@ def _greedy(core: Core, total: float, stopped: Callable[[], bool]) -> Placement:
                     _site_allows(policy, state, option.firm)
                     and _leaves_site_coverable(core, placement, i, state, option.firm)):
                 continue
-            cap = core.firms[option.firm].max_share_percent / 100 * total
-            if policy.hard_shares and firm_hours[option.firm] + option.hours > cap + 1e-9:
+            if firm_units[option.firm] + option.units > cap[option.firm]:
                 continue
             start = calendar.earliest(option, ready)
             if start is not None:
@@ -244,8 +230,8 @@ def _greedy(core: Core, total: float, stopped: Callable[[], bool]) -> Placement:
         option, start = best
         calendar.book(option, start)
         placement.chosen[i], placement.start[i] = option, start
-        state.firms[option.firm] += option.hours
-        firm_hours[option.firm] += option.hours
+        state.firms[option.firm] += option.units
+        firm_units[option.firm] += option.units
     return placement
 
 
@@ -272,21 +258,20 @@ def _leaves_site_coverable(core: Core, placement: Placement, item: int, state: _
 
 
 def _site_allows(policy, state: _SiteState, firm: int) -> bool:
-    return firm in state.firms or len(state.firms) < rules.firms_per_site(policy)
+    return rules.site_admits(state.firms, firm, rules.firms_per_site(policy))
 
 
-def site_hours(core: Core, placement: Placement) -> dict[int, dict[int, float]]:
-    """Hours per site and firm of a placement."""
-    result: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+def site_units(core: Core, placement: Placement) -> dict[int, dict[int, int]]:
+    """Work (HOUR units) per site and firm of a placement."""
+    result: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for i, option in placement.chosen.items():
-        result[core.item_site[i]][option.firm] += option.hours
+        result[core.item_site[i]][option.firm] += option.units
     return result
 
 
 def face_firms(core: Core, placement: Placement) -> dict[int, int]:
-    """The firm facing the client at each site with work: the one with the most hours."""
-    return {site: max(firms.items(), key=lambda kv: (kv[1], -kv[0]))[0]
-            for site, firms in site_hours(core, placement).items()}
+    """The firm facing the client at each site with work (rules.face_firm)."""
+    return {site: rules.face_firm(firms) for site, firms in site_units(core, placement).items()}
 
 
 def regret(core: Core) -> dict[int, Opt]:
@@ -301,11 +286,11 @@ def regret(core: Core) -> dict[int, Opt]:
 
     def best_two(i: int):
         state = _SiteState()
-        state.firms.update(dict.fromkeys(site_firms[core.item_site[i]], 1.0))
+        state.firms.update(dict.fromkeys(site_firms[core.item_site[i]], 1))
         found = []
         for option in ordered[i]:
-            if option.energy <= residual[option.firm] and _site_allows(policy, state,
-                                                                       option.firm):
+            if rules.fits(residual[option.firm], option.energy) and _site_allows(
+                    policy, state, option.firm):
                 found.append(option)
                 if len(found) == 2:
                     break
@@ -411,13 +396,13 @@ def _try_move(core: Core, placement: Placement, calendar: Calendar, item: int,
     current = placement.chosen[item]
     site_firms = {placement.chosen[i].firm for i in core.site_items[core.item_site[item]]
                   if i != item and i in placement.chosen}
-    policy = core.problem.policy
-    if option.firm not in site_firms and len(site_firms) >= rules.firms_per_site(policy):
+    if not rules.site_admits(site_firms, option.firm,
+                             rules.firms_per_site(core.problem.policy)):
         return None
     ready, until = _bounds(core, placement, item)
     calendar.unbook(current, placement.start[item])
     start = calendar.earliest(option, ready)
-    if start is None or start + option.days > until:
+    if start is None or not rules.precedes(start + option.days, until):
         calendar.book(current, placement.start[item])
         return None
     calendar.book(option, start)
@@ -463,7 +448,7 @@ def fill(core: Core, placement: Placement) -> Placement:
     sites: dict[int, _SiteState] = defaultdict(_SiteState)
     for i, option in result.chosen.items():
         calendar.book(option, result.start[i])
-        sites[core.item_site[i]].firms[option.firm] += option.hours
+        sites[core.item_site[i]].firms[option.firm] += option.units
     policy = core.problem.policy
     shares = Shares(core, result)
     for i in core.topo:
@@ -474,7 +459,7 @@ def fill(core: Core, placement: Placement) -> Placement:
                             [option for option in _site_firms_first(core, state, i)
                              if _site_allows(policy, state, option.firm)], shares)
         if placed is not None:
-            state.firms[placed.firm] += placed.hours
+            state.firms[placed.firm] += placed.units
     short = sorted({core.item_site[i] for i in range(len(core.items))
                     if i not in result.chosen and core.by_item[i]})
     for site in short:
@@ -498,7 +483,7 @@ class Shares:
 
     def _refresh(self) -> None:
         # the largest total at which every firm with a minimum share still has it
-        self.room = min((SHARE * self.units[f] // low for f, low in self.lows),
+        self.room = min((rules.largest_total(self.units[f], low) for f, low in self.lows),
                         default=float("inf"))
 
     def allows(self, option: Opt) -> bool:
@@ -532,7 +517,7 @@ def _place_one(core: Core, placement: Placement, calendar: Calendar, item: int,
         if not shares.allows(option):
             continue
         start = calendar.earliest(option, ready)
-        if start is not None and start + option.days <= until:
+        if start is not None and rules.precedes(start + option.days, until):
             calendar.book(option, start)
             shares.add(option)
             placement.chosen[item], placement.start[item] = option, start
@@ -563,9 +548,9 @@ def _replan_site(core: Core, placement: Placement, calendar: Calendar,
                 break
             booked.append(i)
         if len(booked) == len(items) and len(booked) > len(before):
-            sites[site].firms = defaultdict(float)
+            sites[site].firms = defaultdict(int)
             for i in booked:
-                sites[site].firms[placement.chosen[i].firm] += placement.chosen[i].hours
+                sites[site].firms[placement.chosen[i].firm] += placement.chosen[i].units
             return
         for i in booked:
             calendar.unbook(placement.chosen[i], placement.start[i])
@@ -588,7 +573,7 @@ def _firm_sets(core: Core, items: list[int], tries: int = 12):
     need = set(items)
     singles = sorted((sum(c.values()), f) for f, c in cost.items() if set(c) >= need)
     found = [({f}, total) for total, f in singles[:tries]]
-    if policy.face_policy != "sole" and policy.max_firms_per_site >= 2 and len(found) < tries:
+    if rules.firms_per_site(policy) >= 2 and len(found) < tries:
         ranked = sorted(cost, key=lambda f: (-len(cost[f]), sum(cost[f].values()), f))[:tries]
         for a, b in itertools.combinations(ranked, 2):
             if set(cost[a]) | set(cost[b]) >= need:

@@ -162,7 +162,7 @@ class Plan:
                 room = self.calendar.residual[option.firm]
                 starts = option.starts >> ready << ready & ((1 << (last + 1)) - 1)
                 starts = sum(1 << d for d in bits(starts)
-                             if all(room[t] >= option.load for t in range(d, d + option.days)))
+                             if rules.run_fits(room, option.load, d, option.days))
                 if starts:
                     by_item[n].append(len(options))
                     options.append(replace(option, index=len(options), item=n, starts=starts,
@@ -175,13 +175,12 @@ def _bounds(core: Core, placement: Placement, position: dict[int, int],
             i: int) -> tuple[int, int, bool]:
     """First day and day-after-last the item may use given the fixed rest of the plan, and
     whether it may be assigned at all (every fixed dependency assigned)."""
-    ready, until = 0, core.horizon
-    for p in core.preds[i]:
-        if p in position:
-            continue
-        if p not in placement.chosen:
-            return 0, 0, False
-        ready = max(ready, placement.start[p] + placement.chosen[p].days)
+    ready = rules.ready_day(placement.start[p] + placement.chosen[p].days
+                            if p in placement.chosen else None
+                            for p in core.preds[i] if p not in position)
+    if ready is None:
+        return 0, 0, False
+    until = core.horizon
     for s in core.succs[i]:
         if s not in position and s in placement.chosen:
             until = min(until, placement.start[s])

@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from solver import cpsat
 from solver import schedule as schedule_module
 from solver import solve as solve_module
 from solver.budget import Budget
@@ -170,7 +171,7 @@ def test_a_stopped_greedy_returns_the_plan_so_far():
         return len(polls) >= 2
 
     # the first pass, whole (with share ranges the greedy makes two passes)
-    whole = schedule_module._greedy(core, sum(item.hours for item in core.items),
+    whole = schedule_module._greedy(core, sum(core.item_units),
                                     lambda: False)
     part = greedy(core, stopped=stop_at_second_poll)
     assert part.stopped and not whole.stopped
@@ -208,7 +209,7 @@ def test_a_stop_after_the_first_greedy_pass_keeps_that_whole_pass():
         return len(polls) > first_pass_polls
 
     kept = greedy(core, stopped=stop_after_first_pass)
-    whole = schedule_module._greedy(core, sum(item.hours for item in core.items),
+    whole = schedule_module._greedy(core, sum(core.item_units),
                                     lambda: False)
     assert not kept.stopped
     assert {i: o.index for i, o in kept.chosen.items()} == \
@@ -271,16 +272,16 @@ def test_a_relaxation_that_proves_the_plan_leaves_no_search_running():
 # (13, 8, 20, 0): the exact model proves the plan; the other: the relaxation, all the same
 @pytest.mark.parametrize("size", [(13, 8, 20, 0), PROVEN_BY_RELAXATION])
 def test_an_error_in_the_parallel_exact_model_reaches_the_caller(monkeypatch, size):
-    # fault injection: the private `_run` is replaced to fail in the exact model's thread
-    # (the solver has no public way to make one of its searches fail)
-    real_run = solve_module._run
+    # fault injection: `cpsat.run`, every strategy's CP-SAT search, is replaced to fail in
+    # the exact model's thread (the solver has no public way to make one of its searches fail)
+    real_run = cpsat.run
 
     def failing(model, clock, options, phase, *args, **kwargs):
         if phase == "exact":
             raise RuntimeError("exact model failed")
         return real_run(model, clock, options, phase, *args, **kwargs)
 
-    monkeypatch.setattr(solve_module, "_run", failing)
+    monkeypatch.setattr(cpsat, "run", failing)
     with pytest.raises(RuntimeError, match="exact model failed"):
         solve(generate(*size), SolveOptions(time_limit=20, workers=2, explain=False))
 
@@ -317,7 +318,7 @@ def test_the_watcher_asks_again_until_the_solve_ends():
     done, cancel = threading.Event(), threading.Event()
     solver = _CountingSolver()
     cancel.set()
-    watcher = threading.Thread(target=solve_module._watch_stop,
+    watcher = threading.Thread(target=cpsat.watch_stop,
                                args=(solver, clock, done, cancel, clock.stopped))
     watcher.start()
     try:
@@ -350,7 +351,7 @@ def test_the_watcher_polls_the_stop_flag_a_tenth_as_often_as_the_cancel():
     clock = Budget(10, should_stop)
     done, cancel = threading.Event(), _CountingEvent()
     solver = _CountingSolver()
-    watcher = threading.Thread(target=solve_module._watch_stop,
+    watcher = threading.Thread(target=cpsat.watch_stop,
                                args=(solver, clock, done, cancel, clock.stopped))
     watcher.start()
     try:

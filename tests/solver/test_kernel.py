@@ -1,0 +1,249 @@
+"""The rules kernel (solver/rules.py): each rule lives there once, its heuristic test and its
+CP-SAT encoding agree, and no other module of the planner encodes a rule of its own.
+
+The encodings are checked against the predicates by enumerating every solution of a tiny
+CP-SAT model that holds only the encoding: the model's solutions are exactly the assignments
+the predicate accepts.
+"""
+
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ortools.sat.python import cp_model
+
+from solver import rules
+from solver.rules import SHARE
+
+SOLVER = Path(rules.__file__).parent
+
+# what only the kernel may do: post a CP-SAT constraint that is a rule, read a field of the
+# problem that defines a rule, or do share arithmetic
+RULE_CODE = re.compile(
+    r"only_enforce_if|add_implication|add_bool_or|add_exactly_one|add_at_most_one"
+    r"|add_cumulative|add_no_overlap"
+    r"|\.face_policy\b|\.max_firms_per_site\b|\.due_dates_hard\b|\.travel_radius_km\b"
+    r"|\.access_weekdays\b|\.blackout_dates\b|\.hours_per_technician\b|\.ready_on\b"
+    r"|\bSHARE\s*\*|\*\s*SHARE\b")
+# the kernel; the independent checker; the instance's format, its validation and the
+# generator of instances (which writes problems, it does not judge plans)
+OWN_RULES = {"rules.py", "check.py", "types.py", "instance.py", "validate.py", "generate.py"}
+
+
+def test_no_module_but_the_kernel_encodes_a_rule():
+    found = []
+    for path in sorted(SOLVER.rglob("*.py")):
+        if path.name in OWN_RULES:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("#")[0]
+            if RULE_CODE.search(code):
+                found.append(f"{path.relative_to(SOLVER)}:{number}: {line.strip()}")
+    assert not found, "rule code outside solver/rules.py:\n" + "\n".join(found)
+
+
+def test_the_pattern_finds_what_it_looks_for():
+    # the guard above would pass vacuously if the pattern matched nothing: it must find the
+    # kernel's own encodings
+    text = (SOLVER / "rules.py").read_text()
+    assert len(RULE_CODE.findall(text)) >= 15
+
+
+def _solutions(cp: cp_model.CpModel, variables) -> set[tuple[int, ...]]:
+    solver = cp_model.CpSolver()
+    solver.parameters.enumerate_all_solutions = True
+    solver.parameters.num_workers = 1
+    found: set[tuple[int, ...]] = set()
+
+    class Collect(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self):
+            found.add(tuple(self.value(v) for v in variables))
+
+    status = solver.solve(cp, Collect())
+    assert status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
+    return found
+
+
+# --- shares ------------------------------------------------------------------------------
+
+shares = st.integers(0, SHARE)
+
+
+@given(total=st.integers(1, 10_000), data=st.data(), low=shares, high=shares)
+def test_within_share_is_the_fraction_of_all_hours(total, data, low, high):
+    firm = data.draw(st.integers(0, total))
+    share = Fraction(firm, total)
+    assert rules.within_share(firm, total, low, high) == (
+        Fraction(low, SHARE) <= share <= Fraction(high, SHARE))
+
+
+@given(total=st.integers(0, 100_000), high=st.integers(0, SHARE - 1))
+def test_share_cap_is_the_most_a_firm_may_do(total, high):
+    cap = rules.share_cap(total, high)
+    assert not rules.above_share(cap, total, high)
+    assert rules.above_share(cap + 1, total, high)
+
+
+def test_share_cap_is_unbounded_at_one_hundred_percent():
+    assert rules.share_cap(1234, SHARE) == float("inf")
+
+
+@given(units=st.integers(0, 100_000), low=st.integers(1, SHARE))
+def test_largest_total_keeps_the_minimum_share(units, low):
+    largest = rules.largest_total(units, low)
+    assert not rules.below_share(units, largest, low)
+    assert rules.below_share(units, largest + 1, low)
+
+
+@settings(max_examples=25, deadline=None)
+@given(low=shares, high=shares)
+def test_share_encoding_accepts_exactly_what_the_rule_accepts(low, high):
+    cp = cp_model.CpModel()
+    firm, total = cp.new_int_var(0, 6, "firm"), cp.new_int_var(0, 9, "total")
+    cp.add(firm <= total)
+    rules.encode_share_range(cp, firm, total, low, high)
+    expected = {(f, t) for t in range(10) for f in range(min(6, t) + 1)
+                if rules.within_share(f, t, low, high)}
+    assert _solutions(cp, [firm, total]) == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(units=st.integers(0, 5), target=shares)
+def test_fairness_encoding_charges_the_rounded_up_distance(units, target):
+    weights = type("W", (), {"coverage": 0, "cost": 0, "lateness": 0, "fairness": 1.0,
+                             "continuity": 0, "stability": 0})()
+    prices = rules.Prices(weights, [], [target])
+    for total in range(units, 8):
+        cp = cp_model.CpModel()
+        dev = cp.new_int_var(0, 100, "dev")
+        rules.encode_fairness(cp, dev, units, total, target)
+        cp.minimize(dev)
+        solver = cp_model.CpSolver()
+        assert solver.solve(cp) == cp_model.OPTIMAL
+        assert solver.value(dev) == prices.fairness_units({0: units}, total)
+
+
+# --- sites -------------------------------------------------------------------------------
+
+
+@given(there=st.sets(st.integers(0, 5), max_size=4), firm=st.integers(0, 5),
+       limit=st.integers(1, 4))
+def test_site_admits_a_firm_while_the_site_stays_within_its_limit(there, firm, limit):
+    if len(there) > limit:
+        there = set(sorted(there)[:limit])
+    assert rules.site_admits(there, firm, limit) == (len(there | {firm}) <= limit)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_site_encoding_accepts_exactly_the_admitted_sets(limit):
+    cp = cp_model.CpModel()
+    xs = [[cp.new_bool_var(f"x{f}{n}") for n in range(2)] for f in range(3)]
+    works = [cp.new_bool_var(f"y{f}") for f in range(3)]
+    for y, options in zip(works, xs, strict=True):
+        rules.encode_works_at(cp, y, options)
+    rules.encode_site_firms(cp, works, limit)
+    flat = [v for options in xs for v in options]
+    found = _solutions(cp, flat + works)
+    for values in found:
+        used = {f for f in range(3) if values[2 * f] or values[2 * f + 1]}
+        assert [values[6 + f] for f in range(3)] == [int(f in used) for f in range(3)]
+    assert {v[:6] for v in found} == {
+        tuple((n >> b) & 1 for b in range(6)) for n in range(64)
+        if len({b // 2 for b in range(6) if (n >> b) & 1}) <= limit}
+
+
+@given(st.dictionaries(st.integers(0, 6), st.integers(1, 20), min_size=1, max_size=5))
+def test_the_face_firm_has_the_most_hours_the_lowest_index_among_equals(units):
+    face = rules.face_firm(units)
+    assert units[face] == max(units.values())
+    assert face == min(f for f, u in units.items() if u == units[face])
+
+
+def test_face_encoding_needs_half_of_the_site_and_one_face_where_anyone_works():
+    cp = cp_model.CpModel()
+    hours = [cp.new_int_var(0, 3, f"h{f}") for f in range(2)]
+    works = [cp.new_bool_var(f"y{f}") for f in range(2)]
+    faces = [cp.new_bool_var(f"z{f}") for f in range(2)]
+    for h, y in zip(hours, works, strict=True):
+        cp.add(h >= 1).only_enforce_if(y)
+        cp.add(h == 0).only_enforce_if(~y)
+    site = cp.new_int_var(0, 6, "site")
+    cp.add(site == sum(hours))
+    rules.encode_face(cp, site, list(zip(faces, works, hours, strict=True)))
+    found = _solutions(cp, hours + faces)
+    for a in range(4):
+        for b in range(4):
+            allowed = {(za, zb) for za, zb in [(1, 0), (0, 1)]
+                       if rules.face_holds((a, b)[zb], a + b)} if a + b else {(0, 0)}
+            assert {(za, zb) for ha, hb, za, zb in found if (ha, hb) == (a, b)} == allowed
+
+
+# --- capacity and days -------------------------------------------------------------------
+
+
+@given(units=st.integers(1, 5000), crew=st.integers(1, 4), per_tech=st.integers(1, 1200))
+def test_days_and_daily_load_cover_the_work(units, crew, per_tech):
+    days = rules.days_needed(units, crew, per_tech)
+    load = rules.daily_load(units, days)
+    assert days >= 1 and (days == 1 or (days - 1) * crew * per_tech < units)
+    assert load * days >= units > (load - 1) * days
+
+
+@settings(max_examples=30, deadline=None)
+@given(capacity=st.lists(st.integers(0, 4), min_size=3, max_size=3),
+       loads=st.lists(st.integers(1, 3), min_size=2, max_size=2))
+def test_capacity_encoding_accepts_exactly_the_runs_that_fit(capacity, loads):
+    if max(capacity) == 0:
+        capacity[0] = 1
+    cp = cp_model.CpModel()
+    starts = [cp.new_int_var(0, 1, f"s{n}") for n in range(2)]
+    taken = [cp.new_bool_var(f"x{n}") for n in range(2)]
+    runs = [(cp.new_optional_fixed_size_interval_var(s, 2, x, f"r{n}"), load)
+            for n, (s, x, load) in enumerate(zip(starts, taken, loads, strict=True))]
+    rules.encode_daily_capacity(cp, runs, capacity, "f")
+    found = _solutions(cp, starts + taken)
+
+    def fits(s0, s1, x0, x1):
+        room = list(capacity)
+        for start, on, load in ((s0, x0, loads[0]), (s1, x1, loads[1])):
+            if on:
+                if not rules.run_fits(room, load, start, 2):
+                    return False
+                for d in range(start, start + 2):
+                    room[d] -= load
+        return True
+
+    expected = {(s0, s1, x0, x1) for s0 in range(2) for s1 in range(2) for x0 in range(2)
+                for x1 in range(2) if fits(s0, s1, x0, x1)}
+    assert found == expected
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(0, 30)), max_size=5))
+def test_ready_day_waits_for_every_dependency(ends):
+    ready = rules.ready_day(ends)
+    if None in ends:
+        assert ready is None
+    else:
+        assert ready == max(ends, default=0)
+        assert all(rules.precedes(end, ready) for end in ends)
+
+
+def test_one_option_encoding_is_exactly_one_and_keeps_required_items():
+    for required in (False, True):
+        cp = cp_model.CpModel()
+        xs = [cp.new_bool_var(f"x{n}") for n in range(2)]
+        u = cp.new_bool_var("u")
+        rules.encode_one_option(cp, xs, u, required)
+        expected = {(1, 0, 0), (0, 1, 0)} | (set() if required else {(0, 0, 1)})
+        assert _solutions(cp, xs + [u]) == expected
+
+
+def test_a_dependency_fixed_unassigned_leaves_the_item_unassigned():
+    for fixed, expected in ((True, {(1,)}), (False, {(0,), (1,)})):
+        cp = cp_model.CpModel()
+        u = cp.new_bool_var("u")
+        rules.encode_needs_dependency(cp, fixed, u)
+        assert _solutions(cp, [u]) == expected
