@@ -11,8 +11,6 @@ solver.types.Problem.
 from __future__ import annotations
 
 import math
-import os
-import sys
 import time
 from dataclasses import dataclass
 
@@ -121,16 +119,18 @@ def highs_gap(instance, time_limit: float, workers: int = 1, seed: int = 0) -> R
 
 
 def _highs():
-    """A Highs object; HiGHS prints its banner on stdout when the first one is made, which
-    would land inside a benchmark's table: it goes to stderr instead."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        return highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+    """A silent Highs object: its log (the banner "Running HiGHS ..." included, which would
+    land inside a benchmark's table) is off before HiGHS prints anything."""
+    return _QuietHighs()
+
+
+if highspy is not None:
+    class _QuietHighs(highspy.Highs):
+        # highspy.Highs() prints the banner in its first call to HiGHS, enableCallbacks,
+        # while output_flag is still on: switch it off just before
+        def enableCallbacks(self):
+            self.setOptionValue("output_flag", False)
+            super().enableCallbacks()
 
 
 # --- rollouts ----------------------------------------------------------------------------

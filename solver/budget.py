@@ -21,25 +21,25 @@ class Share:
 
 
 SHARES = {
-    # the exact path: the relaxation that may prove a plan optimal at once, then the model
+    # strategies.exact: the relaxation that may prove a plan optimal at once, then the model
     "relaxation": Share(0.25, seconds=1.0),
     "exact": Share(0.6),  # the rest goes to the site search, which improves faster
     "exact, one day": Share(1.0),  # no site search follows on one day
-    # plans completed from a model's answer: rebalancing the shares, filling what is left
+    # plans completed from a model's answer (Context.completed): rebalancing the shares
     "first plan": Share(0.1),
     "completing": Share(0.05),
     "placing": Share(0.1),
     "placing a round": Share(0.5),
-    # the decomposition: site patterns, then the assignment master's rounds
+    # strategies.decomposed (and one_day): site patterns, then the assignment master's rounds
     "columns": Share(0.6, of_limit=0.4),
     "lp start": Share(0.25),
     "lp": Share(0.5),
     "lagrangian": Share(math.inf, of_limit=0.05),
     "evaluate": Share(0.1),
-    "dive": Share(0.7),  # column generation over firm patterns, one-day problems
+    "dive": Share(0.7),  # strategies.one_day: column generation over firm patterns
     "dive plan": Share(0.05),
     "assign round": Share(0.3),
-    # kept back from the rounds: the site search with days, a margin, the final report
+    # kept back from the rounds: the site search (strategies.finishing), a margin, the exit
     "site search": Share(math.inf, of_limit=0.4),
     "round margin": Share(math.inf, of_limit=0.05),  # no new round with less left
     "lns reserve": Share(math.inf, of_limit=0.15),  # placing the LNS's answer on days

@@ -1,62 +1,120 @@
-"""The assignment master's LP relaxation (GLOP): a proven bound of the whole problem (with
-the Lagrangian over sites of solver.bound) and a first plan near the LP optimum, completed
-by CP-SAT; and the model's own value of a given assignment."""
+"""The assignment master's LP relaxation (GLOP through MathOpt, as solver.columns): a proven
+bound of the whole problem (with the Lagrangian over sites of solver.bound) and a first plan
+near the LP optimum, completed by CP-SAT; and the model's own value of a given assignment."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.linear_solver import pywraplp
+from ortools.math_opt.python import mathopt
 from ortools.sat.python import cp_model
+from ortools.util.python.solve_interrupter import SolveInterrupter
 
 from .bound import site_bound
 from .lns import Incumbent, fix_all_but, incumbent_of
-from .model import SCALE, Model, coefficients, energy_windows
+from .model import SCALE, Model, coefficients
+from .rules import energy_windows
 from .stopping import watching
 
 log = logging.getLogger(__name__)
 
 
-def master_lp(model: Model):
-    """The LP relaxation of the assignment master (GLOP): one firm per item (none for a
-    locked or required item), dependencies, energy windows; the objective of the x and u
-    variables and the model's constant. Returns (solver, x vars, u vars, windows with their
-    rows): (firm, [(option, energy)], hours available, row)."""
+@dataclass
+class AssignmentLp:
+    """The LP relaxation of the assignment master, built (MathOpt; solved by GLOP)."""
+
+    model: mathopt.Model
+    x: list[mathopt.Variable]  # per option: its share of the item
+    unassigned: list[mathopt.Variable]  # per item: the part left unassigned
+    item_rows: list[mathopt.LinearConstraint]  # per item: its options and u sum to one
+    # (firm, [(option, energy)], hours available, row) of each energy window
+    windows: list[tuple[int, list, int, mathopt.LinearConstraint]]
+
+
+def assignment_lp(model: Model) -> AssignmentLp:
+    """The LP relaxation of the assignment master: one firm per item (none for a locked or
+    required item), dependencies, energy windows; the objective of the x and u variables
+    and the model's constant."""
     core = model.core
-    lp = pywraplp.Solver.CreateSolver("GLOP")
+    lp = mathopt.Model(name="assignment master")
     coef = coefficients(model)
-    infinity = lp.infinity()
-    xs = [lp.NumVar(0.0, 0.0 if k in model.forbidden else 1.0, "") for k in range(len(model.x))]
-    us = [lp.NumVar(0.0, 1.0, "") for _ in model.unassigned]
-    objective = lp.Objective()
+    xs = [lp.add_variable(lb=0.0, ub=0.0 if k in model.forbidden else 1.0)
+          for k in range(len(model.x))]
+    us = [lp.add_variable(lb=0.0, ub=1.0) for _ in model.unassigned]
+    item_rows = []
     for i, ks in enumerate(core.by_item):
-        row = lp.Constraint(1.0, 1.0)
-        row.SetCoefficient(us[i], 1.0)
+        row = lp.add_linear_constraint(lb=1.0, ub=1.0)
+        row.set_coefficient(us[i], 1.0)
         for k in ks:
-            row.SetCoefficient(xs[k], 1.0)
+            row.set_coefficient(xs[k], 1.0)
+        item_rows.append(row)
     for i in core.must_assign():
-        us[i].SetUb(0.0)
+        us[i].upper_bound = 0.0
     for j, preds in enumerate(core.preds):
         for p in preds:
-            row = lp.Constraint(-infinity, 0.0)
-            row.SetCoefficient(us[p], 1.0)
-            row.SetCoefficient(us[j], -1.0)
+            row = lp.add_linear_constraint(ub=0.0)
+            row.set_coefficient(us[p], 1.0)
+            row.set_coefficient(us[j], -1.0)
     windows = []
     for firm, inside, available in energy_windows(core, model.forbidden):
-        row = lp.Constraint(-infinity, float(available))
+        row = lp.add_linear_constraint(ub=float(available))
         for k, energy in inside:
-            row.SetCoefficient(xs[k], float(energy))
+            row.set_coefficient(xs[k], float(energy))
         windows.append((firm, inside, available, row))
     for k, var in enumerate(model.x):
-        objective.SetCoefficient(xs[k], coef.get(var.index, 0))
+        lp.objective.set_linear_coefficient(xs[k], coef.get(var.index, 0))
     for i, var in enumerate(model.unassigned):
-        objective.SetCoefficient(us[i], coef.get(var.index, 0))
-    objective.SetOffset(float(sum(model.constant.values())))
+        lp.objective.set_linear_coefficient(us[i], coef.get(var.index, 0))
+    lp.objective.offset = float(sum(model.constant.values()))
+    lp.objective.is_maximize = False
+    return AssignmentLp(lp, xs, us, item_rows, windows)
+
+
+def solve_lp(lp: AssignmentLp, seconds: float,
+             stopped: Callable[[], bool] | None = None) -> mathopt.SolveResult | None:
+    """GLOP on the LP for at most `seconds`, interrupted when `stopped()`: its optimal
+    result, or None."""
+    interrupter = SolveInterrupter()
+    with watching(interrupter.interrupt, stopped):
+        result = mathopt.solve(lp.model, mathopt.SolverType.GLOP, params=mathopt.SolveParameters(
+            time_limit=dt.timedelta(seconds=seconds)), interrupter=interrupter)
+    if result.termination.reason != mathopt.TerminationReason.OPTIMAL:
+        return None
+    return result
+
+
+def assignment_prices(model: Model, seconds: float,
+                      stopped: Callable[[], bool] | None = None) -> list[float] | None:
+    """The item rows' duals of the assignment LP, or None when it is not solved in time."""
+    lp = assignment_lp(model)
+    solved = solve_lp(lp, seconds, stopped)
+    return None if solved is None else solved.dual_values(lp.item_rows)
+
+
+def master_lp(model: Model):
+    """The assignment LP as a pywraplp GLOP solver: (solver, x vars, u vars, windows with
+    their rows). A bridge for solver.firm_patterns, whose own master is still pywraplp, until
+    it takes its item prices from `assignment_prices`: the LP is built once, by
+    `assignment_lp`, and copied. New code uses `assignment_lp` and `solve_lp`."""
+    lp = assignment_lp(model)
+    glop = pywraplp.Solver.CreateSolver("GLOP")
+    var = {v: glop.NumVar(v.lower_bound, v.upper_bound, "") for v in lp.model.variables()}
+    rows = {c: glop.Constraint(c.lower_bound, c.upper_bound)
+            for c in lp.model.linear_constraints()}
+    for entry in lp.model.linear_constraint_matrix_entries():
+        rows[entry.linear_constraint].SetCoefficient(var[entry.variable], entry.coefficient)
+    objective = glop.Objective()
+    for term in lp.model.objective.linear_terms():
+        objective.SetCoefficient(var[term.variable], term.coefficient)
+    objective.SetOffset(lp.model.objective.offset)
     objective.SetMinimization()
-    return lp, xs, us, windows
+    return (glop, [var[v] for v in lp.x], [var[v] for v in lp.unassigned],
+            [(firm, inside, available, rows[row]) for firm, inside, available, row in lp.windows])
 
 
 @dataclass
@@ -67,46 +125,43 @@ class LpStart:
     prices: list[float] | None = None  # the item rows' duals (the firm patterns' seed)
 
 
-def lp_start(model: Model, time_limit: float, workers: int, seed: int,
-             target: float | None = None, bound_seconds: float = 1.0,
-             lp_seconds: float | None = None,
+def lp_start(model: Model, time_limit: float, workers: int, seed: int, *,
+             lp_seconds: float, target: float | None = None, bound_seconds: float = 1.0,
              stopped: Callable[[], bool] | None = None) -> LpStart:
     """A first plan near the LP optimum: solve the LP relaxation of the assignment (GLOP),
     keep the items it assigns wholly to one firm, and let CP-SAT place the others. Also
     returns the LP rounded (each item to its largest option, item -> option) for when CP-SAT
     does not complete it in time, and a lower bound (cents) of the whole problem when no
     option is forbidden or pruned; `target` (cents), a known plan's value, steers it and
-    `bound_seconds` limits its search. The LP may take `lp_seconds` (default: most of
-    `time_limit`); CP-SAT gets what is left of `time_limit` after it."""
+    `bound_seconds` limits its search. The LP may take `lp_seconds`; CP-SAT gets what is
+    left of `time_limit` after it."""
     core = model.core
     started = time.monotonic()
-    lp, xs, us, windows = master_lp(model)
-    lp.SetTimeLimit(int(max(0.1, time_limit * 0.6 if lp_seconds is None else lp_seconds)
-                        * 1000))
+    lp = assignment_lp(model)
     built = time.monotonic()
-    with watching(lp.InterruptSolve, stopped):
-        solved = lp.Solve()
-    if solved != pywraplp.Solver.OPTIMAL or (stopped is not None and stopped()):
+    solved = solve_lp(lp, max(0.1, lp_seconds), stopped)
+    if solved is None or (stopped is not None and stopped()):
         return LpStart(None, {}, None)
-    bound = lp.Objective().Value()
-    rows = lp.constraints()
-    item_prices = [rows[i].dual_value() for i in range(len(core.items))]  # made first
+    bound = solved.objective_value()
+    item_prices = solved.dual_values(lp.item_rows)
     if not model.forbidden and not core.pruned_options:
         # the LP's window prices start a Lagrangian bound that also counts continuity and
         # fairness (solver.bound); it holds for the whole problem, like the LP's
-        prices = [max(0.0, -row.dual_value()) / SCALE for *_, row in windows]
-        lagrangian = site_bound(core, [w[:3] for w in windows], prices,
+        duals = solved.dual_values([row for *_, row in lp.windows])
+        prices = [max(0.0, -dual) / SCALE for dual in duals]
+        lagrangian = site_bound(core, [w[:3] for w in lp.windows], prices,
                                 None if target is None else target / SCALE,
                                 bound_seconds)
         bound = max(bound, lagrangian * SCALE)
     log.debug("lp: built in %.2fs, solved in %.2fs", built - started, time.monotonic() - built)
+    x_values = solved.variable_values(lp.x)
+    u_values = solved.variable_values(lp.unassigned)
     whole, rounded, largest = {}, {}, {}
-    for k, var in enumerate(xs):
-        value = var.solution_value()
+    for k, value in enumerate(x_values):
         item = core.options[k].item
         if value > 1 - 1e-6:
             whole[item] = k
-        if value > largest.get(item, 1e-6) and value >= us[item].solution_value():
+        if value > largest.get(item, 1e-6) and value >= u_values[item]:
             largest[item], rounded[item] = value, k
     guess = Incumbent([False] * len(model.x), [False] * len(model.unassigned), 0.0)
     for k in whole.values():

@@ -101,7 +101,7 @@ class Core:
     # and items the rest needs assigned (an assigned dependent)
     fixed_hours: list[int] = field(default_factory=list)
     required: set[int] = field(default_factory=set)
-    checked: set = field(default_factory=set)  # plans the checker passed (solve._violations)
+    checked: set = field(default_factory=set)  # plans the checker passed (outcome.violations)
 
     @property
     def horizon(self) -> int:

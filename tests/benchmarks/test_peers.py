@@ -5,6 +5,9 @@ and keeps its recipe's ranges; --busy starts and stops its processes. No timing 
 import itertools
 import math
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +19,7 @@ from solver.generate import generate as generate_rollout
 from solver.solve import solve
 from solver.types import SolveOptions
 
+ROOT = Path(__file__).resolve().parents[2]  # the repository: `benchmarks` imports from there
 NO_HIGHS = "highspy is not installed: it is in the bench extra (pip install -e '.[bench]')"
 
 
@@ -51,6 +55,17 @@ def test_highs_finds_the_brute_force_optimum(tiny):
     assert run.status == "optimal"
     assert run.objective == pytest.approx(_brute_force(tiny))
     assert run.bound == pytest.approx(run.objective)
+
+
+@pytest.mark.skipif(not peers.has_highs(), reason=NO_HIGHS)
+def test_highs_prints_nothing_inside_the_tables():
+    # HiGHS prints its banner once per process: a fresh one shows that it is silenced
+    code = ("from benchmarks import peers; from benchmarks.gap_recipes import generate; "
+            "print(peers.highs_gap(generate('d', 3, 8, seed=1), time_limit=5).status)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "optimal\n" and "HiGHS" not in done.stderr
 
 
 def test_the_planner_finds_the_brute_force_optimum(tiny):

@@ -3,12 +3,11 @@
 master's LP where continuity or fairness count."""
 
 import pytest
-from ortools.linear_solver import pywraplp
 
 from solver.bound import site_bound
 from solver.columns import column_bound
 from solver.generate import generate
-from solver.master import master_lp
+from solver.master import assignment_lp, solve_lp
 from solver.model import SCALE, build, energy_windows
 from solver.prepare import prepare
 from solver.solve import solve
@@ -17,10 +16,12 @@ from solver.types import SolveOptions
 
 def _lp(core):
     model = build(core, exact=False)
-    lp, _, _, windows = master_lp(model)
-    assert lp.Solve() == pywraplp.Solver.OPTIMAL
-    prices = [max(0.0, -row.dual_value()) / SCALE for *_, row in windows]
-    return lp.Objective().Value() / SCALE, [w[:3] for w in windows], prices
+    lp = assignment_lp(model)
+    solved = solve_lp(lp, seconds=60.0)
+    assert solved is not None
+    duals = solved.dual_values([row for *_, row in lp.windows])
+    prices = [max(0.0, -dual) / SCALE for dual in duals]
+    return solved.objective_value() / SCALE, [w[:3] for w in lp.windows], prices
 
 
 @pytest.mark.parametrize("seed", [1, 3, 4, 6])

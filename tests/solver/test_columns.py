@@ -174,7 +174,7 @@ def test_a_limit_passing_while_the_master_is_set_up_ends_the_generation(monkeypa
     # the time limit passes while the master's windows are gathered (as on 5,000 sites,
     # after a first plan found near the limit): no LP is solved and the solve returns its
     # first plan instead of running the set-up and the first LP past the limit
-    from solver import solve as solve_module
+    from solver.strategies import decomposed
 
     real_left = Budget.left
     gone = []
@@ -182,7 +182,7 @@ def test_a_limit_passing_while_the_master_is_set_up_ends_the_generation(monkeypa
     def left(clock):
         return -1.0 if gone else real_left(clock)
 
-    real_windows = solve_module.energy_windows
+    real_windows = decomposed.energy_windows
 
     def windows(core, *args):
         gone.append(True)  # from here on the solve's time is up
@@ -193,7 +193,7 @@ def test_a_limit_passing_while_the_master_is_set_up_ends_the_generation(monkeypa
     monkeypatch.setattr(columns_module._Master, "solve",
                         lambda master, seconds: solves.append(1) or real_solve(master, seconds))
     monkeypatch.setattr(Budget, "left", left)
-    monkeypatch.setattr(solve_module, "energy_windows", windows)
+    monkeypatch.setattr(decomposed, "energy_windows", windows)
     result = solve(generate(100, 20, 30, seed=3), SolveOptions(time_limit=60, mode="decompose",
                                                                 explain=False))
     assert gone and not solves

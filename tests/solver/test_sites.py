@@ -8,6 +8,7 @@ import pytest
 
 from solver.budget import Budget
 from solver.check import check
+from solver.context import Context
 from solver.generate import generate
 from solver.instance import Plan
 from solver.prepare import prepare
@@ -15,7 +16,8 @@ from solver.report import assignments, plan_terms
 from solver.schedule import Placement, face_firms, fill, rebalance, schedule
 from solver.sites import Plan as SearchPlan
 from solver.sites import improve, solve_part
-from solver.solve import _proven_by_relaxation, solve
+from solver.solve import solve
+from solver.strategies.exact import proven_by_relaxation
 from solver.types import (
     Availability,
     Firm,
@@ -166,8 +168,8 @@ def test_relaxed_answer_placed_on_days_becomes_the_exact_models_hint():
     items = [item("A", due_on=monday), item("B", due_on=monday)]
     core = prepare(problem(items, [firm("F"), firm("G", rate=60.0)], due_dates_hard=True))
     options = SolveOptions(time_limit=5, workers=1)
-    proven, placed = _proven_by_relaxation(core, Budget(options.time_limit, None), options,
-                                           Placement())
+    proven, placed = proven_by_relaxation(Context(core, Budget(options.time_limit, None),
+                                                  options, first=Placement()))
     assert proven is None and placed is not None
     assert len(placed.chosen) == 2 and not violations(core, placed)
     assert sorted(core.firms[o.firm].id for o in placed.chosen.values()) == ["F", "G"]
