@@ -1,13 +1,14 @@
 """Column generation over firm patterns, for one-day assignment problems (the shape of the
 Generalized Assignment Problem): a column is the set of items one firm does that day.
 
-The master LP (GLOP) takes at most one pattern per firm and covers each item once, or
-leaves it unassigned at its price. Pricing a firm is a 0-1 knapsack over its options, solved
-by OR-Tools' knapsack solver. The Lagrangian of this master, computed at every pricing
-round, is a bound of the whole problem as strong as the knapsack relaxation: on tight
-instances it closes most of the gap the assignment LP leaves. Pricing happens at a mix of the
-best Lagrangian point so far and the LP duals (Wentges smoothing); started from the
-assignment LP's duals, that cut the root's rounds two to four times on OR-Library gapd.
+The master LP (GLOP through MathOpt, one incremental solver) takes at most one pattern per
+firm and covers each item once, or leaves it unassigned at its price. Pricing a firm is a 0-1
+knapsack over its options, solved by OR-Tools' knapsack solver. The Lagrangian of this
+master, computed at every pricing round, is a bound of the whole problem as strong as the
+knapsack relaxation: on tight instances it closes most of the gap the assignment LP leaves.
+Pricing happens at a mix of the best Lagrangian point so far and the LP duals (Wentges
+smoothing); started from the assignment LP's item duals (`master.assignment_prices`), that
+cut the root's rounds two to four times on OR-Library gapd.
 
 A price-and-dive turns the LP into a plan: fix the pattern the LP uses most, re-price, and
 repeat until every firm is fixed or the LP is integral. When the fixed patterns leave items
@@ -26,11 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.algorithms.python import knapsack_solver
-from ortools.linear_solver import pywraplp
+from ortools.math_opt.python import mathopt
 
 from . import rules
 from .lns import Incumbent, separable
-from .master import complete, master_lp
+from .master import assignment_prices, complete, run_glop
 from .model import Model
 from .rules import energy_windows
 
@@ -49,7 +50,10 @@ DIVE_ROUNDS = 5
 SEED_FACTORS = (1.0, 0.99, 1.01, 0.97, 1.03)
 # items x items per firm the patterns can afford per second given: the root LP converges
 # in about 3.4 s on d10200 (4,000), admitted at 10 s with the capped dives (d10200 0.17 %
-# against 0.47 % with the LNS alone; c10200 0.64 % against 0.29 %, docs/benchmarks.md)
+# against 0.47 % with the LNS alone; c10200 0.64 % against 0.29 %, docs/benchmarks.md).
+# Measured before the master moved to MathOpt, which reads every variable's basis status
+# back after each solve: d10200's root (seeded as in a solve) now takes 4.3 s against
+# 3.85 s, past the 4.15 s it gets at 10 s, and the dive then gives only the bound
 WORK_PER_SECOND = 700
 CELLS_PER_ROUND = 50_000_000  # knapsack cells a pricing round may take (about 50 ms)
 REPLAN = (3, 6, 12)  # last fixed firms re-planned by CP-SAT when a dive gets stuck
@@ -128,11 +132,16 @@ class _Data:
 
 class _Knapsacks:
     """Pricing: per firm, the items whose reduced profit is positive, packed into its
-    capacity by dynamic programming (with a time limit; `exact` tells whether every knapsack
-    of a round was solved to optimality)."""
+    capacity by dynamic programming (`exact` tells whether every knapsack of a round was
+    solved to optimality).
 
-    def __init__(self, data: _Data, deadline: float):
-        self.data, self.deadline = data, deadline
+    One firm's dynamic programming is one call that ignores any time limit (measured: 10^9
+    cells took 0.7 s under a limit of 0.05 s), so the stop flag and the deadline are polled
+    between firms (`_Search._price`): `affordable` keeps a whole round within 50 million
+    cells, so a stop waits for one firm's table at most, tens of milliseconds."""
+
+    def __init__(self, data: _Data):
+        self.data = data
         self.solver = knapsack_solver.KnapsackSolver(
             knapsack_solver.SolverType.KNAPSACK_DIVIDE_AND_CONQUER_SOLVER, "pricing")
         self.exact = True  # every knapsack so far solved to optimality
@@ -160,61 +169,100 @@ class _Knapsacks:
         weights = [w // divisor for w in weights]
         self.solver.init([max(1, int(p * PROFIT_SCALE)) for _, p in chosen], [weights],
                          [capacity // divisor])
-        self.solver.set_time_limit(max(0.01, self.deadline - time.monotonic()))
         self.solver.solve()
         self.exact = self.exact and self.solver.is_solution_optimal()
         return [chosen[n] for n in range(len(chosen)) if self.solver.best_solution_contains(n)]
 
 
 class _Master:
-    """The restricted master LP (GLOP; re-solved after each round of new columns)."""
+    """The restricted master LP: GLOP through MathOpt, one incremental solver, so each
+    re-solve after new columns or a fixing starts from GLOP's last basis."""
 
-    def __init__(self, data: _Data):
-        self.data = data
-        lp = self.lp = pywraplp.Solver.CreateSolver("GLOP")
-        infinity = lp.infinity()
-        self.cover = [lp.Constraint(1.0, 1.0) for _ in range(data.n_items)]
-        self.convexity = [lp.Constraint(-infinity, 1.0) for _ in range(data.n_firms)]
-        objective = self.objective = lp.Objective()
-        objective.SetMinimization()
-        objective.SetOffset(data.constant)  # as the Lagrangian counts it
+    def __init__(self, data: _Data, stopped: Callable[[], bool]):
+        self.data, self.stopped = data, stopped
+        lp = self.lp = mathopt.Model(name="firm patterns")
+        self.cover = [lp.add_linear_constraint(lb=1.0, ub=1.0, name=f"cover[{i}]")
+                      for i in range(data.n_items)]
+        self.convexity = [lp.add_linear_constraint(ub=1.0, name=f"convexity[{f}]")
+                          for f in range(data.n_firms)]
+        lp.objective.is_maximize = False
+        lp.objective.offset = data.constant  # as the Lagrangian counts it
         # leaving an item out (never a locked or required one); an artificial at a high
         # price keeps the LP feasible for any set of columns. The Lagrangian leaves the
         # artificials out, so it stays a bound of the problem without them.
         high = 10.0 * max([1.0] + [abs(c) for c in data.x_coef] + [abs(c) for c in data.u_coef])
         self.leave, self.artificial = [], []
         for i in range(data.n_items):
-            leave = lp.NumVar(0.0, 0.0 if i in data.must else 1.0, "")
-            self.cover[i].SetCoefficient(leave, 1.0)
-            objective.SetCoefficient(leave, float(data.u_coef[i]))
-            artificial = lp.NumVar(0.0, infinity, "")
-            self.cover[i].SetCoefficient(artificial, 1.0)
-            objective.SetCoefficient(artificial, high)
+            leave = lp.add_variable(lb=0.0, ub=0.0 if i in data.must else 1.0,
+                                    name=f"leave[{i}]")
+            self.cover[i].set_coefficient(leave, 1.0)
+            lp.objective.set_linear_coefficient(leave, float(data.u_coef[i]))
+            artificial = lp.add_variable(lb=0.0, name=f"artificial[{i}]")
+            self.cover[i].set_coefficient(artificial, 1.0)
+            lp.objective.set_linear_coefficient(artificial, high)
             self.leave.append(leave)
             self.artificial.append(artificial)
-        self.columns: list[tuple[int, tuple[int, ...], float, object]] = []
+        self.solver = mathopt.IncrementalSolver(lp, mathopt.SolverType.GLOP)
+        # only the nonzero values and duals, no reduced costs: reading a result costs time
+        # in every variable it lists, and most columns are at zero
+        self.filters = mathopt.ModelSolveParameters(
+            variable_values_filter=mathopt.SparseVectorFilter(skip_zero_values=True),
+            dual_values_filter=mathopt.SparseVectorFilter(skip_zero_values=True),
+            reduced_costs_filter=mathopt.SparseVectorFilter(filtered_items=()))
+        self.primal: dict[mathopt.Variable, float] = {}  # the last optimal LP's nonzeros
+        self.dual: dict[mathopt.LinearConstraint, float] = {}
+        self.objective = math.nan
+        self.columns: list[tuple[int, tuple[int, ...], float, mathopt.Variable]] = []
         self.seen: set[tuple[int, tuple[int, ...]]] = set()
         self.fixed: dict[int, int] = {}  # firm -> column index, in the order fixed
         self.open = [True] * data.n_items
-        self.undo: list[tuple[object, float]] = []  # (variable, its upper bound before)
+        self.undo: list[tuple[mathopt.Variable, float]] = []  # (variable, its upper bound)
 
     def add(self, firm: int, options: list[int]) -> bool:
         key = (firm, tuple(sorted(options)))
         if key in self.seen:
             return False
         self.seen.add(key)
-        var = self.lp.NumVar(0.0, self.lp.infinity(), "")
-        self.convexity[firm].SetCoefficient(var, 1.0)
+        var = self.lp.add_variable(lb=0.0, name=f"pattern[{len(self.columns)}]")
+        self.convexity[firm].set_coefficient(var, 1.0)
         for k in options:
-            self.cover[self.data.item_of[k]].SetCoefficient(var, 1.0)
+            self.cover[self.data.item_of[k]].set_coefficient(var, 1.0)
         cost = float(sum(self.data.x_coef[k] for k in options))
-        self.objective.SetCoefficient(var, cost)
+        self.lp.objective.set_linear_coefficient(var, cost)
         self.columns.append((firm, key[1], cost, var))
         return True
 
     def solve(self, deadline: float) -> bool:
-        self.lp.SetTimeLimit(int(max(0.01, deadline - time.monotonic()) * 1000))
-        return self.lp.Solve() == pywraplp.Solver.OPTIMAL
+        """Re-solve until `deadline`, interrupted when `stopped()`; False unless optimal
+        (the values and duals read then stay the last optimal LP's)."""
+        result = run_glop(self.solver.solve, deadline - time.monotonic(), self.stopped,
+                          self.filters)
+        if result is None:
+            # the next solve starts afresh: after GLOP ended abnormally, the incremental
+            # solver failed every solve after it
+            self.solver = mathopt.IncrementalSolver(self.lp, mathopt.SolverType.GLOP)
+            return False
+        solution = result.solutions[0]
+        self.primal = solution.primal_solution.variable_values
+        self.dual = solution.dual_solution.dual_values
+        self.objective = result.objective_value()
+        return True
+
+    def value(self) -> float:
+        """The last optimal LP's objective (cents, the constant included)."""
+        return self.objective
+
+    def duals(self) -> tuple[list[float], list[float]]:
+        """The last optimal LP's duals: of the item rows, of the firms' convexity rows."""
+        return ([self.dual.get(row, 0.0) for row in self.cover],
+                [self.dual.get(row, 0.0) for row in self.convexity])
+
+    def column_values(self) -> list[float]:
+        """Each column's value in the last optimal LP (0 for a column added since)."""
+        return [self.primal.get(var, 0.0) for *_, var in self.columns]
+
+    def leave_values(self) -> list[float]:
+        return [self.primal.get(var, 0.0) for var in self.leave]
 
     def fix(self, c: int) -> None:
         """Fix column c: its firm does exactly its items; no other column takes them."""
@@ -231,21 +279,21 @@ class _Master:
                                   or any(self.data.item_of[k] in items for k in opts)):
                 self._close(var)
 
-    def _close(self, var) -> None:
-        if var.ub() > 0.0:
-            self.undo.append((var, var.ub()))
-            var.SetUb(0.0)
+    def _close(self, var: mathopt.Variable) -> None:
+        if var.upper_bound > 0.0:
+            self.undo.append((var, var.upper_bound))
+            var.upper_bound = 0.0
 
     def unfix(self) -> None:
         """Back to the root: every column and item open again (new columns kept)."""
         for var, upper in reversed(self.undo):
-            var.SetUb(upper)
+            var.upper_bound = upper
         self.undo.clear()
         self.fixed.clear()
         self.open = [True] * self.data.n_items
 
     def uses_artificials(self) -> bool:
-        return any(a.solution_value() > 1e-6 for a in self.artificial)
+        return any(self.primal.get(a, 0.0) > 1e-6 for a in self.artificial)
 
 
 class _Search:
@@ -256,8 +304,8 @@ class _Search:
         self.model = model
         self.random_seed = 0  # CP-SAT's seed in the re-plans (dive sets the options' seed)
         self.data = _Data(model, coef)
-        self.master = _Master(self.data)
-        self.pricing = _Knapsacks(self.data, deadline)
+        self.master = _Master(self.data, stopped)
+        self.pricing = _Knapsacks(self.data)
         self.deadline, self.stopped = deadline, stopped
         self.rounds = 0
         self.bound = -math.inf
@@ -270,7 +318,7 @@ class _Search:
         return time.monotonic() >= self.deadline or self.stopped()
 
     def extend(self, deadline: float) -> None:
-        self.deadline = self.pricing.deadline = deadline
+        self.deadline = deadline
 
     def seed(self, prices: list[float]) -> None:
         """Start the pool and the smoothing's center from item prices (the assignment LP's
@@ -307,11 +355,10 @@ class _Search:
             if not master.solve(self.deadline):
                 return None
             solved += 1
+            value = master.value()
             if max_rounds is not None and solved >= max_rounds:
-                return master.lp.Objective().Value()
-            value = master.lp.Objective().Value()
-            duals = [row.dual_value() for row in master.cover]
-            firm_duals = [row.dual_value() for row in master.convexity]
+                return value
+            duals, firm_duals = master.duals()
             points = [duals] if center is None else [
                 [SMOOTHING * c + (1 - SMOOTHING) * d
                  for c, d in zip(center, duals, strict=True)], duals]
@@ -331,7 +378,7 @@ class _Search:
                 return value
             if value - best <= tolerance * max(1.0, abs(value)):
                 # close enough; re-solve so the LP's values include the new columns
-                return master.lp.Objective().Value() if master.solve(self.deadline) else None
+                return master.value() if master.solve(self.deadline) else None
         return None
 
     def _price(self, point, duals, firm_duals, free_firms, open_items,
@@ -372,12 +419,12 @@ class _Search:
         while not self.out_of_time():
             if master.uses_artificials():
                 return self.replan()
-            values = [(var.solution_value(), -cost, c)
-                      for c, (firm, _, cost, var) in enumerate(master.columns)
+            values = [(value, -cost, c) for c, ((firm, _, cost, _), value)
+                      in enumerate(zip(master.columns, master.column_values(), strict=True))
                       if firm not in master.fixed]
             values = [v for v in values if v[0] > 1e-6]
             fractional = any(1e-6 < v[0] < 1 - 1e-6 for v in values) or any(
-                1e-6 < leave.solution_value() < 1 - 1e-6 for leave in master.leave)
+                1e-6 < leave < 1 - 1e-6 for leave in master.leave_values())
             if not fractional or not values:
                 for _, _, c in values:
                     master.fixed[master.columns[c][0]] = c
@@ -429,16 +476,6 @@ class _Search:
         return None
 
 
-def _assignment_prices(model: Model, seconds: float) -> list[float] | None:
-    """The item rows' duals of the assignment LP (`master.master_lp`), or None."""
-    lp, *_ = master_lp(model)
-    lp.SetTimeLimit(int(max(0.01, seconds) * 1000))
-    if lp.Solve() != pywraplp.Solver.OPTIMAL:
-        return None
-    rows = lp.constraints()
-    return [rows[i].dual_value() for i in range(len(model.core.items))]
-
-
 def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, seconds: float,
          stopped: Callable[[], bool], seed: int = 0,
          prices: list[float] | None = None) -> Dive:
@@ -457,13 +494,13 @@ def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, secon
         for firm, options in sorted(per_firm.items()):
             search.master.add(firm, options)
     if prices is None and not stopped():
-        prices = _assignment_prices(model, search.deadline - time.monotonic())
+        prices = assignment_prices(model, max(0.01, search.deadline - time.monotonic()),
+                                   stopped)
     if prices is not None and not stopped():
         search.seed(prices)
     root = search.converge(ROOT_TOLERANCE)
     if root is not None:
-        search.covered = round(search.data.n_items - sum(
-            leave.solution_value() for leave in search.master.leave))
+        search.covered = round(search.data.n_items - sum(search.master.leave_values()))
     search.extend(started + seconds)
     chosen, best = None, math.inf
     rng = random.Random(seed)

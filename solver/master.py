@@ -1,16 +1,17 @@
 """The assignment master's LP relaxation (GLOP through MathOpt, as solver.columns): a proven
 bound of the whole problem (with the Lagrangian over sites of solver.bound) and a first plan
-near the LP optimum, completed by CP-SAT; and the model's own value of a given assignment."""
+near the LP optimum, completed by CP-SAT; and the model's own value of a given assignment.
+`run_glop` is the GLOP call of this LP and of the firm patterns' master."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ortools.linear_solver import pywraplp
 from ortools.math_opt.python import mathopt
 from ortools.sat.python import cp_model
 from ortools.util.python.solve_interrupter import SolveInterrupter
@@ -79,10 +80,29 @@ def solve_lp(lp: AssignmentLp, seconds: float,
              stopped: Callable[[], bool] | None = None) -> mathopt.SolveResult | None:
     """GLOP on the LP for at most `seconds`, interrupted when `stopped()`: its optimal
     result, or None."""
+    return run_glop(functools.partial(mathopt.solve, lp.model, mathopt.SolverType.GLOP),
+                    seconds, stopped)
+
+
+def run_glop(solve: Callable[..., mathopt.SolveResult], seconds: float,
+             stopped: Callable[[], bool] | None = None,
+             model_params: mathopt.ModelSolveParameters | None = None,
+             ) -> mathopt.SolveResult | None:
+    """One GLOP solve by `solve` (`mathopt.solve` bound to a model, or an
+    `IncrementalSolver`'s) for at most `seconds`, interrupted when `stopped()`: its optimal
+    result, or None, also when GLOP ends abnormally."""
     interrupter = SolveInterrupter()
-    with watching(interrupter.interrupt, stopped):
-        result = mathopt.solve(lp.model, mathopt.SolverType.GLOP, params=mathopt.SolveParameters(
-            time_limit=dt.timedelta(seconds=seconds)), interrupter=interrupter)
+    params = mathopt.SolveParameters(time_limit=dt.timedelta(seconds=max(0.01, seconds)))
+    try:
+        with watching(interrupter.interrupt, stopped):
+            result = solve(params=params, model_params=model_params, interrupter=interrupter)
+    except (RuntimeError, AttributeError):
+        # MathOpt raises GLOP's ABNORMAL end as a RuntimeError (seen in the firm patterns'
+        # dives on the generated GAP d20200-s0); ortools 9.15 fails while converting it and
+        # raises an AttributeError instead (pybind11_abseil's StatusNotOk has no
+        # `canonical_code`)
+        log.debug("GLOP ended abnormally", exc_info=True)
+        return None
     if result.termination.reason != mathopt.TerminationReason.OPTIMAL:
         return None
     return result
@@ -90,31 +110,11 @@ def solve_lp(lp: AssignmentLp, seconds: float,
 
 def assignment_prices(model: Model, seconds: float,
                       stopped: Callable[[], bool] | None = None) -> list[float] | None:
-    """The item rows' duals of the assignment LP, or None when it is not solved in time."""
+    """The item rows' duals of the assignment LP, or None when it is not solved within
+    `seconds` or `stopped()` interrupts it."""
     lp = assignment_lp(model)
     solved = solve_lp(lp, seconds, stopped)
     return None if solved is None else solved.dual_values(lp.item_rows)
-
-
-def master_lp(model: Model):
-    """The assignment LP as a pywraplp GLOP solver: (solver, x vars, u vars, windows with
-    their rows). A bridge for solver.firm_patterns, whose own master is still pywraplp, until
-    it takes its item prices from `assignment_prices`: the LP is built once, by
-    `assignment_lp`, and copied. New code uses `assignment_lp` and `solve_lp`."""
-    lp = assignment_lp(model)
-    glop = pywraplp.Solver.CreateSolver("GLOP")
-    var = {v: glop.NumVar(v.lower_bound, v.upper_bound, "") for v in lp.model.variables()}
-    rows = {c: glop.Constraint(c.lower_bound, c.upper_bound)
-            for c in lp.model.linear_constraints()}
-    for entry in lp.model.linear_constraint_matrix_entries():
-        rows[entry.linear_constraint].SetCoefficient(var[entry.variable], entry.coefficient)
-    objective = glop.Objective()
-    for term in lp.model.objective.linear_terms():
-        objective.SetCoefficient(var[term.variable], term.coefficient)
-    objective.SetOffset(lp.model.objective.offset)
-    objective.SetMinimization()
-    return (glop, [var[v] for v in lp.x], [var[v] for v in lp.unassigned],
-            [(firm, inside, available, rows[row]) for firm, inside, available, row in lp.windows])
 
 
 @dataclass

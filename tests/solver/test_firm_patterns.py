@@ -9,14 +9,13 @@ import time
 from dataclasses import replace
 
 import pytest
-from ortools.linear_solver import pywraplp
 
 from benchmarks.gap import to_problem
 from solver import firm_patterns
 from solver.check import check
 from solver.generate import generate
 from solver.instance import Plan
-from solver.master import master_lp
+from solver.master import assignment_lp, solve_lp
 from solver.model import build, coefficients
 from solver.prepare import prepare
 from solver.solve import solve
@@ -37,6 +36,13 @@ def _model(cost, resource, capacity):
     core = prepare(to_problem("t", m, n, cost, resource, capacity))
     model = build(core, exact=False)
     return core, model, coefficients(model)
+
+
+def _lp_value(model) -> float:
+    """The assignment LP's optimum (cents)."""
+    solved = solve_lp(assignment_lp(model), seconds=60.0)
+    assert solved is not None
+    return solved.objective_value()
 
 
 def _optimum(cost, resource, capacity, moved=None):
@@ -116,12 +122,10 @@ def test_a_reference_plan_and_its_stability_price_are_counted():
 def test_bound_is_at_least_the_assignment_lp():
     cost, resource, capacity = _gap(7, 5, 30)
     _, model, coef = _model(cost, resource, capacity)
-    lp, *_ = master_lp(model)
-    assert lp.Solve() == pywraplp.Solver.OPTIMAL
     found = firm_patterns.dive(model, coef, None, 20.0, lambda: False)
     assert found.root is not None
     # on a tight type D instance the knapsack bound is strictly stronger than the LP
-    assert found.bound > lp.Objective().Value() + 1.0
+    assert found.bound > _lp_value(model) + 1.0
 
 
 def test_solve_uses_the_patterns_and_its_plan_passes_the_checker():
@@ -134,11 +138,9 @@ def test_solve_uses_the_patterns_and_its_plan_passes_the_checker():
     plan = Plan(assignments=result.assignments, face_firms=result.face_firms,
                 unassigned=tuple(u.item for u in result.unassigned))
     assert check(problem, plan) == []
-    core, model, coef = _model(cost, resource, capacity)
-    lp, *_ = master_lp(model)
-    lp.Solve()
+    _, model, _ = _model(cost, resource, capacity)
     # the reported bound is the patterns' (above the assignment LP) and below the plan
-    assert lp.Objective().Value() / 100 < result.bound <= result.objective + 1e-6
+    assert _lp_value(model) / 100 < result.bound <= result.objective + 1e-6
 
 
 def test_applies_only_where_a_firm_part_is_a_knapsack():
@@ -176,6 +178,23 @@ def test_stop_flag_ends_it_at_once():
     assert found.chosen is None and found.rounds == 0
 
 
+def test_a_stop_during_the_root_ends_it_without_a_plan():
+    # the flag goes up at its 200th look, a few pricing rounds into the root: the pricing
+    # looks between two firms' knapsacks and the LP solves are watched, so the dive ends
+    # within a few more looks, with no plan and no dive
+    cost, resource, capacity = _gap(11, 8, 60)
+    _, model, coef = _model(cost, resource, capacity)
+    looks = itertools.count(1)
+    up_at = 200
+
+    def stopped():
+        return next(looks) >= up_at
+
+    found = firm_patterns.dive(model, coef, None, 30.0, stopped)
+    assert found.rounds > 0 and found.dives == 0 and found.chosen is None
+    assert next(looks) - up_at <= 5  # a few more looks on the way out, no more work
+
+
 def test_each_fixing_of_a_dive_solves_at_most_dive_rounds_lps(monkeypatch):
     # after the root, every fixing re-prices for a few LPs at most, so a dive fixes every
     # firm within its time even where the LP would take long to converge again
@@ -206,7 +225,7 @@ def test_converge_returns_the_lp_value_when_its_rounds_run_out():
     search = firm_patterns._Search(model, coef, time.monotonic() + 60.0, lambda: False)
     capped = search.converge(0.0, max_rounds=2)
     assert search.rounds == 2 and capped is not None
-    assert capped == pytest.approx(search.master.lp.Objective().Value())
+    assert capped == pytest.approx(search.master.value())
     full = search.converge(firm_patterns.ROOT_TOLERANCE)
     # more rounds only lower the restricted master's value
     assert full is not None and full <= capped + 1e-6

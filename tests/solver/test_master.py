@@ -1,27 +1,123 @@
-"""The assignment master's LP (solver.master), built once through MathOpt: the pywraplp
-bridge that solver.firm_patterns still reads is the same LP, with the same duals."""
+"""The assignment master's LP (solver.master, GLOP through MathOpt): its optimum on an
+instance solved by hand and against brute force, its duals by the optimality conditions, the
+item prices the firm patterns start from, and a GLOP solve that fails."""
+
+import itertools
+import math
+import random
 
 import pytest
-from ortools.linear_solver import pywraplp
+from ortools.math_opt.python import mathopt
 
+from benchmarks.gap import to_problem
 from solver.generate import generate
-from solver.master import assignment_lp, assignment_prices, master_lp, solve_lp
-from solver.model import build
+from solver.master import assignment_lp, assignment_prices, run_glop, solve_lp
+from solver.model import SCALE, build
 from solver.prepare import prepare
 
+TOLERANCE = 1e-6
 
-def test_the_bridge_is_the_same_lp():
-    core = prepare(generate(30, 10, 20, 0))
-    model = build(core, exact=False)
+
+def _model(cost, resource, capacity):
+    m, n = len(cost), len(cost[0])
+    return build(prepare(to_problem("t", m, n, cost, resource, capacity)), exact=False)
+
+
+def test_optimum_and_prices_of_an_lp_solved_by_hand():
+    # three jobs of 6 h, two agents of 10 h at 1 and 2 euros a job: agent0 is full with
+    # 10/6 jobs, agent1 takes the other 4/3 and has room, so a job is worth what agent1
+    # asks (2 euros) and an hour of agent0 saves 1/6 euro
+    model = _model([[1, 1, 1], [2, 2, 2]], [[6, 6, 6], [6, 6, 6]], [10, 10])
     lp = assignment_lp(model)
     solved = solve_lp(lp, seconds=60.0)
     assert solved is not None
-    glop, xs, us, windows = master_lp(model)
-    assert glop.Solve() == pywraplp.Solver.OPTIMAL
-    assert glop.Objective().Value() == pytest.approx(solved.objective_value())
-    rows = glop.constraints()
+    assert solved.objective_value() / SCALE == pytest.approx(10 / 6 * 1 + 4 / 3 * 2)
+    assert assignment_prices(model, seconds=60.0) == pytest.approx([2 * SCALE] * 3)
+    windows = {firm: (available, row) for firm, _, available, row in lp.windows}
+    assert solved.dual_values(windows[1][1]) == pytest.approx(0.0, abs=TOLERANCE)
+    available, row = windows[0]
+    per_hour = available / 10  # the window's units in one hour
+    assert solved.dual_values(row) * per_hour == pytest.approx(-SCALE / 6)
+
+
+def _brute_force(cost, resource, capacity):
+    """The least cost in euros: each job to an agent with room, or left out at the
+    adapter's coverage price."""
+    m, n = len(cost), len(cost[0])
+    coverage = 10.0 * max(max(row) for row in cost) + 1.0
+    best = math.inf
+    for pick in itertools.product(range(-1, m), repeat=n):
+        load = [0] * m
+        for j, i in enumerate(pick):
+            if i >= 0:
+                load[i] += resource[i][j]
+        if all(load[i] <= capacity[i] for i in range(m)):
+            best = min(best, sum(coverage if i < 0 else cost[i][j] for j, i in enumerate(pick)))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_optimum_against_brute_force(seed):
+    rng = random.Random(seed)
+    m, n = rng.randint(2, 3), rng.randint(3, 6)
+    resource = [[rng.randint(1, 20) for _ in range(n)] for _ in range(m)]
+    cost = [[rng.randint(1, 30) for _ in range(n)] for _ in range(m)]
+    tight = [max(max(row), sum(row) // m) for row in resource]
+    loose = [sum(row) for row in resource]
+    # a relaxation: never above the optimum, and the optimum itself when no agent is full
+    # (every job then goes to its cheapest agent, an integral plan)
+    for capacity, exact in ((tight, False), (loose, True)):
+        solved = solve_lp(assignment_lp(_model(cost, resource, capacity)), seconds=60.0)
+        assert solved is not None
+        value, optimum = solved.objective_value() / SCALE, _brute_force(cost, resource, capacity)
+        assert value <= optimum + TOLERANCE
+        if exact:
+            assert value == pytest.approx(optimum)
+            assert optimum == sum(min(column) for column in zip(*cost, strict=True))
+
+
+def test_duals_meet_the_optimality_conditions():
+    """On a rollout: dual feasibility, complementary slackness, and the reduced costs
+    MathOpt reports are the objective less the rows' prices (c - y.A)."""
+    model = build(prepare(generate(30, 10, 20, 0)), exact=False)
+    lp = assignment_lp(model)
+    solved = solve_lp(lp, seconds=60.0)
+    assert solved is not None
+    x = solved.variable_values()
+    y = solved.dual_values()
+    reported = solved.reduced_costs()
+    activity = dict.fromkeys(y, 0.0)
+    priced = {term.variable: term.coefficient for term in lp.model.objective.linear_terms()}
+    reduced = {var: priced.get(var, 0.0) for var in x}
+    for entry in lp.model.linear_constraint_matrix_entries():
+        activity[entry.linear_constraint] += entry.coefficient * x[entry.variable]
+        reduced[entry.variable] -= y[entry.linear_constraint] * entry.coefficient
+    scale = 1e-6 * max(1.0, max(abs(c) for c in priced.values()))
+    for row, price in y.items():
+        # a price only on a row at its bound, of the bound's sign (minimising)
+        if price > scale:
+            assert activity[row] == pytest.approx(row.lower_bound, abs=1e-6)
+        if price < -scale:
+            assert activity[row] == pytest.approx(row.upper_bound, abs=1e-6)
+    for var, value in x.items():
+        assert reduced[var] == pytest.approx(reported[var], abs=scale)
+        if reduced[var] > scale:
+            assert value == pytest.approx(var.lower_bound, abs=1e-6)
+        if reduced[var] < -scale:
+            assert value == pytest.approx(var.upper_bound, abs=1e-6)
+    assert any(abs(price) > scale for price in y.values())
     assert assignment_prices(model, seconds=60.0) == pytest.approx(
-        [rows[i].dual_value() for i in range(len(core.items))])
-    assert solved.dual_values([row for *_, row in lp.windows]) == pytest.approx(
-        [row.dual_value() for *_, row in windows])
-    assert len(xs) == len(model.x) and len(us) == len(model.unassigned)
+        solved.dual_values(lp.item_rows), abs=scale)
+
+
+@pytest.mark.parametrize("error", [RuntimeError, AttributeError])
+def test_a_failed_glop_solve_gives_no_result(error):
+    # MathOpt raises GLOP's abnormal end (ortools 9.15 as an AttributeError, converting it)
+    def failing(**_):
+        raise error("Unexpected GLOP termination reason: ABNORMAL")
+
+    assert run_glop(failing, seconds=1.0) is None
+    lp = assignment_lp(_model([[1, 2], [2, 1]], [[1, 1], [1, 1]], [2, 2]))
+    solver = mathopt.IncrementalSolver(lp.model, mathopt.SolverType.GLOP)
+    solved = run_glop(solver.solve, seconds=60.0)
+    assert solved is not None and solved.objective_value() == pytest.approx(2 * SCALE)
