@@ -210,7 +210,7 @@ class _Builder:
 
     def firms_near(self, site) -> list[tuple[int, float]]:
         """Firms whose radius reaches the site, with the distance: a latitude band, then a
-        longitude band, then distance_km's haversine with the firm's side computed once."""
+        longitude band, then the haversine with the firm's side computed once."""
         band = self._max_radius / 110.5 + 0.01
         lo = bisect.bisect_left(self._latitudes, site.latitude - band)
         hi = bisect.bisect_right(self._latitudes, site.latitude + band)

@@ -2,10 +2,13 @@
 
 Read it top to bottom: the units, then one section per hard rule, then the objective. Each
 section holds the rule's arithmetic, the test the heuristics ask ("may this firm still take
-this item?") and the rule's CP-SAT encoding; every strategy (the exact model, the assignment
-master, the LNS and site parts, the list scheduler and its repairs, the bounds) asks here and
-nowhere else. The independent checker (`solver.check`) implements the same documented rules
-on its own, sharing no code with this module.
+this item?") and the rule's CP-SAT encoding; the CP-SAT models (the exact model, the
+assignment master, the LNS and site parts), the list scheduler and its repairs and prepare's
+options ask here. Not yet here: the rules' LP rows (solver.master, solver.columns,
+solver.firm_patterns) and the Lagrangian's priced rows (solver.bound), which still write
+the item, energy, share and site rules in their own LP form. The independent checker
+(`solver.check`) implements the same documented rules on its own, sharing no code with this
+module.
 
 Units. Every number a rule compares is an integer, fixed once when the problem is prepared
 (`solver.prepare`), so every part judges the same numbers (docs/solver.md, "Units"):
