@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import rules
@@ -41,13 +42,13 @@ class PricedRows:
 
 
 def site_bound(core: Core, windows, window_prices: list[float], target: float | None,
-               seconds: float) -> float:
+               seconds: float, stopped: Callable[[], bool] | None = None) -> float:
     """A lower bound (euros) of the objective of every plan of `core`.
 
     `windows` are (firm, [(option, energy)], hours available) as rules.energy_windows gives
     them, `window_prices` a first multiplier for each (the LP's duals, in euros per scaled
     hour, or zeros); `target` a known plan's value (steers the step size); the search stops
-    after `seconds`."""
+    after `seconds`, or at a step when `stopped()` (every step's value is a bound)."""
     started = time.monotonic()
     rows = priced_rows(core, windows)
     data = SiteCosts(core)
@@ -60,7 +61,8 @@ def site_bound(core: Core, windows, window_prices: list[float], target: float | 
         target = abs(value) * 1.05 + 1.0
     scale = 1.0
     for _ in range(STEPS):
-        if time.monotonic() - started > seconds or target <= best:
+        if time.monotonic() - started > seconds or target <= best or (
+                stopped is not None and stopped()):
             break
         energy, share_low, share_high, fairness = data.subgradient(rows, chosen)
         # projected: a multiplier held at its limit by its direction does not move

@@ -23,7 +23,6 @@ face rules, lateness. Money in euros, hours in the model's scaled units (prepare
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from ortools.math_opt.python import mathopt
 
 from . import rules
 from .bound import SiteCosts, priced_rows
+from .master import run_glop
 from .model import windows_by_option
 from .prepare import Core
 
@@ -176,6 +176,7 @@ class _Master:
         # each step of the set-up takes up to a second or two on 5,000 sites: the stop flag
         # (and the solve's time limit, through it) is polled between them
         self.core = core
+        self.stopped = stopped
         self.data = SiteCosts(core)
         _poll(stopped)
         self.rows = priced_rows(core, windows)
@@ -247,13 +248,13 @@ class _Master:
             for _, var in self.columns:
                 self.basis.variable_status.setdefault(var, mathopt.BasisStatus.AT_LOWER_BOUND)
             model_params = mathopt.ModelSolveParameters(initial_basis=self.basis)
-        result = self.solver.solve(params=mathopt.SolveParameters(
-            # measured on 1,000 and 5,000 sites: the dual simplex from the last basis is
-            # the fastest re-solve (the primal one, or either from scratch, 1.5-4x slower)
-            presolve=mathopt.Emphasis.OFF, lp_algorithm=mathopt.LPAlgorithm.DUAL_SIMPLEX,
-            time_limit=dt.timedelta(seconds=seconds)),
-            model_params=model_params)
-        if result.termination.reason != mathopt.TerminationReason.OPTIMAL:
+        # measured on 1,000 and 5,000 sites: the dual simplex from the last basis is the
+        # fastest re-solve (the primal one, or either from scratch, 1.5-4x slower); the stop
+        # flag interrupts it (a re-solve of 5,000 sites takes seconds)
+        result = run_glop(self.solver.solve, seconds, self.stopped, model_params,
+                          presolve=mathopt.Emphasis.OFF,
+                          lp_algorithm=mathopt.LPAlgorithm.DUAL_SIMPLEX)
+        if result is None:
             return False  # self.result stays the last optimal LP, whose mix is returned
         self.result = result
         if result.solutions and result.solutions[0].basis is not None:

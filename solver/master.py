@@ -87,12 +87,14 @@ def solve_lp(lp: AssignmentLp, seconds: float,
 def run_glop(solve: Callable[..., mathopt.SolveResult], seconds: float,
              stopped: Callable[[], bool] | None = None,
              model_params: mathopt.ModelSolveParameters | None = None,
-             ) -> mathopt.SolveResult | None:
+             **settings) -> mathopt.SolveResult | None:
     """One GLOP solve by `solve` (`mathopt.solve` bound to a model, or an
-    `IncrementalSolver`'s) for at most `seconds`, interrupted when `stopped()`: its optimal
-    result, or None, also when GLOP ends abnormally."""
+    `IncrementalSolver`'s) for at most `seconds`, interrupted when `stopped()`, with the
+    other `settings` of mathopt.SolveParameters: its optimal result, or None, also when GLOP
+    ends abnormally."""
     interrupter = SolveInterrupter()
-    params = mathopt.SolveParameters(time_limit=dt.timedelta(seconds=max(0.01, seconds)))
+    params = mathopt.SolveParameters(time_limit=dt.timedelta(seconds=max(0.0, seconds)),
+                                     **settings)
     try:
         with watching(interrupter.interrupt, stopped):
             result = solve(params=params, model_params=model_params, interrupter=interrupter)
@@ -151,7 +153,7 @@ def lp_start(model: Model, time_limit: float, workers: int, seed: int, *,
         prices = [max(0.0, -dual) / SCALE for dual in duals]
         lagrangian = site_bound(core, [w[:3] for w in lp.windows], prices,
                                 None if target is None else target / SCALE,
-                                bound_seconds)
+                                bound_seconds, stopped)
         bound = max(bound, lagrangian * SCALE)
     log.debug("lp: built in %.2fs, solved in %.2fs", built - started, time.monotonic() - built)
     x_values = solved.variable_values(lp.x)

@@ -65,3 +65,20 @@ def test_bound_is_the_decomposed_solves_bound():
     lp_value, _, _ = _lp(core)
     assert result.bound is not None and result.bound > lp_value
     assert result.objective >= result.bound
+
+
+def test_a_stopped_search_keeps_the_bound_at_the_starting_prices():
+    problem = generate(4, 4, 10, 3)
+    core = prepare(problem)
+    _, windows, prices = _lp(core)
+    at_duals = site_bound(core, windows, prices, None, seconds=0.0)
+    polls = []
+
+    def stopped() -> bool:
+        polls.append(None)
+        return True
+
+    stopped_at_once = site_bound(core, windows, prices, 1e9, seconds=60.0, stopped=stopped)
+    assert polls and stopped_at_once == at_duals
+    # without the stop, the same search (aimed far above) takes steps and moves the bound
+    assert site_bound(core, windows, prices, 1e9, seconds=60.0) != at_duals
