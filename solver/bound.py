@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from . import rules
 from .prepare import Core
-from .rules import CENT, SHARE
+from .rules import CENT
 
 STEPS = 50  # subgradient steps at most
 
@@ -94,14 +94,15 @@ def site_bound(core: Core, windows, window_prices: list[float], target: float | 
 
 def priced_rows(core: Core, windows) -> PricedRows:
     """The rows that tie sites together: energy windows and each firm's share data."""
-    hard = core.problem.policy.hard_shares
+    hard = rules.shares_hard(core.problem.policy)
     low, high = [], []
     for f in range(len(core.firms)):
         lo, hi = core.share_ranges[f]
-        low.append(lo / SHARE if hard else 0.0)
-        high.append(hi / SHARE if hard else 1.0)
+        low.append(rules.share_fraction(lo) if hard else 0.0)
+        high.append(rules.share_fraction(hi) if hard else 1.0)
     return PricedRows(windows=[(inside, available) for _, inside, available in windows],
-                      low=low, high=high, target=[t / SHARE for t in core.prices.targets])
+                      low=low, high=high,
+                      target=[rules.share_fraction(t) for t in core.prices.targets])
 
 
 class SiteCosts:

@@ -19,7 +19,7 @@ from ortools.sat.python import cp_model
 
 from . import rules
 from .model import Model, coefficients, windows_by_option
-from .rules import SHARE, energy_windows
+from .rules import energy_windows
 from .stopping import watching
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def separable(model: Model) -> bool:
     continuity, and dependencies: no face firm needing half a site's hours, no share range
     and no fairness (they weigh every firm's hours against the total)."""
     core = model.core
-    shares = model.hard_shares and any(r != (0, SHARE) for r in core.share_ranges)
+    shares = model.hard_shares and not all(rules.unlimited(r) for r in core.share_ranges)
     return (not model.exact and not rules.lead_face(core.problem.policy) and not shares
             and not model.terms.get("fairness") and not core.fixed_hours)
 

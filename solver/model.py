@@ -50,7 +50,7 @@ def build(core: Core, exact: bool, forbidden: set[int] | None = None,
           hard_shares: bool | None = None) -> Model:
     """The CP-SAT model of the core; `forbidden` options are fixed to 0."""
     if hard_shares is None:
-        hard_shares = core.problem.policy.hard_shares
+        hard_shares = rules.shares_hard(core.problem.policy)
     model = Model(core=core, exact=exact, forbidden=set(forbidden or ()), hard_shares=hard_shares)
     add_variables(model)
     add_one_firm_per_item(model)

@@ -205,7 +205,8 @@ class _Builder:
         key = (firm, crew)
         if key not in self._crew_masks:
             techs = self.technicians[firm]
-            self._crew_masks[key] = sum(1 << d for d, n in enumerate(techs) if n >= crew)
+            self._crew_masks[key] = sum(1 << d for d, n in enumerate(techs)
+                                        if rules.crew_available(n, crew))
         return self._crew_masks[key]
 
     def firms_near(self, site) -> list[tuple[int, float]]:

@@ -153,6 +153,11 @@ def daily_load(units: int, days: int) -> int:
     return -(-units // days)
 
 
+def crew_available(technicians: int, crew: int) -> bool:
+    """A firm with `technicians` on a day can send an item's crew that day."""
+    return technicians >= crew
+
+
 def site_open(site, day) -> bool:
     """The site may be worked on `day`: an access weekday, no blackout, ready."""
     return (day.isoweekday() in site.access_weekdays and day not in site.blackout_dates
@@ -258,6 +263,17 @@ def precedes(end: int, start: int) -> bool:
     return end <= start
 
 
+def dependencies_assigned(preds: Iterable[int], assigned) -> bool:
+    """An item may be assigned only when every item it depends on is (`assigned`: the
+    assigned items, a set or a mapping)."""
+    return all(p in assigned for p in preds)
+
+
+def latest_end(dependent_starts: Iterable[int], horizon: int) -> int:
+    """The day after the last day an item may use: its assigned dependents' first start."""
+    return min(dependent_starts, default=horizon)
+
+
 def encode_needs_dependency(cp: cp_model.CpModel, pred_unassigned, unassigned) -> None:
     """An item whose dependency is unassigned is unassigned (`pred_unassigned` a literal, or
     True or False for a dependency the rest of a plan fixes)."""
@@ -281,10 +297,15 @@ def firms_per_site(policy) -> int:
     return 1 if policy.face_policy == "sole" else policy.max_firms_per_site
 
 
+def site_full(firms_there: Iterable[int], limit: int) -> bool:
+    """No new firm may come to a site whose work is done by `firms_there`."""
+    return len(set(firms_there)) >= limit
+
+
 def site_admits(firms_there: Iterable[int], firm: int, limit: int) -> bool:
     """A site whose work is done by `firms_there` may take work of `firm`."""
     firms_there = set(firms_there)
-    return firm in firms_there or len(firms_there) < limit
+    return firm in firms_there or not site_full(firms_there, limit)
 
 
 def encode_works_at(cp: cp_model.CpModel, works, options: Sequence) -> None:
@@ -343,6 +364,21 @@ def share_range(firm) -> tuple[int, int]:
             quantise(firm.max_share_percent, SHARE // 100))
 
 
+def shares_hard(policy) -> bool:
+    """Whether the share ranges are hard rules (else only fairness counts them)."""
+    return policy.hard_shares
+
+
+def share_fraction(share: int) -> float:
+    """A share in SHARE units as a fraction of all hours (for the LPs and bounds)."""
+    return share / SHARE
+
+
+def unlimited(share_range: tuple[int, int]) -> bool:
+    """A share range of 0-100 %: it limits nothing."""
+    return share_range == (0, SHARE)
+
+
 def within_share(firm_units: int, total_units: int, low: int, high: int) -> bool:
     """low <= share <= high, as low x total <= SHARE x firm <= high x total."""
     return not below_share(firm_units, total_units, low) \
@@ -365,7 +401,7 @@ def share_cap(total_units: int, high: int) -> int | float:
 
 def share_caps(core, total_units) -> list:
     """Each firm's share_cap of `total_units` when shares are hard (infinite otherwise)."""
-    hard = core.problem.policy.hard_shares
+    hard = shares_hard(core.problem.policy)
     return [share_cap(total_units, high) if hard else math.inf for _, high in core.share_ranges]
 
 

@@ -182,7 +182,7 @@ def greedy(core: Core, stopped: Callable[[], bool] | None = None) -> Placement:
     whole, else the part of it done so far, marked `stopped`."""
     stopped = stopped or (lambda: False)
     first = _greedy(core, sum(core.item_units), stopped)
-    if not core.problem.policy.hard_shares or first.stopped or stopped():
+    if not rules.shares_hard(core.problem.policy) or first.stopped or stopped():
         return first
     assigned = sum(option.units for option in first.chosen.values())
     second = _greedy(core, assigned * 98 // 100, stopped)
@@ -236,10 +236,10 @@ def _greedy(core: Core, total: int, stopped: Callable[[], bool]) -> Placement:
 
 
 def _greedy_cost(core: Core, k: int, state: _SiteState) -> tuple:
+    """What the option adds to the objective's cost and continuity terms (cents)."""
     option = core.options[k]
     new_firm = option.firm not in state.firms
-    return (option.cost + (core.problem.policy.weights.continuity if new_firm else 0.0),
-            option.firm)
+    return (option.price + (core.prices.continuity if new_firm else 0), option.firm)
 
 
 def _leaves_site_coverable(core: Core, placement: Placement, item: int, state: _SiteState,
@@ -248,7 +248,7 @@ def _leaves_site_coverable(core: Core, placement: Placement, item: int, state: _
     to be placed to a firm at the site (by hand: don't let the server firm lock out the
     desktops)."""
     limit = rules.firms_per_site(core.problem.policy)
-    if firm in state.firms or len(state.firms) + 1 < limit:
+    if firm in state.firms or not rules.site_full(set(state.firms) | {firm}, limit):
         return True
     firms = set(state.firms) | {firm}
     site = core.item_site[item]
@@ -321,7 +321,7 @@ def regret(core: Core) -> dict[int, Opt]:
         residual[option.firm] -= option.energy
         site_firms[core.item_site[i]].add(option.firm)
     for i in core.topo:  # an item whose dependency is left out is left out too
-        if i in chosen and any(p not in chosen for p in core.preds[i]):
+        if i in chosen and not rules.dependencies_assigned(core.preds[i], chosen):
             del chosen[i]
     return chosen
 
@@ -331,7 +331,7 @@ def rebalance(core: Core, placement: Placement, deadline: float | None = None) -
     are hard): from a firm above its maximum, or to a firm below its minimum, each move onto
     days where the new firm has room, between the item's dependencies and dependents, within
     the site's firm limit. Best effort; the checker decides whether the result is valid."""
-    if not core.problem.policy.hard_shares:
+    if not rules.shares_hard(core.problem.policy):
         return placement
     calendar = Calendar(core)
     units = defaultdict(int)
@@ -384,10 +384,10 @@ def _leave_out(core: Core, placement: Placement, calendar: Calendar,
 
 def _bounds(core: Core, placement: Placement, item: int) -> tuple[int, int]:
     """First day after the item's dependencies end; day after which dependents start."""
-    ready = max((placement.start[p] + placement.chosen[p].days for p in core.preds[item]
-                 if p in placement.chosen), default=0)
-    until = min((placement.start[s] for s in core.succs[item] if s in placement.chosen),
-                default=core.horizon)
+    ready = rules.ready_day(placement.start[p] + placement.chosen[p].days
+                            for p in core.preds[item] if p in placement.chosen)
+    until = rules.latest_end((placement.start[s] for s in core.succs[item]
+                              if s in placement.chosen), core.horizon)
     return ready, until
 
 
@@ -473,7 +473,7 @@ class Shares:
 
     def __init__(self, core: Core, placement: Placement):
         self.core = core
-        self.hard = core.problem.policy.hard_shares
+        self.hard = rules.shares_hard(core.problem.policy)
         self.units = defaultdict(int)
         for option in placement.chosen.values():
             self.units[option.firm] += option.units

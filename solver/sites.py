@@ -180,10 +180,8 @@ def _bounds(core: Core, placement: Placement, position: dict[int, int],
                             for p in core.preds[i] if p not in position)
     if ready is None:
         return 0, 0, False
-    until = core.horizon
-    for s in core.succs[i]:
-        if s not in position and s in placement.chosen:
-            until = min(until, placement.start[s])
+    until = rules.latest_end((placement.start[s] for s in core.succs[i]
+                              if s not in position and s in placement.chosen), core.horizon)
     return ready, until, True
 
 

@@ -27,7 +27,8 @@ RULE_CODE = re.compile(
     r"|add_cumulative|add_no_overlap"
     r"|\.face_policy\b|\.max_firms_per_site\b|\.due_dates_hard\b|\.travel_radius_km\b"
     r"|\.access_weekdays\b|\.blackout_dates\b|\.hours_per_technician\b|\.ready_on\b"
-    r"|\bSHARE\s*\*|\*\s*SHARE\b")
+    r"|policy\.hard_shares\b|policy\.weights\."
+    r"|\bSHARE\s*[*/]|[*/]\s*SHARE\b")
 # the kernel; the independent checker; the instance's format, its validation and the
 # generator of instances (which writes problems, it does not judge plans)
 OWN_RULES = {"rules.py", "check.py", "types.py", "instance.py", "validate.py", "generate.py"}
@@ -46,10 +47,20 @@ def test_no_module_but_the_kernel_encodes_a_rule():
 
 
 def test_the_pattern_finds_what_it_looks_for():
-    # the guard above would pass vacuously if the pattern matched nothing: it must find the
-    # kernel's own encodings
+    # the guard above would pass vacuously if the pattern matched nothing: it finds the
+    # kernel's own encodings, and rule code planted in a line, but not ordinary code
     text = (SOLVER / "rules.py").read_text()
     assert len(RULE_CODE.findall(text)) >= 15
+    planted = ["cp.add(x <= 1).only_enforce_if(y)", "cp.add_implication(a, b)",
+               "if policy.face_policy == 'sole':", "cap = high / SHARE * total",
+               "SHARE * units < low * total", "room = SHARE // low",
+               "if day in site.blackout_dates:", "if policy.hard_shares:",
+               "price = policy.weights.continuity"]
+    for line in planted:
+        assert RULE_CODE.search(line), line
+    for line in ["model.hard_shares", "rules.share_fraction(low)", "core.share_ranges[f]",
+                 "cp.add(hours == rules.weighted(terms))"]:
+        assert not RULE_CODE.search(line), line
 
 
 def _solutions(cp: cp_model.CpModel, variables) -> set[tuple[int, ...]]:
