@@ -192,7 +192,8 @@ def _add_fixed_firms(model: Model, hard: bool, fixed: list[int], targets: list[i
             rules.encode_share_range(cp, fixed[f], model.total_hours, *core.share_ranges[f])
     if coefficient:
         for dev in rules.encode_fixed_fairness(cp, model.total_hours,
-                                               [(fixed[f], targets[f]) for f in still],
+                                               [(core.firms[f].id, fixed[f], targets[f])
+                                                for f in still],
                                                sum(fixed), upper, "fixed firms"):
             model.terms["fairness"].append((coefficient, dev))
 

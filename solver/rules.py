@@ -345,7 +345,7 @@ def encode_face(cp: cp_model.CpModel, site_units, firms: Sequence[tuple[object, 
     faces = []
     for face, works, units in firms:
         cp.add_implication(face, works)
-        cp.add(2 * units >= site_units).only_enforce_if(face)
+        cp.add(face_holds(units, site_units)).only_enforce_if(face)
         faces.append(face)
     cp.add_at_most_one(faces)
     for _, works, _ in firms:
@@ -529,15 +529,16 @@ def encode_fairness(cp: cp_model.CpModel, deviation, firm_units, total_units, ta
     cp.add(SHARE * deviation >= -gap)
 
 
-def encode_fixed_fairness(cp: cp_model.CpModel, total_units, fixed: Sequence[tuple[int, int]],
+def encode_fixed_fairness(cp: cp_model.CpModel, total_units,
+                          fixed: Sequence[tuple[str, int, int]],
                           lowest: int, upper: int, name: str) -> list:
-    """Fairness of firms whose hours a part of a plan fixes, `fixed` as (units, target), with
-    the total between `lowest` and `upper`: deviation variables whose sum bounds theirs. Where
-    the sign of SHARE x units - target x total cannot change over that range, |gap| is linear
-    in the total, and those firms are summed into one variable."""
+    """Fairness of firms whose hours a part of a plan fixes, `fixed` as (firm id, units,
+    target), with the total between `lowest` and `upper`: deviation variables whose sum
+    bounds theirs. Where the sign of SHARE x units - target x total cannot change over that
+    range, |gap| is linear in the total, and those firms are summed into one variable."""
     deviations = []
     signed_units, signed_targets = 0, 0
-    for n, (units, target) in enumerate(fixed):
+    for firm, units, target in fixed:
         at_low = SHARE * units - target * lowest
         at_high = SHARE * units - target * upper
         if (at_low >= 0) == (at_high >= 0):
@@ -545,7 +546,7 @@ def encode_fixed_fairness(cp: cp_model.CpModel, total_units, fixed: Sequence[tup
             signed_units += sign * SHARE * units
             signed_targets += sign * target
             continue
-        dev = cp.new_int_var(0, upper, f"fairness[{name}{n}]")
+        dev = cp.new_int_var(0, upper, f"fairness[{firm}]")
         encode_fairness(cp, dev, units, total_units, target)
         deviations.append(dev)
     if signed_units or signed_targets:
