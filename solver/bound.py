@@ -116,18 +116,19 @@ class SiteCosts:
         self.cover_per_hour = prices.coverage_weight / CENT  # euros per HOUR unit
         self.continuity = prices.continuity / CENT
         self.limit = rules.firms_per_site(policy)
-        must = core.must_assign()
-        self.constant = 0.0
-        self.cost = [option.price / CENT for option in core.options]
+        # the model's objective terms (rules.objective_terms) over option and item indices
+        terms, constant = rules.objective_terms(core, range(len(core.options)),
+                                                range(len(core.items)), {})
+        self.constant = sum(constant.values()) / CENT
+        self.cost = [0.0] * len(core.options)
+        for cents_, k in terms["cost"] + terms["stability"]:
+            self.cost[k] += cents_ / CENT
         self.hours = [option.units for option in core.options]
-        self.cover = [math.inf if i in must else prices.coverage[i] / CENT
-                      for i in range(len(core.items))]
-        for i, firm in core.reference.items():
-            # stability: a price for each item not left with its reference firm
-            self.constant += prices.stability / CENT
-            for k in core.by_item[i]:
-                if core.options[k].firm == firm:
-                    self.cost[k] -= prices.stability / CENT
+        must = core.must_assign()
+        self.cover = [math.inf] * len(core.items)
+        for cents_, i in terms["coverage"]:
+            if i not in must:
+                self.cover[i] = cents_ / CENT
         self.sites = [items for items in core.site_items if items] if core.site_items else \
             _group(core.item_site)
 
@@ -205,9 +206,12 @@ class SiteCosts:
         for k in chosen:
             hours[core.options[k].firm] += self.hours[k]
         total = sum(hours)
-        share_low = [rows.low[f] * total - hours[f] for f in range(len(core.firms))]
-        share_high = [hours[f] - rows.high[f] * total for f in range(len(core.firms))]
-        fairness = [hours[f] - rows.target[f] * total for f in range(len(core.firms))]
+        gaps = [rules.share_gaps(hours[f], total, rows.low[f], rows.high[f])
+                for f in range(len(core.firms))]
+        share_low = [below for below, _ in gaps]
+        share_high = [above for _, above in gaps]
+        fairness = [rules.fairness_gap(hours[f], total, rows.target[f])
+                    for f in range(len(core.firms))]
         if not self.fairness_weight:
             fairness = [0.0] * len(core.firms)
         return energy, share_low, share_high, fairness

@@ -190,27 +190,27 @@ class _Master:
                                for ks in core.by_item)) + 1.0
         lp = mathopt.Model(name="site patterns")
         self.lp = lp
-        self.convexity = [lp.add_linear_constraint(lb=1.0, ub=1.0) for _ in self.sites]
-        self.window_rows = [lp.add_linear_constraint(ub=float(available))
+        self.convexity = [rules.lp_one_pattern(lp) for _ in self.sites]
+        self.window_rows = [rules.lp_energy(lp, [], available)
                             for _, available in self.rows.windows]
         self.hours = [lp.add_variable(lb=0.0, ub=self.upper) for _ in range(n_firms)]
         self.total = lp.add_variable(lb=0.0, ub=self.upper)
         self.dev = [lp.add_variable(lb=0.0, ub=self.upper) for _ in range(n_firms)]
-        self.hour_rows = [lp.add_linear_constraint(lb=0.0, ub=0.0) for _ in range(n_firms)]
-        self.total_row = self._row(0.0, 0.0, [(self.total, -1.0)])
+        # each firm's hours (its patterns' hours, as they are added) and their total
+        self.hour_rows = [rules.lp_row(lp, [(-1.0, self.hours[f])], 0.0, 0.0)
+                          for f in range(n_firms)]
+        self.total_row = rules.lp_row(lp, [(1.0, h) for h in self.hours] + [(-1.0, self.total)],
+                                      0.0, 0.0)
         self.above, self.below, self.low, self.high = [], [], [], []
-        inf = math.inf
         for f in range(n_firms):
-            self.hour_rows[f].set_coefficient(self.hours[f], -1.0)
-            self.total_row.set_coefficient(self.hours[f], 1.0)
-            self.above.append(self._row(0.0, inf, [(self.dev[f], 1.0), (self.hours[f], -1.0),
-                                                   (self.total, self.rows.target[f])]))
-            self.below.append(self._row(0.0, inf, [(self.dev[f], 1.0), (self.hours[f], 1.0),
-                                                   (self.total, -self.rows.target[f])]))
-            self.low.append(self._row(0.0, inf, [(self.hours[f], 1.0),
-                                                 (self.total, -self.rows.low[f])]))
-            self.high.append(self._row(-inf, 0.0, [(self.hours[f], 1.0),
-                                                   (self.total, -self.rows.high[f])]))
+            above, below = rules.lp_fairness(lp, self.dev[f], self.hours[f], self.total,
+                                             self.rows.target[f])
+            low, high = rules.lp_share_range(lp, self.hours[f], self.total, self.rows.low[f],
+                                             self.rows.high[f])
+            self.above.append(above)
+            self.below.append(below)
+            self.low.append(low)
+            self.high.append(high)
             lp.objective.set_linear_coefficient(self.dev[f], self.data.fairness_weight)
         lp.objective.offset = self.data.constant
         lp.objective.is_maximize = False
@@ -232,12 +232,6 @@ class _Master:
             slack = self.lp.add_variable(lb=0.0)
             row.set_coefficient(slack, sign)
             self.lp.objective.set_linear_coefficient(slack, price)
-
-    def _row(self, low: float, high: float, terms):
-        row = self.lp.add_linear_constraint(lb=low, ub=high)
-        for var, coefficient in terms:
-            row.set_coefficient(var, coefficient)
-        return row
 
     def solve(self, seconds: float) -> bool:
         """Re-solve the master LP from the last optimal basis (new columns at zero, so it

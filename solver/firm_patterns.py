@@ -184,27 +184,25 @@ class _Master:
     def __init__(self, data: _Data, stopped: Callable[[], bool]):
         self.data, self.stopped = data, stopped
         lp = self.lp = mathopt.Model(name="firm patterns")
-        self.cover = [lp.add_linear_constraint(lb=1.0, ub=1.0, name=f"cover[{i}]")
-                      for i in range(data.n_items)]
-        self.convexity = [lp.add_linear_constraint(ub=1.0, name=f"convexity[{f}]")
-                          for f in range(data.n_firms)]
         lp.objective.is_maximize = False
         lp.objective.offset = data.constant  # as the Lagrangian counts it
         # leaving an item out (never a locked or required one); an artificial at a high
         # price keeps the LP feasible for any set of columns. The Lagrangian leaves the
         # artificials out, so it stays a bound of the problem without them.
         high = 10.0 * max([1.0] + [abs(c) for c in data.x_coef] + [abs(c) for c in data.u_coef])
-        self.leave, self.artificial = [], []
+        self.cover, self.leave, self.artificial = [], [], []
         for i in range(data.n_items):
-            leave = lp.add_variable(lb=0.0, ub=0.0 if i in data.must else 1.0,
-                                    name=f"leave[{i}]")
-            self.cover[i].set_coefficient(leave, 1.0)
+            leave = lp.add_variable(lb=0.0, ub=1.0, name=f"leave[{i}]")
             lp.objective.set_linear_coefficient(leave, float(data.u_coef[i]))
             artificial = lp.add_variable(lb=0.0, name=f"artificial[{i}]")
-            self.cover[i].set_coefficient(artificial, 1.0)
             lp.objective.set_linear_coefficient(artificial, high)
+            cover = rules.lp_one_option(lp, [], leave, i in data.must, name=f"cover[{i}]")
+            cover.set_coefficient(artificial, 1.0)
+            self.cover.append(cover)
             self.leave.append(leave)
             self.artificial.append(artificial)
+        self.convexity = [rules.lp_one_pattern(lp, at_most=True, name=f"convexity[{f}]")
+                          for f in range(data.n_firms)]
         self.solver = mathopt.IncrementalSolver(lp, mathopt.SolverType.GLOP)
         # only the nonzero values and duals, no reduced costs: reading a result costs time
         # in every variable it lists, and most columns are at zero

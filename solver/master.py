@@ -16,10 +16,10 @@ from ortools.math_opt.python import mathopt
 from ortools.sat.python import cp_model
 from ortools.util.python.solve_interrupter import SolveInterrupter
 
+from . import rules
 from .bound import site_bound
 from .lns import Incumbent, fix_all_but, incumbent_of
 from .model import SCALE, Model, coefficients
-from .rules import energy_windows
 from .stopping import watching
 
 log = logging.getLogger(__name__)
@@ -47,25 +47,16 @@ def assignment_lp(model: Model) -> AssignmentLp:
     xs = [lp.add_variable(lb=0.0, ub=0.0 if k in model.forbidden else 1.0)
           for k in range(len(model.x))]
     us = [lp.add_variable(lb=0.0, ub=1.0) for _ in model.unassigned]
-    item_rows = []
-    for i, ks in enumerate(core.by_item):
-        row = lp.add_linear_constraint(lb=1.0, ub=1.0)
-        row.set_coefficient(us[i], 1.0)
-        for k in ks:
-            row.set_coefficient(xs[k], 1.0)
-        item_rows.append(row)
-    for i in core.must_assign():
-        us[i].upper_bound = 0.0
+    must = set(core.must_assign())
+    item_rows = [rules.lp_one_option(lp, [xs[k] for k in ks], us[i], i in must,
+                                     name=f"item[{i}]")
+                 for i, ks in enumerate(core.by_item)]
     for j, preds in enumerate(core.preds):
         for p in preds:
-            row = lp.add_linear_constraint(ub=0.0)
-            row.set_coefficient(us[p], 1.0)
-            row.set_coefficient(us[j], -1.0)
+            rules.lp_needs_dependency(lp, us[p], us[j])
     windows = []
-    for firm, inside, available in energy_windows(core, model.forbidden):
-        row = lp.add_linear_constraint(ub=float(available))
-        for k, energy in inside:
-            row.set_coefficient(xs[k], float(energy))
+    for firm, inside, available in rules.energy_windows(core, model.forbidden):
+        row = rules.lp_energy(lp, [(float(energy), xs[k]) for k, energy in inside], available)
         windows.append((firm, inside, available, row))
     for k, var in enumerate(model.x):
         lp.objective.set_linear_coefficient(xs[k], coef.get(var.index, 0))

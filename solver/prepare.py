@@ -371,8 +371,10 @@ def _tighten_windows(core: Core) -> None:
     for i in core.topo:
         if not core.preds[i]:
             continue
-        ready = max((min((o.window()[0] + o.days for o in by_item[p] if o.starts),
-                         default=core.horizon) for p in core.preds[i]), default=0)
+        # each dependency's earliest end (None: it cannot be done, nor can this item)
+        ready = rules.ready_day(min((o.window()[0] + o.days for o in by_item[p] if o.starts),
+                                    default=None) for p in core.preds[i])
+        ready = core.horizon if ready is None else ready
         for option in by_item[i]:
             option.starts &= ~((1 << ready) - 1)
             option.prefer &= option.starts
@@ -382,14 +384,15 @@ def _tighten_windows(core: Core) -> None:
         # dependents that cannot be done at all will be unassigned and constrain nothing
         for field_name, succs in (("starts", [j for j in core.succs[i] if j in required]),
                                   ("prefer", core.succs[i])):
-            latest = min((max(highest_bit(getattr(o, field_name)) for o in by_item[j]
-                              if getattr(o, field_name))
-                          for j in succs if any(getattr(o, field_name) for o in by_item[j])),
-                         default=None)
-            if latest is None:
+            # each dependent's latest start (one that cannot start constrains nothing)
+            starts = [max(highest_bit(getattr(o, field_name)) for o in by_item[j]
+                          if getattr(o, field_name))
+                      for j in succs if any(getattr(o, field_name) for o in by_item[j])]
+            if not starts:
                 continue
+            end = rules.latest_end(starts, core.horizon)
             for option in by_item[i]:
-                mask = (1 << max(0, latest - option.days + 1)) - 1
+                mask = (1 << max(0, end - option.days + 1)) - 1
                 setattr(option, field_name, getattr(option, field_name) & mask)
         for option in by_item[i]:
             option.prefer &= option.starts

@@ -1,11 +1,13 @@
-"""The rules kernel (solver/rules.py): each rule lives there once, its heuristic test and its
-CP-SAT encoding agree, and no other module of the planner encodes a rule of its own.
+"""The rules kernel (solver/rules/): each rule lives there once, its heuristic test, its CP-SAT
+encoding and its LP form agree, and no other module of the planner encodes a rule of its own.
 
-The encodings are checked against the predicates by enumerating every solution of a tiny
-CP-SAT model that holds only the encoding: the model's solutions are exactly the assignments
-the predicate accepts.
+The CP-SAT encodings are checked against the predicates by enumerating every solution of a
+tiny CP-SAT model that holds only the encoding: the model's solutions are exactly the
+assignments the predicate accepts. The LP forms are checked the same way at integral points:
+GLOP finds the rows feasible exactly where the predicate holds.
 """
 
+import itertools
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -13,49 +15,52 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ortools.math_opt.python import mathopt
 from ortools.sat.python import cp_model
 
 from solver import rules
 from solver.rules import SHARE
 
-SOLVER = Path(rules.__file__).parent
+KERNEL = Path(rules.__file__).parent
+SOLVER = KERNEL.parent
 
-# what only the kernel may do: post a CP-SAT constraint that is a rule, read a field of the
-# problem that defines a rule, or do share arithmetic
+# what only the kernel may do: post a CP-SAT constraint that is a rule or any LP row, read a
+# field of the problem that defines a rule, or do share arithmetic
 RULE_CODE = re.compile(
     r"only_enforce_if|add_implication|add_bool_or|add_exactly_one|add_at_most_one"
-    r"|add_cumulative|add_no_overlap"
+    r"|add_cumulative|add_no_overlap|add_linear_constraint"
     r"|\.face_policy\b|\.max_firms_per_site\b|\.due_dates_hard\b|\.travel_radius_km\b"
     r"|\.access_weekdays\b|\.blackout_dates\b|\.hours_per_technician\b|\.ready_on\b"
     r"|policy\.hard_shares\b|policy\.weights\."
     r"|\bSHARE\s*[*/]|[*/]\s*SHARE\b")
 # the kernel; the independent checker; the instance's format, its validation and the
 # generator of instances (which writes problems, it does not judge plans)
-OWN_RULES = {"rules.py", "check.py", "types.py", "instance.py", "validate.py", "generate.py"}
+OWN_RULES = {"check.py", "types.py", "instance.py", "validate.py", "generate.py"}
 
 
 def test_no_module_but_the_kernel_encodes_a_rule():
     found = []
     for path in sorted(SOLVER.rglob("*.py")):
-        if path.name in OWN_RULES:
+        if path.relative_to(SOLVER).as_posix() in OWN_RULES or KERNEL in path.parents:
             continue
         for number, line in enumerate(path.read_text().splitlines(), 1):
             code = line.split("#")[0]
             if RULE_CODE.search(code):
                 found.append(f"{path.relative_to(SOLVER)}:{number}: {line.strip()}")
-    assert not found, "rule code outside solver/rules.py:\n" + "\n".join(found)
+    assert not found, "rule code outside solver/rules/:\n" + "\n".join(found)
 
 
 def test_the_pattern_finds_what_it_looks_for():
     # the guard above would pass vacuously if the pattern matched nothing: it finds the
     # kernel's own encodings, and rule code planted in a line, but not ordinary code
-    text = (SOLVER / "rules.py").read_text()
+    text = "".join(path.read_text() for path in KERNEL.glob("*.py"))
     assert len(RULE_CODE.findall(text)) >= 15
     planted = ["cp.add(x <= 1).only_enforce_if(y)", "cp.add_implication(a, b)",
                "if policy.face_policy == 'sole':", "cap = high / SHARE * total",
                "SHARE * units < low * total", "room = SHARE // low",
                "if day in site.blackout_dates:", "if policy.hard_shares:",
-               "price = policy.weights.continuity"]
+               "price = policy.weights.continuity",
+               "row = lp.add_linear_constraint(ub=float(available))"]
     for line in planted:
         assert RULE_CODE.search(line), line
     for line in ["model.hard_shares", "rules.share_fraction(low)", "core.share_ranges[f]",
@@ -258,3 +263,76 @@ def test_a_dependency_fixed_unassigned_leaves_the_item_unassigned():
         u = cp.new_bool_var("u")
         rules.encode_needs_dependency(cp, fixed, u)
         assert _solutions(cp, [u]) == expected
+
+
+# --- the LP forms, at integral points --------------------------------------------------------
+
+
+def _lp_feasible(build, values: list[float]) -> bool:
+    """Whether GLOP finds the rows `build(lp, variables)` posts feasible with each variable
+    fixed to its value."""
+    lp = mathopt.Model()
+    variables = [lp.add_variable(lb=v, ub=v) for v in values]
+    build(lp, variables)
+    result = mathopt.solve(lp, mathopt.SolverType.GLOP)
+    reason = result.termination.reason
+    assert reason in (mathopt.TerminationReason.OPTIMAL, mathopt.TerminationReason.INFEASIBLE)
+    return reason == mathopt.TerminationReason.OPTIMAL
+
+
+@pytest.mark.parametrize("required", [False, True])
+def test_lp_one_option_holds_where_the_item_is_done_once(required):
+    for values in itertools.product([0.0, 1.0], repeat=3):  # two options, then unassigned
+        def build(lp, v, unassigned=values[2]):
+            # `unassigned` free in [0, 1] (the rule may hold it at zero), set by a row
+            v[2].lower_bound, v[2].upper_bound = 0.0, 1.0
+            rules.lp_one_option(lp, v[:2], v[2], required)
+            rules.lp_row(lp, [(1.0, v[2])], unassigned, unassigned)
+
+        expected = sum(values) == 1 and not (required and values[2])
+        assert _lp_feasible(build, list(values)) == expected, values
+
+
+def test_lp_energy_holds_where_the_window_has_room():
+    for a, b in itertools.product([0.0, 1.0], repeat=2):
+        feasible = _lp_feasible(
+            lambda lp, v: rules.lp_energy(lp, [(300.0, v[0]), (500.0, v[1])], 600), [a, b])
+        assert feasible == rules.fits(600, int(300 * a + 500 * b))
+
+
+def test_lp_needs_dependency_holds_where_a_dependent_waits_for_its_dependency():
+    for pred, item in itertools.product([0.0, 1.0], repeat=2):
+        feasible = _lp_feasible(lambda lp, v: rules.lp_needs_dependency(lp, v[0], v[1]),
+                                [pred, item])
+        # unassigned values: an assigned item (0) needs its dependency assigned (0)
+        assert feasible == (not pred or bool(item))
+
+
+@pytest.mark.parametrize("low,high", [(0, SHARE), (SHARE // 4, SHARE // 2), (SHARE // 3,
+                                                                              SHARE // 3)])
+def test_lp_share_range_holds_where_the_share_is_within_the_range(low, high):
+    for firm in range(0, 13):
+        total = 12
+        feasible = _lp_feasible(
+            lambda lp, v: rules.lp_share_range(lp, v[0], v[1], rules.share_fraction(low),
+                                               rules.share_fraction(high)),
+            [float(firm), float(total)])
+        if firm <= total:
+            assert feasible == rules.within_share(firm, total, low, high), (firm, low, high)
+        below, above = rules.share_gaps(firm, total, rules.share_fraction(low),
+                                        rules.share_fraction(high))
+        assert feasible == (below <= 1e-9 and above <= 1e-9)
+
+
+def test_lp_fairness_prices_the_distance_from_the_target():
+    target = rules.share_fraction(SHARE // 4)
+    for firm in range(0, 13):
+        lp = mathopt.Model()
+        hours = lp.add_variable(lb=firm, ub=firm)
+        total = lp.add_variable(lb=12, ub=12)
+        deviation = lp.add_variable(lb=0.0)
+        rules.lp_fairness(lp, deviation, hours, total, target)
+        lp.minimize(deviation)
+        result = mathopt.solve(lp, mathopt.SolverType.GLOP)
+        assert result.objective_value() == pytest.approx(abs(firm - 3))
+        assert abs(rules.fairness_gap(firm, 12, target)) == pytest.approx(abs(firm - 3))
