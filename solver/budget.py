@@ -1,8 +1,10 @@
 """The solve's time: one object every step asks "how long may I still run?".
 
 Each step's share is named in SHARES, in one place: a fraction of the time still left when the
-step starts, capped by a fraction of the whole limit and by a number of seconds. The stop flag
-and the grace a first plan gets after a stop are here too.
+step starts, capped by a fraction of the whole limit and by a number of seconds. A search that
+improves a plan also ends on `Patience`: when it has gone without a better plan for a part of
+its own time so far, its time goes to the next step. The stop flag and the grace a first plan
+gets after a stop are here too.
 """
 
 from __future__ import annotations
@@ -32,13 +34,20 @@ SHARES = {
     "placing a round": Share(0.5),
     # strategies.decomposed (and one_day): site patterns, then the assignment master's rounds
     "columns": Share(0.6, of_limit=0.4),
-    "lp start": Share(0.25),
-    "lp": Share(0.5),
+    "lp": Share(0.5),  # the assignment LP (it stops when solved: ~1 s on 1,000 sites)
+    # CP-SAT completing the LP's plan, asked once the LP is solved, in up to three tries
+    "lp completion": Share(0.25),
+    "lp completion try": Share(0.5),  # of what the completion has left
     "lagrangian": Share(math.inf, of_limit=0.05),
     "evaluate": Share(0.1),
     "dive": Share(0.7),  # strategies.one_day: column generation over firm patterns
+    # of the dive's own time, at most, for the root LP to converge: 0.6 through pywraplp;
+    # MathOpt's slower re-solves needed 0.7 for OR-Library d10200's root to converge at 10 s
+    # again (0.17 % as before; c10200, d05200, d20200 unchanged, docs/benchmarks.md)
+    "dive root": Share(0.7),
     "dive plan": Share(0.05),
     "assign round": Share(0.3),
+    "fresh round": Share(1.0),  # after the LNS has stalled: CP-SAT from no hint, to the end
     # kept back from the rounds: the site search (strategies.finishing), a margin, the exit
     "site search": Share(math.inf, of_limit=0.4),
     "round margin": Share(math.inf, of_limit=0.05),  # no new round with less left
@@ -46,6 +55,30 @@ SHARES = {
     "lns reserve, one day": Share(math.inf, of_limit=0.02),
     "finish": Share(math.inf, of_limit=0.01),  # checking and reporting: ~1 s on 5,000 sites
 }
+
+
+PATIENCE = 0.5  # of a search's own time so far, without a better plan: it has stalled
+PATIENCE_SECONDS = 1.0  # and at least this long
+
+
+class Patience:
+    """When a search has stalled: no better plan for PATIENCE of its time so far (and at
+    least PATIENCE_SECONDS). `better()` on each better plan; `seconds(left)` wraps the
+    search's own deadline (seconds left), ending it at 0 once it has stalled."""
+
+    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
+        self.now = now
+        self.started = self.improved = now()
+        self.stalled = False
+
+    def better(self) -> None:
+        self.improved = self.now()
+
+    def seconds(self, left: float) -> float:
+        now = self.now()
+        if now - self.improved > max(PATIENCE_SECONDS, PATIENCE * (now - self.started)):
+            self.stalled = True
+        return 0.0 if self.stalled else left
 
 
 class Budget:
@@ -69,9 +102,19 @@ class Budget:
         return min(share.of_left * self.left() if math.isfinite(share.of_left) else math.inf,
                    share.of_limit * self.time_limit, share.seconds)
 
+    def part(self, step: str, seconds: float) -> float:
+        """How long `step`, a part of another step that has `seconds` left, may run (its
+        SHARES entry's of_left is of those seconds)."""
+        share = SHARES[step]
+        return min(share.of_left * seconds, share.of_limit * self.time_limit, share.seconds)
+
     def deadline(self, step: str) -> float:
         """A monotonic time: when `step`, starting now, must end."""
         return time.monotonic() + self.seconds(step)
+
+    def patience(self) -> Patience:
+        """A new search's patience (Patience), from now."""
+        return Patience()
 
     def finishing(self) -> Callable[[], float]:
         """Seconds left for a search that ends the solve: the time left less the finish."""

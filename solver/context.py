@@ -4,12 +4,14 @@ A strategy (solver.strategies) gets the prepared problem, the solve's time budge
 options and the greedy first plan in one `Context`, and asks it to value a plan, to have the
 independent checker judge it, and to complete a model's answer into a plan: placed on days,
 each firm brought into its share range, what is left unassigned filled in. Each of those
-steps asks the budget (solver.budget.SHARES) how long it may run.
+steps asks the budget (solver.budget.SHARES) how long it may run, and ends with the stop
+flag or the time limit (`stopped`), what it has done so far kept.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import rules
@@ -19,6 +21,10 @@ from .outcome import is_valid
 from .prepare import Core
 from .schedule import Placement, fill, rebalance, schedule
 from .types import SolveOptions
+
+# the steps that may make the solve's first valid plan: like the greedy plan, they still run
+# for the grace after a stop or the time limit (Budget.out_of_time); the others end at once
+FIRST_PLAN_STEPS = frozenset({"relaxation", "first plan", "completing"})
 
 
 @dataclass(frozen=True)
@@ -50,15 +56,26 @@ class Context:
         options = self.core.options
         return {options[k].item: options[k] for k, on in enumerate(incumbent.x) if on}
 
+    def stopped(self, step: str) -> Callable[[], bool]:
+        """What `step` polls to end early: the stop flag or the time limit gone, or for the
+        FIRST_PLAN_STEPS the grace after either."""
+        clock = self.clock
+        if step in FIRST_PLAN_STEPS:
+            return clock.out_of_time
+        return lambda: clock.stopped() or clock.left() <= 0
+
     def completed(self, placement: Placement, step: str) -> Placement:
         """Bring each firm into its share range (for as long as `step` may run), then place
-        what is still unassigned."""
-        return fill(self.core, rebalance(self.core, placement, self.clock.deadline(step)))
+        what is still unassigned; until `stopped(step)`, what is done by then."""
+        stopped = self.stopped(step)
+        balanced = rebalance(self.core, placement, self.clock.deadline(step), stopped)
+        return fill(self.core, balanced, stopped)
 
     def placed(self, chosen: dict, step: str) -> Placement:
         """An assignment (item -> option) placed on days, repairing what does not fit,
-        then completed."""
-        return self.completed(schedule(self.core, chosen, repair=True), step)
+        then completed; until `stopped(step)`, what is done by then."""
+        placement = schedule(self.core, chosen, repair=True, stopped=self.stopped(step))
+        return self.completed(placement, step)
 
 
 @dataclass

@@ -39,10 +39,6 @@ log = logging.getLogger(__name__)
 
 SMOOTHING = 0.9  # weight of the best Lagrangian point in the duals a round prices at
 PROFIT_SCALE = 1000  # knapsack profits are integers: reduced costs in thousandths of a cent
-# of the time given, at most, for the root LP to converge: 0.6 through pywraplp; MathOpt's
-# slower re-solves (below) needed 0.7 for d10200's root to converge at 10 s again (0.17 %
-# as before; c10200, d05200, d20200 unchanged, docs/benchmarks.md)
-ROOT_SHARE = 0.7
 MAX_DIVES = 8  # dives from the root, the first by the most used column, the others at random
 ROOT_TOLERANCE = 1e-4  # relative LP-Lagrangian gap at which the root counts as converged
 DIVE_TOLERANCE = 3e-4  # the same after each fixing: a dive needs a good LP, not the best
@@ -56,7 +52,7 @@ SEED_FACTORS = (1.0, 0.99, 1.01, 0.97, 1.03)
 # against 0.47 % with the LNS alone; c10200 0.64 % against 0.29 %, docs/benchmarks.md).
 # Measured before the master moved to MathOpt, which reads every variable's basis status
 # back after each solve: d10200's root (seeded as in a solve) now takes 4.3 s against
-# 3.85 s, past the 4.15 s that 0.6 of the phase gave it at 10 s (ROOT_SHARE now 0.7)
+# 3.85 s, past the 4.15 s that 0.6 of the phase gave it at 10 s (budget "dive root")
 WORK_PER_SECOND = 700
 CELLS_PER_ROUND = 50_000_000  # knapsack cells a pricing round may take (about 50 ms)
 REPLAN = (3, 6, 12)  # last fixed firms re-planned by CP-SAT when a dive gets stuck
@@ -376,6 +372,8 @@ class _Search:
             if not master.fixed:
                 self.bound = max(self.bound, best)
             if not added:
+                # also when the deadline cut the pricing short: the LP so far is then the
+                # dives' start (a heuristic's; the bound is the best Lagrangian, valid anyway)
                 return value
             if value - best <= tolerance * max(1.0, abs(value)):
                 # close enough; re-solve so the LP's values include the new columns
@@ -479,14 +477,15 @@ class _Search:
 
 def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, seconds: float,
          stopped: Callable[[], bool], seed: int = 0,
-         prices: list[float] | None = None) -> Dive:
+         prices: list[float] | None = None, root_seconds: float | None = None) -> Dive:
     """Column generation from the patterns of `start` (item -> option), then dives from its
     root, within `seconds`: the best plan they find. `prices`: the assignment LP's item duals
-    (`master.lp_start` has them), solved here when not given. The root LP gets `ROOT_SHARE` of the
-    time; when it has not converged by then, only the bound is returned. Deterministic but
-    for where the time limit cuts it."""
+    (`master.lp_start` has them), solved here when not given. The root LP gets `root_seconds`
+    of the time (all of it when None); when it has not converged by then, only the bound is
+    returned. Deterministic but for where the time limit cuts it."""
     started = time.monotonic()
-    search = _Search(model, coef, started + ROOT_SHARE * seconds, stopped)
+    root = seconds if root_seconds is None else min(seconds, root_seconds)
+    search = _Search(model, coef, started + root, stopped)
     search.random_seed = seed  # the options' seed, for CP-SAT's re-plans
     if start:
         per_firm: dict[int, list[int]] = {}

@@ -89,11 +89,16 @@ def run_glop(solve: Callable[..., mathopt.SolveResult], seconds: float,
     try:
         with watching(interrupter.interrupt, stopped):
             result = solve(params=params, model_params=model_params, interrupter=interrupter)
-    except (RuntimeError, AttributeError):
+    except RuntimeError:
         # MathOpt raises GLOP's ABNORMAL end as a RuntimeError (seen in the firm patterns'
-        # dives on the generated GAP d20200-s0); ortools 9.15 fails while converting it and
-        # raises an AttributeError instead (pybind11_abseil's StatusNotOk has no
-        # `canonical_code`)
+        # dives on the generated GAP d20200-s0)
+        log.debug("GLOP ended abnormally", exc_info=True)
+        return None
+    except AttributeError as error:
+        # ortools 9.15 fails while converting that error and raises this instead
+        # (pybind11_abseil's StatusNotOk has no `canonical_code`); any other is a bug
+        if "canonical_code" not in str(error):
+            raise
         log.debug("GLOP ended abnormally", exc_info=True)
         return None
     if result.termination.reason != mathopt.TerminationReason.OPTIMAL:
@@ -118,16 +123,18 @@ class LpStart:
     prices: list[float] | None = None  # the item rows' duals (the firm patterns' seed)
 
 
-def lp_start(model: Model, time_limit: float, workers: int, seed: int, *,
+def lp_start(model: Model, completion: Callable[[], float], workers: int, seed: int, *,
              lp_seconds: float, target: float | None = None, bound_seconds: float = 1.0,
-             stopped: Callable[[], bool] | None = None) -> LpStart:
+             stopped: Callable[[], bool] | None = None,
+             attempt: Callable[[float], float] = lambda left: left) -> LpStart:
     """A first plan near the LP optimum: solve the LP relaxation of the assignment (GLOP),
     keep the items it assigns wholly to one firm, and let CP-SAT place the others. Also
     returns the LP rounded (each item to its largest option, item -> option) for when CP-SAT
     does not complete it in time, and a lower bound (cents) of the whole problem when no
     option is forbidden or pruned; `target` (cents), a known plan's value, steers it and
-    `bound_seconds` limits its search. The LP may take `lp_seconds`; CP-SAT gets what is
-    left of `time_limit` after it."""
+    `bound_seconds` limits its search. The LP may take `lp_seconds`; CP-SAT then gets
+    `completion()` seconds, asked once the LP is solved (so a slow LP does not eat the
+    completion's time), in up to three tries, each given `attempt(seconds left)`."""
     core = model.core
     started = time.monotonic()
     lp = assignment_lp(model)
@@ -147,6 +154,8 @@ def lp_start(model: Model, time_limit: float, workers: int, seed: int, *,
                                 bound_seconds, stopped)
         bound = max(bound, lagrangian * SCALE)
     log.debug("lp: built in %.2fs, solved in %.2fs", built - started, time.monotonic() - built)
+    time_limit = completion()
+    completing = time.monotonic()
     x_values = solved.variable_values(lp.x)
     u_values = solved.variable_values(lp.unassigned)
     whole, rounded, largest = {}, {}, {}
@@ -161,10 +170,10 @@ def lp_start(model: Model, time_limit: float, workers: int, seed: int, *,
         guess.x[k] = True
     free = set(range(len(core.items))) - set(whole)
     for _ in range(3):
-        left = time_limit - (time.monotonic() - started)
+        left = time_limit - (time.monotonic() - completing)
         if left <= 0.05 or (stopped is not None and stopped()):
             return LpStart(None, rounded, bound, item_prices)
-        completed = complete(model, guess, free, left / 2, workers, seed, stopped)
+        completed = complete(model, guess, free, attempt(left), workers, seed, stopped)
         if completed is not None:
             return LpStart(completed, rounded, bound, item_prices)
         # free the items of every firm that shares a free item, and try again

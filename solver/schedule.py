@@ -4,6 +4,11 @@
 order, each on its earliest possible run of days. `greedy` also chooses the firm: the cheapest
 that can still take the item, as a coordinator would by hand; it is the construction heuristic
 (the first plan and the hint) and the greedy baseline of the benchmarks.
+
+Each of them, and `regret`, `fill` and `rebalance`, takes an optional `stopped()`, polled
+every POLL_EVERY items (or per site or move): on 5,000 sites each runs for seconds, which
+must not outlast the solve's stop flag. Stopped, it returns what it has done so far: each
+item placed whole or not at all, the others unassigned.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from dataclasses import dataclass, field
 from . import rules
 from .prepare import Core, Opt, highest_bit
 
+POLL_EVERY = 64  # items between two looks at the stop flag: a look costs next to nothing
+
 
 @dataclass
 class Placement:
@@ -26,7 +33,7 @@ class Placement:
     chosen: dict[int, Opt] = field(default_factory=dict)
     start: dict[int, int] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)  # item -> why it could not be placed
-    stopped: bool = False  # the greedy plan was stopped before it considered every item
+    stopped: bool = False  # stopped before it considered every item (greedy, schedule)
 
 
 class Calendar:
@@ -95,17 +102,22 @@ def _ready_day(core: Core, placement: Placement, item: int) -> int | None:
 
 
 def schedule(core: Core, chosen: dict[int, Opt], calendar: Calendar | None = None,
-             repair: bool = False) -> Placement:
+             repair: bool = False, stopped: Callable[[], bool] | None = None) -> Placement:
     """Place the items of `chosen` on their firm's days; report those that do not fit.
     With `repair`, an item that does not fit with its firm tries the item's other firms,
     cheapest first, within the site's firm limit, the sole-firm policy and the firms'
-    maximum shares of the chosen hours."""
+    maximum shares of the chosen hours. When `stopped()` turns true (polled every
+    POLL_EVERY items): the items placed so far, the rest unassigned, marked `stopped`."""
+    stopped = stopped or (lambda: False)
     calendar = calendar or Calendar(core)
     placement = Placement()
     policy = core.problem.policy
     sites: dict[int, _SiteState] = defaultdict(_SiteState)
     shares = _ShareRoom(core, chosen)
-    for i in _in_order(core):
+    for n, i in enumerate(_in_order(core)):
+        if n % POLL_EVERY == 0 and stopped():
+            placement.stopped = True
+            break
         option = chosen.get(i)
         if option is None:
             continue
@@ -178,7 +190,7 @@ class _SiteState:
 def greedy(core: Core, stopped: Callable[[], bool] | None = None) -> Placement:
     """The greedy plan, twice: the first pass learns how many hours end up assigned, so
     the second can hold each firm's maximum share against that total, not all the work.
-    When `stopped()` turns true (polled every 64 items): the first pass when it was
+    When `stopped()` turns true (polled every POLL_EVERY items): the first pass when it was
     whole, else the part of it done so far, marked `stopped`."""
     stopped = stopped or (lambda: False)
     first = _greedy(core, sum(core.item_units), stopped)
@@ -203,7 +215,7 @@ def _greedy(core: Core, total: int, stopped: Callable[[], bool]) -> Placement:
     firm_units = defaultdict(int)
     locked = {lock.item for lock in core.problem.locks}
     for n, i in enumerate(_in_order(core)):
-        if n % 64 == 0 and stopped():
+        if n % POLL_EVERY == 0 and stopped():
             placement.stopped = True
             break
         ready = _ready_day(core, placement, i)
@@ -274,10 +286,12 @@ def face_firms(core: Core, placement: Placement) -> dict[int, int]:
     return {site: rules.face_firm(firms) for site, firms in site_units(core, placement).items()}
 
 
-def regret(core: Core) -> dict[int, Opt]:
+def regret(core: Core, stopped: Callable[[], bool] | None = None) -> dict[int, Opt]:
     """Firms by regret (Martello and Toth): repeatedly give the item that would lose most by
     not getting its cheapest firm that firm, against each firm's hours over the whole
-    horizon. Keeps at most K firms per site and the sole-firm policy; days come later."""
+    horizon. Keeps at most K firms per site and the sole-firm policy; days come later.
+    When `stopped()` turns true (polled every POLL_EVERY items): the firms given so far."""
+    stopped = stopped or (lambda: False)
     policy = core.problem.policy
     residual = [sum(days) for days in core.capacity]
     site_firms: dict[int, set[int]] = defaultdict(set)
@@ -303,12 +317,18 @@ def regret(core: Core) -> dict[int, Opt]:
 
     heap = []
     for i in range(len(core.items)):
+        if i % POLL_EVERY == 0 and stopped():
+            return {}
         found = best_two(i)
         if found:
             heap.append((-key(found), i))
     heapq.heapify(heap)
     chosen: dict[int, Opt] = {}
+    pops = 0
     while heap:
+        if pops % POLL_EVERY == 0 and stopped():
+            break
+        pops += 1
         neg, i = heapq.heappop(heap)
         found = best_two(i)
         if not found:
@@ -326,13 +346,19 @@ def regret(core: Core) -> dict[int, Opt]:
     return chosen
 
 
-def rebalance(core: Core, placement: Placement, deadline: float | None = None) -> Placement:
+def rebalance(core: Core, placement: Placement, deadline: float | None = None,
+              stopped: Callable[[], bool] | None = None) -> Placement:
     """Move items between firms until every firm's hours lie in its share range (when shares
     are hard): from a firm above its maximum, or to a firm below its minimum, each move onto
     days where the new firm has room, between the item's dependencies and dependents, within
-    the site's firm limit. Best effort; the checker decides whether the result is valid."""
+    the site's firm limit; until the monotonic `deadline` or `stopped()` (both looked at
+    before each move). Best effort; the checker decides whether the result is valid."""
     if not rules.shares_hard(core.problem.policy):
         return placement
+    stopped = stopped or (lambda: False)
+    # moves change a copy: the plan given (the greedy first plan, say) stays as it was
+    placement = Placement(dict(placement.chosen), dict(placement.start),
+                          dict(placement.failed), placement.stopped)
     calendar = Calendar(core)
     units = defaultdict(int)
     for i, option in placement.chosen.items():
@@ -340,7 +366,7 @@ def rebalance(core: Core, placement: Placement, deadline: float | None = None) -
         units[option.firm] += option.units
     stuck: set[int] = set()
     for _ in range(20 * len(core.items) + 100):
-        if deadline is not None and time.monotonic() > deadline:
+        if (deadline is not None and time.monotonic() > deadline) or stopped():
             break
         total = sum(units.values())
         # outside the range by the rule itself (solver.rules.within_share)
@@ -437,12 +463,16 @@ def _move_to(core, placement, calendar, firm: int) -> bool:
     return None
 
 
-def fill(core: Core, placement: Placement) -> Placement:
+def fill(core: Core, placement: Placement,
+         stopped: Callable[[], bool] | None = None) -> Placement:
     """Place what is left unassigned: first each such item with the cheapest firm that has
     room between its dependencies and its dependents, preferring firms already at the site;
     then each site still short re-planned whole with the one or two firms that can take all
     of it. Keeps the site's firm limit and the sole-firm policy; a new placement; shares are
-    left to `rebalance` and the checker."""
+    left to `rebalance` and the checker. When `stopped()` turns true (polled every
+    POLL_EVERY items, and before each site it re-plans): the plan as it is then, every item
+    of `placement` still assigned."""
+    stopped = stopped or (lambda: False)
     result = Placement(chosen=dict(placement.chosen), start=dict(placement.start))
     calendar = Calendar(core)
     sites: dict[int, _SiteState] = defaultdict(_SiteState)
@@ -451,7 +481,9 @@ def fill(core: Core, placement: Placement) -> Placement:
         sites[core.item_site[i]].firms[option.firm] += option.units
     policy = core.problem.policy
     shares = Shares(core, result)
-    for i in core.topo:
+    for n, i in enumerate(core.topo):
+        if n % POLL_EVERY == 0 and stopped():
+            return result
         if i in result.chosen or not core.by_item[i]:
             continue
         state = sites[core.item_site[i]]
@@ -463,6 +495,8 @@ def fill(core: Core, placement: Placement) -> Placement:
     short = sorted({core.item_site[i] for i in range(len(core.items))
                     if i not in result.chosen and core.by_item[i]})
     for site in short:
+        if stopped():  # a site is re-planned whole or not at all
+            break
         _replan_site(core, result, calendar, sites, shares, site)
     return result
 

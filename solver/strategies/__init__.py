@@ -9,8 +9,9 @@ the one exit (solver.outcome). `solver.solve` chooses one from the problem's sha
 - `one_day`: one-day problems (the Generalized Assignment Problem's shape): the
   decomposition without days to search, with the firm patterns' dive in its first round.
 
-Each of them ends with `finishing.finish`: the search over sites for the time left (on
-problems of several days), then the exit.
+A plan that is not proven optimal ends with `finishing.finish`: the search over sites for
+the time left (on problems of several days), then the exit; a proof (an optimal plan, or
+infeasibility on the unrestricted problem) leaves through the exit at once.
 """
 
 from __future__ import annotations

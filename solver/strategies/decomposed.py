@@ -12,6 +12,7 @@ checker before it is kept; the best one goes to the search over sites (strategie
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -98,11 +99,8 @@ def decompose(ctx: Context, shape: Shape) -> Result:
                 return no_plan(ctx, found.status, restricted=bool(forbidden))
             break
         if found.status != cp_model.OPTIMAL:
-            incumbent = lns.improve(
-                model, incumbent, deadline=lambda: clock.left() - reserve,
-                workers=ctx.options.workers, seed=ctx.options.seed, stopped=clock.stopped,
-                on_better=lns_reporter(ctx, best.bound if best.bound is not None
-                                       else found.bound, rounds))
+            incumbent = _improve(ctx, model, incumbent, reserve, rounds,
+                                 best.bound if best.bound is not None else found.bound)
         chosen = ctx.chosen(incumbent)
         placement = ctx.placed(chosen, "placing a round")
         best.offer(ctx, placement)
@@ -117,6 +115,35 @@ def decompose(ctx: Context, shape: Shape) -> Result:
                   {"mode": 2.0, "rounds": float(rounds)}, search=bool(site_time))
 
 
+def _improve(ctx: Context, model: Model, incumbent: lns.Incumbent, reserve: float,
+             rounds: int, bound: float | None) -> lns.Incumbent:
+    """The LNS on the master's incumbent until `reserve` seconds are left; when it stalls
+    (Budget.patience) with time to spare, CP-SAT from no hint for the rest of that time,
+    which searches elsewhere than the hinted plan (the better of the two is kept)."""
+    clock, options = ctx.clock, ctx.options
+    patience = clock.patience()
+    report = lns_reporter(ctx, bound, rounds)
+
+    def better(found: lns.Incumbent) -> None:
+        patience.better()
+        report(found)
+
+    incumbent = lns.improve(model, incumbent,
+                            deadline=lambda: patience.seconds(clock.left() - reserve),
+                            workers=options.workers, seed=options.seed, stopped=clock.stopped,
+                            on_better=better)
+    left = clock.left() - reserve
+    if patience.stalled and left > clock.seconds("round margin") and not clock.stopped():
+        # not reported as it runs (phase None): its first solutions are dearer than the best
+        fresh = cpsat.run(model, clock, options, None, None,
+                          min(left, clock.seconds("fresh round")))
+        if fresh.values is not None and fresh.objective * 100 < incumbent.objective:
+            incumbent = lns.Incumbent(fresh.values["x"], fresh.values["unassigned"],
+                                      fresh.objective * 100)
+            report(incumbent)
+    return incumbent
+
+
 def _lp_start(ctx: Context, model: Model, best: Best, first: bool
               ) -> tuple[lns.Incumbent | None, list[float] | None]:
     """The master's LP start (solver.master): its plan placed on days and offered as the
@@ -126,10 +153,12 @@ def _lp_start(ctx: Context, model: Model, best: Best, first: bool
     core, clock, options = ctx.core, ctx.clock, ctx.options
     # the LP is the first plan's guide and the proven bound: it may take half the time
     # left (it stops when solved, in about a second for a thousand sites)
-    start = master.lp_start(model, clock.seconds("lp start"), options.workers, options.seed,
+    start = master.lp_start(model, functools.partial(clock.seconds, "lp completion"),
+                            options.workers, options.seed,
                             target=best.value * 100 if best.placement is not None else None,
                             bound_seconds=clock.seconds("lagrangian"),
-                            lp_seconds=clock.seconds("lp"), stopped=clock.stopped)
+                            lp_seconds=clock.seconds("lp"), stopped=clock.stopped,
+                            attempt=functools.partial(clock.part, "lp completion try"))
     if first and start.bound is not None and not core.pruned_options:
         best.raise_bound(start.bound / 100)  # the master's LP or Lagrangian
     incumbent = start.incumbent
@@ -148,7 +177,8 @@ def _lp_start(ctx: Context, model: Model, best: Best, first: bool
 
 def _best_start(ctx: Context) -> Placement:
     """The better first plan of the calendar greedy and regret-then-schedule."""
-    by_regret = schedule(ctx.core, regret(ctx.core))
+    stopped = ctx.stopped("first plan")
+    by_regret = schedule(ctx.core, regret(ctx.core, stopped), stopped=stopped)
     return min([ctx.first, by_regret], key=ctx.value)
 
 

@@ -101,7 +101,7 @@ def proven_by_relaxation(ctx: Context, on_proof: Callable[[], object] | None = N
         return None, None
     chosen = {core.options[k].item: core.options[k]
               for k, on in enumerate(found.values["x"]) if on}
-    placement = schedule(core, chosen)
+    placement = schedule(core, chosen, stopped=ctx.stopped("relaxation"))
     value = ctx.value(placement)
     if (found.status == cp_model.OPTIMAL and found.bound is not None and not placement.failed
             and len(placement.chosen) == len(chosen)

@@ -41,7 +41,7 @@ def dive(ctx: Context, model: Model, best: Best, incumbent: lns.Incumbent | None
     start = None if incumbent is None else {
         i: option.index for i, option in ctx.chosen(incumbent).items()}
     found = firm_patterns.dive(model, coef, start, seconds, clock.stopped, options.seed,
-                               prices)
+                               prices, root_seconds=clock.part("dive root", seconds))
     if found.bound is not None and not core.pruned_options:
         best.raise_bound(found.bound / 100)
     if found.chosen is not None:

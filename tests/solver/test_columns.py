@@ -8,15 +8,21 @@ from dataclasses import replace
 
 import pytest
 
-from solver import columns as columns_module
 from solver.bound import SiteCosts, site_bound
 from solver.budget import Budget
+from solver.check import check
 from solver.columns import Pattern, _best_split, column_bound, rounded
+from solver.context import Context
 from solver.generate import generate
+from solver.instance import Plan
 from solver.model import energy_windows
 from solver.prepare import prepare
+from solver.schedule import greedy
 from solver.solve import solve
+from solver.strategies import decomposed
 from solver.types import Lock, SolveOptions
+
+from .flags import Flag, looks
 
 
 def _brute_force(cover, cell, limit, continuity):
@@ -122,79 +128,75 @@ def test_a_site_too_large_for_exact_pricing_ends_the_generation():
     problem = replace(base, items=items)
     core = prepare(problem)
     found = column_bound(core, list(energy_windows(core)), None, seconds=20.0)
-    assert found is not None and found.bound is not None and found.iterations < 20
+    assert found is not None and found.bound is not None and found.converged
     result = solve(problem, SolveOptions(time_limit=5, explain=False))
     assert found.bound <= result.objective + 0.01
 
 
-def test_a_master_lp_cut_short_keeps_the_last_optimal_mix(monkeypatch):
-    # the second LP re-solve gets no time (as a 5,000-site re-solve near the end of its
-    # share did): the result is the first LP's mix and its bound, not an error
-    core = prepare(generate(30, 8, 20, seed=5))
+def _mix(found) -> list:
+    return sorted((pattern.options, round(weight, 9)) for pattern, weight in found.mix)
+
+
+def test_a_stop_at_any_look_ends_the_generation_with_the_last_lp_solved_or_nothing():
+    # on 5,000 sites the set-up, each LP re-solve and each pricing take seconds, and each
+    # polls the flag: a stop seen at any look ends the generation there, with nothing while
+    # no LP is solved, else with the mix and bound of the last LP solved (not an error). 120
+    # sites, so the pricing looks too (every hundred sites)
+    core = prepare(generate(120, 8, 20, seed=5))
     windows = list(energy_windows(core))
+    whole = column_bound(core, windows, None, seconds=60.0)
     first = column_bound(core, windows, None, seconds=0.0)  # one LP and one pricing
-    calls = []
-    real = columns_module._Master.solve
-
-    def starved(master, seconds):
-        calls.append(seconds)
-        return real(master, seconds if len(calls) == 1 else 0.0)
-
-    monkeypatch.setattr(columns_module._Master, "solve", starved)
-    cut = column_bound(core, windows, None, seconds=60.0)
-    assert len(calls) == 2 and cut is not None
-    assert not cut.converged and cut.bound == pytest.approx(first.bound)
-    assert sorted((p.options, round(w, 9)) for p, w in cut.mix) == \
-        sorted((p.options, round(w, 9)) for p, w in first.mix)
-
-
-@pytest.mark.parametrize("polls_before_stop", [0, 1, 2, 3])
-def test_a_stop_while_setting_up_the_master_ends_the_generation_without_a_result(
-        polls_before_stop, monkeypatch):
-    # on 5,000 sites the set-up takes seconds: each step polls the flag, and a stop seen
-    # at any of them (or before the first LP) ends the generation with nothing, no LP solved
-    core = prepare(generate(30, 8, 20, seed=5))
-    windows = list(energy_windows(core))
-    polls = []
-
-    def stopped() -> bool:
-        polls.append(1)
-        return len(polls) > polls_before_stop
-
-    solves = []
-    real = columns_module._Master.solve
-    monkeypatch.setattr(columns_module._Master, "solve",
-                        lambda master, seconds: solves.append(1) or real(master, seconds))
-    assert column_bound(core, windows, None, seconds=60.0, stopped=stopped) is None
-    assert not solves
-    assert column_bound(core, windows, None, seconds=60.0) is not None and solves
+    assert whole.converged
+    cuts, mixes = [], {}
+    for down in range(looks(lambda flag: column_bound(core, windows, None, 60.0, flag))):
+        flag = Flag(down)
+        cut = column_bound(core, windows, None, seconds=60.0, stopped=flag)
+        assert flag.looks == down + 1  # it ended at its first look at the raised flag
+        cuts.append(cut)
+        if cut is None:
+            continue
+        assert not cut.converged
+        # a bound once one pricing is whole: the best Lagrangian so far
+        assert cut.bound is None or cut.bound <= whole.bound + 1e-6
+        # an LP's mix: one unit of patterns per site, the same after as many LPs
+        per_site = {}
+        for pattern, weight in cut.mix:
+            per_site[pattern.site] = per_site.get(pattern.site, 0.0) + weight
+        assert per_site.keys() == set(range(len(SiteCosts(core).sites)))
+        assert all(total == pytest.approx(1.0) for total in per_site.values())
+        assert mixes.setdefault(cut.iterations, _mix(cut)) == _mix(cut)
+    # nothing until the first LP is solved, then its mix (as when the second gets no time)
+    solved = [cut is not None for cut in cuts]
+    assert not solved[0] and solved[-1] and solved == sorted(solved)
+    assert mixes[1] == _mix(first) and len(mixes) > 1
 
 
-def test_a_limit_passing_while_the_master_is_set_up_ends_the_generation(monkeypatch):
-    # the time limit passes while the master's windows are gathered (as on 5,000 sites,
-    # after a first plan found near the limit): no LP is solved and the solve returns its
-    # first plan instead of running the set-up and the first LP past the limit
-    from solver.strategies import decomposed
+class _GoneAtColumns(Budget):
+    """A solve's time budget whose time is up once the site patterns ask for their share."""
 
-    real_left = Budget.left
-    gone = []
+    gone = False
 
-    def left(clock):
-        return -1.0 if gone else real_left(clock)
+    def seconds(self, step: str) -> float:
+        self.gone = self.gone or step == "columns"
+        return super().seconds(step)
 
-    real_windows = decomposed.energy_windows
+    def left(self) -> float:
+        return 0.0 if self.gone else super().left()
 
-    def windows(core, *args):
-        gone.append(True)  # from here on the solve's time is up
-        yield from real_windows(core, *args)
 
-    solves = []
-    real_solve = columns_module._Master.solve
-    monkeypatch.setattr(columns_module._Master, "solve",
-                        lambda master, seconds: solves.append(1) or real_solve(master, seconds))
-    monkeypatch.setattr(Budget, "left", left)
-    monkeypatch.setattr(decomposed, "energy_windows", windows)
-    result = solve(generate(100, 20, 30, seed=3), SolveOptions(time_limit=60, mode="decompose",
-                                                                explain=False))
-    assert gone and not solves
-    assert result.status == "feasible" and result.assignments
+def test_a_limit_passing_as_the_site_patterns_start_ends_them_without_an_lp():
+    # the time limit passes as the site patterns start (as on 5,000 sites, after a first
+    # plan found near the limit): their set-up ends at its first look, no LP is solved, so
+    # no bound comes of them, and the decomposition returns its first plan instead of
+    # running the set-up and the first LP past the limit
+    problem = generate(100, 20, 30, seed=3)
+    core = prepare(problem)
+    assert column_bound(core, list(energy_windows(core)), None, seconds=0.0).bound is not None
+    clock = _GoneAtColumns(60.0, None)
+    result = decomposed.solve(Context(core, clock, SolveOptions(time_limit=60.0,
+                                                                explain=False), greedy(core)))
+    assert clock.gone
+    assert result.status == "feasible" and result.assignments and result.bound is None
+    plan = Plan(assignments=result.assignments, face_firms=result.face_firms,
+                unassigned=tuple(u.item for u in result.unassigned))
+    assert check(problem, plan) == []

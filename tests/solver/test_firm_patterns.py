@@ -5,7 +5,6 @@ and the stop flag."""
 import itertools
 import math
 import random
-import time
 from dataclasses import replace
 
 import pytest
@@ -20,6 +19,8 @@ from solver.model import build, coefficients
 from solver.prepare import prepare
 from solver.solve import solve
 from solver.types import PlannedItem, SolveOptions
+
+from .flags import Flag, looks
 
 
 def _gap(seed: int, m: int, n: int, tight: float = 0.8):
@@ -175,57 +176,51 @@ def test_stop_flag_ends_it_at_once():
     cost, resource, capacity = _gap(2, 10, 100)
     _, model, coef = _model(cost, resource, capacity)
     found = firm_patterns.dive(model, coef, None, 30.0, lambda: True)
-    assert found.chosen is None and found.rounds == 0
+    # no LP solved: no root, no bound, no plan
+    assert found.chosen is None and found.root is None and found.bound is None
 
 
-def test_a_stop_during_the_root_ends_it_without_a_plan():
-    # the flag goes up at its 200th look, a few pricing rounds into the root: the pricing
-    # looks between two firms' knapsacks and the LP solves are watched, so the dive ends
-    # within a few more looks, with no plan and no dive
+def _root_looks(model, coef, monkeypatch) -> int:
+    """How often the dive looks at the flag before its first dive: the root alone (no dive
+    after it), with a flag that stays down."""
+    with monkeypatch.context() as patched:
+        patched.setattr(firm_patterns, "MAX_DIVES", 0)
+        return looks(lambda flag: firm_patterns.dive(model, coef, None, 60.0, flag))
+
+
+def _cents(model, coef, chosen: dict[int, int]) -> float:
+    """The model's objective (cents) of a plan: its options, the items it leaves out."""
+    return sum(model.constant.values()) + sum(
+        coef.get(model.x[k].index, 0) for k in chosen.values()) + sum(
+        coef.get(var.index, 0) for i, var in enumerate(model.unassigned) if i not in chosen)
+
+
+def test_a_stop_during_the_root_ends_it_without_a_plan(monkeypatch):
+    # the flag goes up a third of the way into the root: the pricing looks between two
+    # firms' knapsacks and the LP solves are watched, so the dive ends at once, with the
+    # bound of the rounds done and no plan
     cost, resource, capacity = _gap(11, 8, 60)
     _, model, coef = _model(cost, resource, capacity)
-    looks = itertools.count(1)
-    up_at = 200
-
-    def stopped():
-        return next(looks) >= up_at
-
-    found = firm_patterns.dive(model, coef, None, 30.0, stopped)
-    assert found.rounds > 0 and found.dives == 0 and found.chosen is None
-    assert next(looks) - up_at <= 5  # a few more looks on the way out, no more work
+    flag = Flag(_root_looks(model, coef, monkeypatch) // 3)
+    found = firm_patterns.dive(model, coef, None, 30.0, flag)
+    assert found.chosen is None and found.bound is not None
+    assert flag.looks - flag.down <= 5  # a few more looks on the way out, no more work
 
 
-def test_each_fixing_of_a_dive_solves_at_most_dive_rounds_lps(monkeypatch):
-    # after the root, every fixing re-prices for a few LPs at most, so a dive fixes every
-    # firm within its time even where the LP would take long to converge again
+def test_a_dive_takes_fewer_looks_than_the_root_and_plans_near_the_bound(monkeypatch):
+    # after the root, every fixing re-prices for a few LPs at most (DIVE_ROUNDS) and goes on
+    # from the LP it has then, so a dive fixes every firm within its time even where the LP
+    # would take long to converge again: stopped once the dive has had as many looks as the
+    # root took, the first dive has given its plan, and a good one (the flag's looks are
+    # this test's clock; converging in full after each fixing, it had no plan by then)
     cost, resource, capacity = _gap(11, 8, 60)
-    _, model, coef = _model(cost, resource, capacity)
-    calls = []
-    real = firm_patterns._Search.converge
-
-    def recording(search, tolerance, max_rounds=None):
-        before = search.rounds
-        value = real(search, tolerance, max_rounds)
-        calls.append((bool(search.master.fixed), max_rounds, search.rounds - before))
-        return value
-
-    monkeypatch.setattr(firm_patterns._Search, "converge", recording)
-    found = firm_patterns.dive(model, coef, None, 30.0, lambda: False)
-    assert found.chosen is not None and found.root is not None
-    in_dives = [(cap, rounds) for fixed, cap, rounds in calls if fixed]
-    assert in_dives and all(cap == firm_patterns.DIVE_ROUNDS for cap, _ in in_dives)
-    assert all(rounds <= firm_patterns.DIVE_ROUNDS for _, rounds in in_dives)
-    # the root (nothing fixed) is not capped
-    assert any(not fixed and cap is None for fixed, cap, _ in calls)
-
-
-def test_converge_returns_the_lp_value_when_its_rounds_run_out():
-    cost, resource, capacity = _gap(4, 6, 50)
-    _, model, coef = _model(cost, resource, capacity)
-    search = firm_patterns._Search(model, coef, time.monotonic() + 60.0, lambda: False)
-    capped = search.converge(0.0, max_rounds=2)
-    assert search.rounds == 2 and capped is not None
-    assert capped == pytest.approx(search.master.value())
-    full = search.converge(firm_patterns.ROOT_TOLERANCE)
-    # more rounds only lower the restricted master's value
-    assert full is not None and full <= capped + 1e-6
+    core, model, coef = _model(cost, resource, capacity)
+    root = _root_looks(model, coef, monkeypatch)
+    found = firm_patterns.dive(model, coef, None, 60.0, Flag(2 * root))
+    assert found.chosen is not None and found.bound is not None
+    load = [0] * len(capacity)
+    for item, k in found.chosen.items():
+        load[core.options[k].firm] += resource[core.options[k].firm][item]
+    assert all(load[i] <= capacity[i] for i in range(len(capacity)))
+    # within 1 % of the bound (0.4 % here; a dive that gave up at each capped fixing, 1.8 %)
+    assert _cents(model, coef, found.chosen) <= 1.01 * found.bound

@@ -110,14 +110,24 @@ def test_duals_meet_the_optimality_conditions():
         solved.dual_values(lp.item_rows), abs=scale)
 
 
-@pytest.mark.parametrize("error", [RuntimeError, AttributeError])
+@pytest.mark.parametrize("error", [
+    RuntimeError("Unexpected GLOP termination reason: ABNORMAL"),
+    # ortools 9.15, failing while it converts that error
+    AttributeError("'StatusNotOk' object has no attribute 'canonical_code'")])
 def test_a_failed_glop_solve_gives_no_result(error):
-    # MathOpt raises GLOP's abnormal end (ortools 9.15 as an AttributeError, converting it)
     def failing(**_):
-        raise error("Unexpected GLOP termination reason: ABNORMAL")
+        raise error
 
     assert run_glop(failing, seconds=1.0) is None
     lp = assignment_lp(_model([[1, 2], [2, 1]], [[1, 1], [1, 1]], [2, 2]))
     solver = mathopt.IncrementalSolver(lp.model, mathopt.SolverType.GLOP)
     solved = run_glop(solver.solve, seconds=60.0)
     assert solved is not None and solved.objective_value() == pytest.approx(2 * SCALE)
+
+
+def test_any_other_attribute_error_in_a_glop_solve_is_a_bug_and_raised():
+    def broken(**_):
+        raise AttributeError("'NoneType' object has no attribute 'solve'")
+
+    with pytest.raises(AttributeError, match="NoneType"):
+        run_glop(broken, seconds=1.0)

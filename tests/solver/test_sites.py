@@ -237,6 +237,7 @@ def test_rebalance_leaves_out_an_item_no_firm_can_take_when_a_firm_is_over_its_s
     start = placed(core, {"A": ("F", 0), "B": ("F", 1), "C": ("G", 0)})
     balanced = rebalance(core, start)
     assert sorted(balanced.chosen) == [0, 2] and not violations(core, balanced)
+    assert sorted(start.chosen) == [0, 1, 2]  # the plan given is left as it was
 
 
 def test_rebalance_keeps_a_firm_at_exactly_its_maximum_or_with_no_maximum():
@@ -261,3 +262,4 @@ def test_rebalance_never_leaves_out_a_locked_item():
     start = placed(core, {"A": ("F", 0), "B": ("F", 1), "C": ("G", 0)})
     balanced = rebalance(core, start)
     assert sorted(balanced.chosen) == [0, 2] and not violations(core, balanced)
+    assert sorted(start.chosen) == [0, 1, 2]  # the plan given is left as it was
