@@ -116,7 +116,8 @@ class SiteCosts:
         self.cover_per_hour = prices.coverage_weight / CENT  # euros per HOUR unit
         self.continuity = prices.continuity / CENT
         self.limit = rules.firms_per_site(policy)
-        # the model's objective terms (rules.objective_terms) over option and item indices
+        # coverage, cost and stability: the model's terms (rules.objective_terms) over
+        # option and item indices; continuity and fairness are priced from `prices` above
         terms, constant = rules.objective_terms(core, range(len(core.options)),
                                                 range(len(core.items)), {})
         self.constant = sum(constant.values()) / CENT

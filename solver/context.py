@@ -22,9 +22,12 @@ from .prepare import Core
 from .schedule import Placement, fill, rebalance, schedule
 from .types import SolveOptions
 
-# the steps that may make the solve's first valid plan: like the greedy plan, they still run
-# for the grace after a stop or the time limit (Budget.out_of_time); the others end at once
-FIRST_PLAN_STEPS = frozenset({"relaxation", "first plan", "completing"})
+# the steps that may make the solve's first valid plan, or place a plan already found and
+# reported (the master's or the LNS's answer): like the greedy plan, they still run for the
+# grace after a stop or the time limit (Budget.out_of_time), so a stop never loses a better
+# plan the solve has reported; the others end at once
+GRACE_STEPS = frozenset({"relaxation", "first plan", "completing", "placing",
+                         "placing a round"})
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,9 @@ class Context:
 
     def stopped(self, step: str) -> Callable[[], bool]:
         """What `step` polls to end early: the stop flag or the time limit gone, or for the
-        FIRST_PLAN_STEPS the grace after either."""
+        GRACE_STEPS the grace after either."""
         clock = self.clock
-        if step in FIRST_PLAN_STEPS:
+        if step in GRACE_STEPS:
             return clock.out_of_time
         return lambda: clock.stopped() or clock.left() <= 0
 

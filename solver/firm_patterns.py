@@ -82,7 +82,7 @@ def applies(model: Model, coef: dict[int, int]) -> bool:
         return False
     policy = core.problem.policy
     limit = rules.firms_per_site(policy)
-    if any(n > limit for n in Counter(site for site, _ in model.y).values()):
+    if any(rules.limit_binds(n, limit) for n in Counter(site for site, _ in model.y).values()):
         return False
     pairs = Counter((o.item, o.firm) for o in core.options if o.index not in model.forbidden)
     return not pairs or max(pairs.values()) == 1
@@ -156,7 +156,7 @@ class _Knapsacks:
         capacity = data.capacity[firm]
         if capacity is not None and chosen:
             weights = [data.energy.get(k, 0) for k, _ in chosen]
-            if sum(weights) > capacity:
+            if not rules.fits(capacity, sum(weights)):
                 chosen = self._pack(chosen, weights, capacity)
         value = -sum(p for _, p in chosen)
         return value, [k for k, _ in chosen]

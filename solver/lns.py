@@ -161,7 +161,8 @@ class Parts:
         limit = rules.firms_per_site(policy)
         pairs = Counter(site for site, _ in model.y)
         # the model limits the firms of a site only where more could come
-        self.limit = {site: limit for site, count in pairs.items() if count > limit}
+        self.limit = {site: limit for site, count in pairs.items()
+                      if rules.limit_binds(count, limit)}
         self.must = core.must_assign()
         self.incumbent = incumbent
         self.chosen = _chosen(model, incumbent)

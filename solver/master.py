@@ -134,7 +134,8 @@ def lp_start(model: Model, completion: Callable[[], float], workers: int, seed: 
     option is forbidden or pruned; `target` (cents), a known plan's value, steers it and
     `bound_seconds` limits its search. The LP may take `lp_seconds`; CP-SAT then gets
     `completion()` seconds, asked once the LP is solved (so a slow LP does not eat the
-    completion's time), in up to three tries, each given `attempt(seconds left)`."""
+    completion's time), in up to three tries, each given `attempt(seconds left)` (all of
+    them unless the caller says otherwise)."""
     core = model.core
     started = time.monotonic()
     lp = assignment_lp(model)

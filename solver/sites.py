@@ -82,9 +82,8 @@ class Plan:
                     firms.add(option.firm)
                     units[option.firm] = units.get(option.firm, 0) + option.units
             continuity += len(firms)
-        prices = core.prices
-        terms["continuity"] = prices.continuity * continuity
-        terms["fairness"] = prices.fairness * prices.fairness_units(units, sum(units.values()))
+        terms["continuity"] = core.prices.continuity_cents(continuity)
+        terms["fairness"] = core.prices.fairness_cents(units, sum(units.values()))
         return sum(terms.values()) / rules.CENT
 
     def _answer(self, i: int, answer):

@@ -111,6 +111,7 @@ from .site_firms import (
     face_holds,
     firms_per_site,
     lead_face,
+    limit_binds,
     site_admits,
     site_full,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from ortools.math_opt.python import mathopt
@@ -34,4 +35,6 @@ def lp_one_pattern(lp: mathopt.Model, at_most: bool = False, name: str = ""
     """A pattern master's convexity row, the same rule over patterns (each pattern holds each
     of its items once): its columns sum to one (one pattern per site), or to at most one
     (`at_most`: one pattern per firm and day)."""
-    return lp_row(lp, [], 0.0 if at_most else 1.0, 1.0, name)
+    # at most one: no lower bound (the columns are at least 0 anyway), so the row's dual
+    # keeps the sign of a <= row
+    return lp_row(lp, [], -math.inf if at_most else 1.0, 1.0, name)

@@ -46,6 +46,14 @@ class Prices:
     def cost(self, option_cents: int) -> int:
         return quantise(self.cost_weight * option_cents, 1)
 
+    def continuity_cents(self, site_firms: int) -> int:
+        """The continuity term of `site_firms` (firm, site) pairs with work."""
+        return self.continuity * site_firms
+
+    def fairness_cents(self, units_by_firm, total: int) -> int:
+        """The fairness term of the firms' hours (HOUR units, firm -> units) of `total`."""
+        return self.fairness * self.fairness_units(units_by_firm, total)
+
     def fairness_units(self, units_by_firm, total: int) -> int:
         """sum over firms of ceil(|SHARE x hours - target x total| / SHARE), in HOUR units."""
         return sum(-(-abs(SHARE * units_by_firm.get(f, 0) - target * total) // SHARE)
@@ -99,9 +107,8 @@ def plan_cents(core, chosen: dict, start: dict) -> dict[str, int]:
         if option is not None:
             units[option.firm] += option.units
             pairs.add((core.item_site[i], option.firm))
-    terms["fairness"] = core.prices.fairness * core.prices.fairness_units(
-        units, sum(units.values()))
-    terms["continuity"] = core.prices.continuity * len(pairs)
+    terms["fairness"] = core.prices.fairness_cents(units, sum(units.values()))
+    terms["continuity"] = core.prices.continuity_cents(len(pairs))
     return terms
 
 

@@ -18,6 +18,11 @@ def site_full(firms_there: Iterable[int], limit: int) -> bool:
     return len(set(firms_there)) >= limit
 
 
+def limit_binds(candidate_firms: int, limit: int) -> bool:
+    """The site's firm limit can bind: more firms could work there than it allows."""
+    return candidate_firms > limit
+
+
 def site_admits(firms_there: Iterable[int], firm: int, limit: int) -> bool:
     """A site whose work is done by `firms_there` may take work of `firm`."""
     firms_there = set(firms_there)

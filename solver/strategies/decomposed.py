@@ -88,9 +88,10 @@ def decompose(ctx: Context, shape: Shape) -> Result:
         found = cpsat.run(model, clock, ctx.options, f"assign round {rounds}",
                           incumbent or hint, clock.seconds("assign round"))
         if found.values is not None and (incumbent is None
-                                         or found.objective * 100 < incumbent.objective):
+                                         or round(found.objective * 100)
+                                         < incumbent.objective):
             incumbent = lns.Incumbent(found.values["x"], found.values["unassigned"],
-                                      found.objective * 100)
+                                      round(found.objective * 100))
         if rounds == 1 and not core.pruned_options:
             # forbidding options later only raises the master's bound: keep the first round's
             best.raise_bound(found.bound)
@@ -137,9 +138,9 @@ def _improve(ctx: Context, model: Model, incumbent: lns.Incumbent, reserve: floa
         # not reported as it runs (phase None): its first solutions are dearer than the best
         fresh = cpsat.run(model, clock, options, None, None,
                           min(left, clock.seconds("fresh round")))
-        if fresh.values is not None and fresh.objective * 100 < incumbent.objective:
+        if fresh.values is not None and round(fresh.objective * 100) < incumbent.objective:
             incumbent = lns.Incumbent(fresh.values["x"], fresh.values["unassigned"],
-                                      fresh.objective * 100)
+                                      round(fresh.objective * 100))
             report(incumbent)
     return incumbent
 

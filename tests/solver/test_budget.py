@@ -57,3 +57,13 @@ def test_a_part_of_a_step_is_its_share_of_the_steps_own_time():
     assert budget.part("lp completion try", 3.0) == pytest.approx(
         SHARES["lp completion try"].of_left * 3.0)
     assert budget.part("dive root", 4.0) == pytest.approx(SHARES["dive root"].of_left * 4.0)
+
+
+def test_a_share_is_capped_by_its_part_of_the_limit_and_its_seconds():
+    budget = Budget(time_limit=100.0, should_stop=None)
+    # "site search": all of what is left, but at most 0.4 of the whole limit
+    assert budget.seconds("site search") == pytest.approx(
+        SHARES["site search"].of_limit * 100.0)
+    # "relaxation": a quarter of what is left, but at most a second
+    assert budget.seconds("relaxation") == SHARES["relaxation"].seconds == 1.0
+    assert budget.part("relaxation", 2.0) == pytest.approx(0.5)

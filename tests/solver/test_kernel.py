@@ -317,11 +317,11 @@ def test_lp_share_range_holds_where_the_share_is_within_the_range(low, high):
             lambda lp, v: rules.lp_share_range(lp, v[0], v[1], rules.share_fraction(low),
                                                rules.share_fraction(high)),
             [float(firm), float(total)])
-        if firm <= total:
-            assert feasible == rules.within_share(firm, total, low, high), (firm, low, high)
+        assert feasible == rules.within_share(firm, total, low, high), (firm, low, high)
+        # the Lagrangian's gaps are positive exactly where the rule is broken
         below, above = rules.share_gaps(firm, total, rules.share_fraction(low),
                                         rules.share_fraction(high))
-        assert feasible == (below <= 1e-9 and above <= 1e-9)
+        assert (below <= 1e-9 and above <= 1e-9) == rules.within_share(firm, total, low, high)
 
 
 def test_lp_fairness_prices_the_distance_from_the_target():
@@ -336,3 +336,22 @@ def test_lp_fairness_prices_the_distance_from_the_target():
         result = mathopt.solve(lp, mathopt.SolverType.GLOP)
         assert result.objective_value() == pytest.approx(abs(firm - 3))
         assert abs(rules.fairness_gap(firm, 12, target)) == pytest.approx(abs(firm - 3))
+
+
+@pytest.mark.parametrize("at_most", [False, True])
+def test_lp_one_pattern_holds_where_one_pattern_or_at_most_one_is_chosen(at_most):
+    for values in itertools.product([0.0, 1.0], repeat=3):  # three patterns' columns
+        def build(lp, v):
+            row = rules.lp_one_pattern(lp, at_most=at_most)
+            for var in v:  # the columns join the row as a master adds them
+                row.set_coefficient(var, 1.0)
+
+        expected = sum(values) <= 1 if at_most else sum(values) == 1
+        assert _lp_feasible(build, list(values)) == expected, values
+
+
+def test_lp_row_holds_within_its_bounds():
+    for a, b in itertools.product(range(4), repeat=2):
+        feasible = _lp_feasible(lambda lp, v: rules.lp_row(lp, [(2.0, v[0]), (-1.0, v[1])],
+                                                          lb=0.0, ub=3.0), [a, b])
+        assert feasible == (0 <= 2 * a - b <= 3), (a, b)

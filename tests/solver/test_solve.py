@@ -13,6 +13,8 @@ import threading
 
 import pytest
 
+from benchmarks import gap_recipes
+from benchmarks.gap import to_problem
 from solver import cpsat
 from solver.budget import Budget
 from solver.check import check
@@ -355,3 +357,30 @@ def test_the_watcher_polls_the_stop_flag_a_tenth_as_often_as_the_cancel():
     assert not watcher.is_alive() and solver.stops == 0
     # counted, not timed: the cancel at every poll, the stop flag at every tenth
     assert cancel.looks >= 10 * len(stops)
+
+
+# the assignment master's steps: their plans are reported before they are placed on days
+MASTER_PHASES = ("firm patterns", "assign round", "lns round")
+
+
+@pytest.mark.parametrize("kind", ["d", "e"])
+def test_a_stop_after_the_master_reports_a_plan_still_returns_that_plan(kind):
+    # a one-day GAP: the master is exact there, so what it reports is a plan's value; a stop
+    # right after the report must not lose it while it is being placed
+    instance = gap_recipes.generate(kind, 8, 60, 1)
+    problem = to_problem("t", instance.m, instance.n, instance.cost, instance.resource,
+                         instance.capacity)
+    stop = threading.Event()
+    reported = []
+
+    def on_progress(progress):
+        if not stop.is_set() and progress.phase.startswith(MASTER_PHASES):
+            reported.append(progress.objective)
+            stop.set()
+
+    result = solve(problem, SolveOptions(time_limit=6, workers=2, seed=0, explain=False,
+                                         on_progress=on_progress, should_stop=stop.is_set))
+    assert reported, "no master step reported a plan: the test proves nothing"
+    assert result.status == "feasible" and not result.unassigned
+    assert result.objective <= reported[0] + 0.005
+    _checked(problem, result)
