@@ -128,12 +128,13 @@ def _context(core, time_limit=60.0, should_stop=None, grace=0.5) -> Context:
 
 def test_a_plan_completed_after_the_stop_is_what_was_done_by_then():
     core = prepare(SOFT)  # hard shares could leave an empty plan empty, stopped or not
+    # a step outside context.GRACE_STEPS (placing a found plan keeps the grace: test_solve)
     chosen = regret(core)
-    assert _context(core).placed(chosen, "placing").chosen  # not stopped, it is placed
-    placed = _context(core, should_stop=lambda: True).placed(chosen, "placing")
+    assert _context(core).placed(chosen, "evaluate").chosen  # not stopped, it is placed
+    placed = _context(core, should_stop=lambda: True).placed(chosen, "evaluate")
     assert not placed.chosen and _violations(core, placed) == []
     # a time limit already gone stops it the same way
-    assert not _context(core, time_limit=0.0).placed(chosen, "placing").chosen
+    assert not _context(core, time_limit=0.0).placed(chosen, "evaluate").chosen
 
 
 def test_the_steps_that_may_make_the_first_plan_run_on_for_the_grace():
