@@ -172,6 +172,15 @@ class Parts:
             if k is not None:
                 self._count(k, 1)
 
+    def value(self) -> float:
+        """The incumbent's objective (cents), counted on the separable model: its options,
+        its unassigned items, the (site, firm) pairs it uses, and the model's constant."""
+        pairs = {key for key, n in self.at_pair.items() if n > 0}
+        return float(sum(self.model.constant.values())
+                     + sum(self.u_coef[i] if k is None else self.x_coef[k]
+                           for i, k in enumerate(self.chosen))
+                     + sum(self.y_coef.get(key, 0) for key in pairs))
+
     def _count(self, k: int, sign: int) -> None:
         option = self.core.options[k]
         for w, energy in self.windows_of[k]:

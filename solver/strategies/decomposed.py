@@ -85,21 +85,25 @@ def decompose(ctx: Context, shape: Shape) -> Result:
         incumbent, prices = _lp_start(ctx, model, best, first=rounds == 1)
         if rounds == 1 and shape.first_round is not None:
             incumbent = shape.first_round(ctx, model, best, incumbent, prices)
-        found = cpsat.run(model, clock, ctx.options, f"assign round {rounds}",
-                          incumbent or hint, clock.seconds("assign round"))
-        if found.values is not None and (incumbent is None
-                                         or round(found.objective * 100)
-                                         < incumbent.objective):
-            incumbent = lns.Incumbent(found.values["x"], found.values["unassigned"],
-                                      round(found.objective * 100))
-        if rounds == 1 and not core.pruned_options:
-            # forbidding options later only raises the master's bound: keep the first round's
-            best.raise_bound(found.bound)
+        found = None  # no CP-SAT round when the LP start took the round's time
+        if clock.left() > site_time + clock.seconds("round margin") and not clock.stopped():
+            found = cpsat.run(model, clock, ctx.options, f"assign round {rounds}",
+                              incumbent or hint, clock.seconds("assign round"))
+            if found.values is not None and (incumbent is None
+                                             or round(found.objective * 100)
+                                             < incumbent.objective):
+                incumbent = lns.Incumbent(found.values["x"], found.values["unassigned"],
+                                          round(found.objective * 100))
+            if rounds == 1 and not core.pruned_options:
+                # forbidding options later only raises the master's bound: keep the first's
+                best.raise_bound(found.bound)
         if incumbent is None:
-            if found.status == cp_model.INFEASIBLE and best.placement is None:
+            if found is not None and found.status == cp_model.INFEASIBLE \
+                    and best.placement is None:
                 return no_plan(ctx, found.status, restricted=bool(forbidden))
             break
-        if found.status != cp_model.OPTIMAL:
+        if (found is None or found.status != cp_model.OPTIMAL) \
+                and clock.left() - reserve > clock.seconds("round margin"):
             incumbent = _improve(ctx, model, incumbent, reserve, rounds,
                                  best.bound if best.bound is not None else found.bound)
         chosen = ctx.chosen(incumbent)
@@ -168,7 +172,8 @@ def _lp_start(ctx: Context, model: Model, best: Best, first: bool
     else:  # CP-SAT did not complete the LP in time: place the rounded LP, repairing
         early = ctx.placed({i: core.options[k] for i, k in start.rounded.items()}, "placing")
     best.offer(ctx, early)
-    if incumbent is None and best.placement is not None:
+    if incumbent is None and best.placement is not None \
+            and clock.left() > clock.seconds("round margin"):
         incumbent = master.evaluate(model, {i: o.index for i, o in best.placement.chosen.items()
                                             if o.index not in model.forbidden},
                                     clock.seconds("evaluate"), options.workers, options.seed,

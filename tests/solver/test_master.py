@@ -1,7 +1,9 @@
 """The assignment master's LP (solver.master, GLOP through MathOpt): its optimum on an
 instance solved by hand and against brute force, its duals by the optimality conditions, the
-item prices the firm patterns start from, and a GLOP solve that fails."""
+item prices the firm patterns start from, a GLOP solve that fails, and the completion of
+the LP's free items on a separable master."""
 
+import dataclasses
 import itertools
 import math
 import random
@@ -11,7 +13,16 @@ from ortools.math_opt.python import mathopt
 
 from benchmarks.gap import to_problem
 from solver.generate import generate
-from solver.master import assignment_lp, assignment_prices, run_glop, solve_lp
+from solver.lns import Incumbent, separable
+from solver.master import (
+    assignment_lp,
+    assignment_prices,
+    complete,
+    complete_apart,
+    evaluate,
+    run_glop,
+    solve_lp,
+)
 from solver.model import SCALE, build
 from solver.prepare import prepare
 
@@ -131,3 +142,39 @@ def test_any_other_attribute_error_in_a_glop_solve_is_a_bug_and_raised():
 
     with pytest.raises(AttributeError, match="NoneType"):
         run_glop(broken, seconds=1.0)
+
+
+def _separable_rollout(seed):
+    """A generated rollout whose master is separable (solver.lns): no face firm, no
+    fairness, share ranges not hard; continuity and the sites' firm limit stay."""
+    problem = generate(6, 4, 5, seed=seed)
+    weights = dataclasses.replace(problem.policy.weights, fairness=0.0)
+    policy = dataclasses.replace(problem.policy, face_policy="none", weights=weights,
+                                 hard_shares=False)
+    model = build(prepare(dataclasses.replace(problem, policy=policy)), exact=False)
+    assert separable(model)
+    return model
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_completing_the_free_items_apart_gives_the_models_own_value(seed):
+    """complete_apart on a separable master: with every item free it finds the master's
+    optimum; with the optimum's other items fixed and a random part free, the optimum again;
+    and its value is the model's own (evaluate) for the assignment it returns."""
+    model = _separable_rollout(seed)
+    items = len(model.unassigned)
+    nothing = Incumbent([False] * len(model.x), [False] * items, 0.0)
+    optimum = complete(model, nothing, set(range(items)), 60.0, workers=1, seed=0)
+    assert optimum is not None
+    rng = random.Random(seed)
+    for free in (set(range(items)), set(rng.sample(range(items), items // 3))):
+        guess = nothing if len(free) == items else Incumbent(
+            [on and model.core.options[k].item not in free for k, on in enumerate(optimum.x)],
+            [False] * items, 0.0)
+        found = complete_apart(model, guess, free, 60.0, seed=0)
+        assert found is not None
+        assert found.objective == pytest.approx(optimum.objective)
+        chosen = {model.core.options[k].item: k for k, on in enumerate(found.x) if on}
+        assert all(found.unassigned[i] == (i not in chosen) for i in range(items))
+        own = evaluate(model, chosen, 60.0, workers=1, seed=0)
+        assert own is not None and own.objective == pytest.approx(found.objective)
