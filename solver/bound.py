@@ -114,7 +114,7 @@ class SiteCosts:
         policy = core.problem.policy
         self.fairness_weight = prices.fairness / CENT  # euros per HOUR unit
         self.cover_per_hour = prices.coverage_weight / CENT  # euros per HOUR unit
-        self.continuity = prices.continuity / CENT
+        self.continuity = self.pairs_euros(1)  # euros of one (site, firm) pair with work
         self.limit = rules.firms_per_site(policy)
         # coverage, cost and stability: the model's terms (rules.objective_terms) over
         # option and item indices; continuity and fairness are priced from `prices` above
@@ -133,6 +133,10 @@ class SiteCosts:
         self.sites = [items for items in core.site_items if items] if core.site_items else \
             _group(core.item_site)
 
+    def pairs_euros(self, pairs: int) -> float:
+        """The continuity term (rules.Prices) of `pairs` (site, firm) pairs, in euros."""
+        return self.core.prices.continuity_cents(pairs) / CENT
+
     def evaluate(self, rows: PricedRows, prices, lows, highs, fair) -> tuple[float, list[int]]:
         """The Lagrangian function at the given multipliers and the options it chooses."""
         core = self.core
@@ -141,12 +145,10 @@ class SiteCosts:
             if price:
                 for k, energy in inside:
                     reduced[k] += price * energy
-        per_firm = [fair[f] + highs[f] - lows[f] for f in range(len(core.firms))]
-        common = sum(fair[f] * rows.target[f] + highs[f] * rows.high[f]
-                     - lows[f] * rows.low[f] for f in range(len(core.firms)))
+        per_hour = rules.lagrangian_hour_prices(lows, highs, fair, rows.low, rows.high,
+                                                rows.target)
         for option in core.options:
-            reduced[option.index] += self.hours[option.index] * (per_firm[option.firm]
-                                                                 - common)
+            reduced[option.index] += self.hours[option.index] * per_hour[option.firm]
         value = self.constant - sum(price * available for (_, available), price
                                     in zip(rows.windows, prices, strict=True) if price)
         chosen: list[int] = []
@@ -194,7 +196,7 @@ class SiteCosts:
             candidates.append((firm_total[firm] + self.continuity, firm_options[firm]))
             used = len({core.options[k].firm for k in cheapest_options})
             if self.limit >= 2 and used >= 2:
-                candidates.append((cheapest + 2 * self.continuity, cheapest_options))
+                candidates.append((cheapest + self.pairs_euros(2), cheapest_options))
         return min(candidates, key=lambda c: c[0])
 
     def subgradient(self, rows: PricedRows, chosen: list[int]):

@@ -264,7 +264,7 @@ class _Master:
         options = tuple(sorted(options))
         done = {core.options[k].item for k in options}
         firms = {core.options[k].firm for k in options}
-        cost = sum(data.cost[k] for k in options) + len(firms) * data.continuity \
+        cost = sum(data.cost[k] for k in options) + data.pairs_euros(len(firms)) \
             + sum(data.cover[i] for i in self.sites[site] if i not in done)
         return Pattern(site, options, tuple(core.options[k].item for k in options), cost)
 

@@ -387,9 +387,7 @@ class _Search:
         data, master = self.data, self.master
         lagrangian = data.constant + fixed_cost
         for i in open_items:
-            lagrangian += point[i]
-            if i not in data.must:
-                lagrangian += min(0.0, data.u_coef[i] - point[i])
+            lagrangian += rules.lagrangian_item(point[i], data.u_coef[i], i in data.must)
         added = 0
         self.pricing.exact = True
         for f in free_firms:

@@ -221,20 +221,19 @@ class Parts:
         return status, Change(set(free), taken, solver.objective_value - before)
 
     def _rules(self, cp: cp_model.CpModel, free: set[int], x: dict, u: dict) -> None:
-        """Rules 1 and 5 on the freed items: one option each, locked and required items (and
-        those a fixed assigned item depends on) assigned; dependencies, also on fixed items
-        (a fixed unassigned dependency leaves the item unassigned)."""
+        """Rules 1 and 5 on the freed items: one option each, locked and required items
+        assigned; dependencies, also between a freed and a fixed item (a fixed unassigned
+        dependency leaves the item unassigned, a fixed assigned dependent needs it)."""
         core, chosen = self.core, self.chosen
         for i in free:
-            needed = i in self.must or any(s not in free and chosen[s] is not None
-                                           for s in core.succs[i])
             rules.encode_one_option(cp, [x[k] for k in core.by_item[i] if k in x], u[i],
-                                    required=needed)
+                                    required=i in self.must)
             for p in core.preds[i]:
-                if p in free:
-                    rules.encode_needs_dependency(cp, u[p], u[i])
-                elif chosen[p] is None:
-                    rules.encode_needs_dependency(cp, True, u[i])
+                rules.encode_needs_dependency(cp, u[p] if p in free else chosen[p] is None,
+                                              u[i])
+            for s in core.succs[i]:
+                if s not in free:
+                    rules.encode_needs_dependency(cp, u[i], chosen[s] is None)
 
     def _capacity(self, cp: cp_model.CpModel, free: set[int], x: dict) -> None:
         """Each energy window holds what the fixed items leave of it."""

@@ -62,7 +62,7 @@ from .days import (
     technician_units,
 )
 from .eligibility import RADIUS_TOLERANCE, excluded, proficient, reach_km, within_radius
-from .items import encode_one_option, lp_one_option, lp_one_pattern
+from .items import encode_one_option, lagrangian_item, lp_one_option, lp_one_pattern
 from .objective import (
     Prices,
     due_day,
@@ -92,6 +92,7 @@ from .shares import (
     above_share,
     below_share,
     encode_share_range,
+    lagrangian_hour_prices,
     largest_total,
     lp_share_range,
     share_cap,

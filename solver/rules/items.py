@@ -38,3 +38,10 @@ def lp_one_pattern(lp: mathopt.Model, at_most: bool = False, name: str = ""
     # at most one: no lower bound (the columns are at least 0 anyway), so the row's dual
     # keeps the sign of a <= row
     return lp_row(lp, [], -math.inf if at_most else 1.0, 1.0, name)
+
+
+def lagrangian_item(price: float, coverage: float, required: bool) -> float:
+    """Rule 1 relaxed at `price` (the item row's multiplier): the item's own term of the
+    Lagrangian, its price less what leaving it out at its `coverage` would save (nothing
+    for a required item, which is never left out)."""
+    return price if required else price + min(0.0, coverage - price)

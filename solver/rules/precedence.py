@@ -38,11 +38,16 @@ def latest_end(dependent_starts: Iterable[int], horizon: int) -> int:
 
 
 def encode_needs_dependency(cp: cp_model.CpModel, pred_unassigned, unassigned) -> None:
-    """An item whose dependency is unassigned is unassigned (`pred_unassigned` a literal, or
-    True or False for a dependency the rest of a plan fixes)."""
+    """An item whose dependency is unassigned is unassigned (either a literal, or True or
+    False for an item the rest of a plan fixes: a fixed assigned dependent needs its
+    dependency assigned)."""
+    if pred_unassigned is False or unassigned is True:
+        return
     if pred_unassigned is True:
         cp.add(unassigned == 1)
-    elif pred_unassigned is not False:
+    elif unassigned is False:
+        cp.add(pred_unassigned == 0)
+    else:
         cp.add_implication(pred_unassigned, unassigned)
 
 

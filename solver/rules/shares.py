@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from ortools.math_opt.python import mathopt
 from ortools.sat.python import cp_model
@@ -87,3 +88,15 @@ def share_gaps(firm_hours: float, total: float, low: float, high: float
     """How far a relaxation's hours break the range, in fractions: (below the low share,
     above the high one), each positive when broken."""
     return low * total - firm_hours, firm_hours - high * total
+
+
+def lagrangian_hour_prices(lows: Sequence[float], highs: Sequence[float],
+                           fair: Sequence[float], low: Sequence[float], high: Sequence[float],
+                           target: Sequence[float]) -> list[float]:
+    """Rule 8 and the fairness term relaxed: what an hour of each firm adds to the
+    Lagrangian at the multipliers `lows` (of low x total <= firm), `highs` (of firm <= high
+    x total) and `fair` (of the distance from the target share), every share a fraction.
+    An hour of firm f raises its own rows and, through the total, every firm's."""
+    common = sum(fair[g] * target[g] + highs[g] * high[g] - lows[g] * low[g]
+                 for g in range(len(low)))
+    return [fair[f] + highs[f] - lows[f] - common for f in range(len(low))]

@@ -265,6 +265,52 @@ def test_a_dependency_fixed_unassigned_leaves_the_item_unassigned():
         assert _solutions(cp, [u]) == expected
 
 
+def test_a_dependent_fixed_assigned_needs_its_dependency_assigned():
+    for dependent_out, expected in ((False, {(0,)}), (True, {(0,), (1,)})):
+        cp = cp_model.CpModel()
+        pred_out = cp.new_bool_var("pred unassigned")
+        rules.encode_needs_dependency(cp, pred_out, dependent_out)
+        assert _solutions(cp, [pred_out]) == expected
+
+
+def test_needs_dependency_between_two_literals_is_the_implication():
+    cp = cp_model.CpModel()
+    pred_out, out = cp.new_bool_var("pred unassigned"), cp.new_bool_var("unassigned")
+    rules.encode_needs_dependency(cp, pred_out, out)
+    assert _solutions(cp, [pred_out, out]) == {(0, 0), (0, 1), (1, 1)}
+
+
+# --- the Lagrangian forms --------------------------------------------------------------------
+
+
+@given(st.floats(-50, 50), st.floats(0, 50), st.booleans())
+def test_lagrangian_item_is_the_least_of_the_relaxed_item_row(price, coverage, required):
+    # the item row "its options and u sum to one" priced at `price`: the item contributes
+    # price x 1 and chooses u in {0, 1} (0 only, when required) at (coverage - price) x u
+    least = min(price + (coverage - price) * u for u in ((0,) if required else (0, 1)))
+    assert rules.lagrangian_item(price, coverage, required) == pytest.approx(least)
+
+
+@given(st.lists(st.tuples(st.floats(0, 5), st.floats(0, 5), st.floats(0, 5),
+                          st.floats(0, 1), st.floats(0, 1), st.floats(0, 1),
+                          st.floats(0, 40)), min_size=1, max_size=4), st.data())
+def test_lagrangian_hour_prices_are_the_relaxed_share_rows_per_hour(firms, data):
+    """The share rows (low x total - firm <= 0, firm - high x total <= 0) and the
+    fairness distance (firm - target x total) priced at the multipliers: an hour more for
+    firm f changes their priced sum by the firm's hour price."""
+    lows, highs, fair, low, high, target, hours = (list(c) for c in zip(*firms, strict=True))
+
+    def priced(h):
+        total = sum(h)
+        return sum(lows[g] * (low[g] * total - h[g]) + highs[g] * (h[g] - high[g] * total)
+                   + fair[g] * (h[g] - target[g] * total) for g in range(len(h)))
+
+    prices = rules.lagrangian_hour_prices(lows, highs, fair, low, high, target)
+    f = data.draw(st.integers(0, len(firms) - 1))
+    more = [h + (1.0 if g == f else 0.0) for g, h in enumerate(hours)]
+    assert priced(more) - priced(hours) == pytest.approx(prices[f], abs=1e-6)
+
+
 # --- the LP forms, at integral points --------------------------------------------------------
 
 
