@@ -128,8 +128,7 @@ class SiteCosts:
         must = core.must_assign()
         self.cover = [math.inf] * len(core.items)
         for cents_, i in terms["coverage"]:
-            if i not in must:
-                self.cover[i] = cents_ / CENT
+            self.cover[i] = rules.leaving_out(cents_ / CENT, i in must)
         self.sites = [items for items in core.site_items if items] if core.site_items else \
             _group(core.item_site)
 

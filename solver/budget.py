@@ -98,15 +98,14 @@ class Budget:
 
     def seconds(self, step: str) -> float:
         """How long `step` may run, starting now (SHARES)."""
-        share = SHARES[step]
-        return min(share.of_left * self.left() if math.isfinite(share.of_left) else math.inf,
-                   share.of_limit * self.time_limit, share.seconds)
+        return self.part(step, self.left())
 
     def part(self, step: str, seconds: float) -> float:
         """How long `step`, a part of another step that has `seconds` left, may run (its
-        SHARES entry's of_left is of those seconds)."""
+        SHARES entry's of_left is of those seconds; `seconds` asks it of the time left)."""
         share = SHARES[step]
-        return min(share.of_left * seconds, share.of_limit * self.time_limit, share.seconds)
+        return min(share.of_left * seconds if math.isfinite(share.of_left) else math.inf,
+                   share.of_limit * self.time_limit, share.seconds)
 
     def deadline(self, step: str) -> float:
         """A monotonic time: when `step`, starting now, must end."""

@@ -172,6 +172,17 @@ class Parts:
             if k is not None:
                 self._count(k, 1)
 
+    def fixed_part_holds(self) -> bool:
+        """Whether the incumbent's assigned items keep every energy window and site limit on
+        their own (true of a plan; the LP start's whole items need not keep the limits)."""
+        firms: dict = defaultdict(set)
+        for (site, firm), n in self.at_pair.items():
+            if n > 0:
+                firms[site].add(firm)
+        return all(rules.fits(available, load) for load, available in zip(
+            self.load, self.available, strict=True)) \
+            and all(rules.within_limit(firms[site], limit) for site, limit in self.limit.items())
+
     def value(self) -> float:
         """The incumbent's objective (cents), counted on the separable model: its options,
         its unassigned items, the (site, firm) pairs it uses, and the model's constant."""
@@ -188,9 +199,11 @@ class Parts:
         self.at_pair[(self.core.item_site[option.item], option.firm)] += sign
 
     def solve(self, free: set[int], time_limit: float, seed: int,
-              stopped: Callable[[], bool] | None = None) -> tuple[int, Change | None]:
+              stopped: Callable[[], bool] | None = None, anything: bool = False
+              ) -> tuple[int, Change | None]:
         """Re-solve the freed items against the incumbent (not changed here): CP-SAT's
-        status and the better assignment of the items, if any."""
+        status and the better assignment of the items, if any (`anything`: the best it
+        found, better or not, for an incumbent that does not hold without it)."""
         core, chosen = self.core, self.chosen
         cp = cp_model.CpModel()
         x = {k: cp.new_bool_var("") for i in sorted(free) for k in core.by_item[i]
@@ -215,7 +228,7 @@ class Parts:
         with watching(solver.stop_search, stopped):
             status = solver.solve(cp)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) \
-                or solver.objective_value > before - 0.5:
+                or (not anything and solver.objective_value > before - 0.5):
             return status, None
         taken = [k for k, v in x.items() if solver.boolean_value(v)]
         return status, Change(set(free), taken, solver.objective_value - before)

@@ -125,8 +125,8 @@ class LpStart:
 
 def lp_start(model: Model, completion: Callable[[], float], workers: int, seed: int, *,
              lp_seconds: float, target: float | None = None, bound_seconds: float = 1.0,
-             stopped: Callable[[], bool] | None = None,
-             attempt: Callable[[float], float] = lambda left: left) -> LpStart:
+             attempt: Callable[[float], float],
+             stopped: Callable[[], bool] | None = None) -> LpStart:
     """A first plan near the LP optimum: solve the LP relaxation of the assignment (GLOP),
     keep the items it assigns wholly to one firm, and let CP-SAT place the others. Also
     returns the LP rounded (each item to its largest option, item -> option) for when CP-SAT
@@ -136,12 +136,12 @@ def lp_start(model: Model, completion: Callable[[], float], workers: int, seed: 
     `lp_seconds`; CP-SAT then gets `completion()` seconds, asked once the LP is solved (so a
     slow LP does not eat the completion's time): on a separable model first on the free
     items alone (complete_apart), then on the whole model in up to three tries, each given
-    `attempt(seconds left)` (all of them unless the caller says otherwise)."""
+    `attempt(seconds left)`."""
     core = model.core
     started = time.monotonic()
     lp = assignment_lp(model)
     built = time.monotonic()
-    left = lp_seconds - (built - started)  # building it counts (3 s for an 80x1600 GAP)
+    left = lp_seconds - (built - started)  # building it counts (3-4 s for an 80x1600 GAP)
     if left < 0.1:
         return LpStart(None, {}, None)
     solved = solve_lp(lp, left, stopped)
@@ -204,13 +204,11 @@ def complete_apart(model: Model, guess: Incumbent, free: set[int], time_limit: f
     start = Incumbent(list(guess.x), [i not in chosen for i in range(len(model.unassigned))],
                       0.0)
     parts = lns.Parts(model, start, coefficients(model))
+    if not parts.fixed_part_holds():  # the LP has no site rows: its whole items may break one
+        return None
     start.objective = parts.value()
-    status, change = parts.solve(free, max(0.05, time_limit), seed, stopped)
-    if change is not None:
-        return parts.apply(change)
-    if status == cp_model.OPTIMAL:
-        return start  # proven best: leave the free items unassigned
-    return None
+    _, change = parts.solve(free, max(0.05, time_limit), seed, stopped, anything=True)
+    return None if change is None else parts.apply(change)
 
 
 def evaluate(model: Model, chosen: dict[int, int], time_limit: float,

@@ -251,7 +251,7 @@ def _greedy_cost(core: Core, k: int, state: _SiteState) -> tuple:
     """What the option adds to the objective's cost and continuity terms (cents)."""
     option = core.options[k]
     new_firm = option.firm not in state.firms
-    return (option.price + (core.prices.continuity if new_firm else 0), option.firm)
+    return (option.price + core.prices.continuity_cents(int(new_firm)), option.firm)
 
 
 def _leaves_site_coverable(core: Core, placement: Placement, item: int, state: _SiteState,
@@ -399,7 +399,7 @@ def _leave_out(core: Core, placement: Placement, calendar: Calendar,
     assigned item depends on."""
     must = core.must_assign()
     items = [i for i, o in placement.chosen.items() if o.firm == firm and i not in must
-             and not any(s in placement.chosen for s in core.succs[i])]
+             and not rules.needed_by(core.succs[i], placement.chosen)]
     if not items:
         return None
     item = min(items, key=lambda i: (placement.chosen[i].hours, i))
@@ -566,8 +566,8 @@ def _replan_site(core: Core, placement: Placement, calendar: Calendar,
     items = [i for i in core.topo if core.item_site[i] == site]
     before = {i: (placement.chosen[i], placement.start[i]) for i in items
               if i in placement.chosen}
-    if any(s in placement.chosen and core.item_site[s] != site
-           for i in items if i not in before for s in core.succs[i]):
+    if any(rules.needed_by((s for s in core.succs[i] if core.item_site[s] != site),
+                           placement.chosen) for i in items if i not in before):
         return
     for i, (option, start) in before.items():
         calendar.unbook(option, start)

@@ -149,7 +149,8 @@ class Plan:
         required = set()
         for n, i in enumerate(freed):
             ready, until, possible = _bounds(core, placement, position, i)
-            if any(s not in position and s in placement.chosen for s in core.succs[i]):
+            if rules.needed_by((s for s in core.succs[i] if s not in position),
+                               placement.chosen):
                 required.add(n)  # an assigned dependent outside keeps this item assigned
             if not possible:
                 continue

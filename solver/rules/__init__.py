@@ -62,7 +62,13 @@ from .days import (
     technician_units,
 )
 from .eligibility import RADIUS_TOLERANCE, excluded, proficient, reach_km, within_radius
-from .items import encode_one_option, lagrangian_item, lp_one_option, lp_one_pattern
+from .items import (
+    encode_one_option,
+    lagrangian_item,
+    leaving_out,
+    lp_one_option,
+    lp_one_pattern,
+)
 from .objective import (
     Prices,
     due_day,
@@ -85,6 +91,7 @@ from .precedence import (
     encode_precedence,
     latest_end,
     lp_needs_dependency,
+    needed_by,
     precedes,
     ready_day,
 )
@@ -115,5 +122,6 @@ from .site_firms import (
     limit_binds,
     site_admits,
     site_full,
+    within_limit,
 )
 from .units import CENT, HOUR, SHARE, TERMS, cents, hours_of, lp_row, quantise, weighted, work_units

@@ -40,8 +40,14 @@ def lp_one_pattern(lp: mathopt.Model, at_most: bool = False, name: str = ""
     return lp_row(lp, [], -math.inf if at_most else 1.0, 1.0, name)
 
 
+def leaving_out(coverage: float, required: bool) -> float:
+    """What leaving the item out costs in a relaxation: its `coverage`, or infinitely much
+    for a required item, which is never left out."""
+    return math.inf if required else coverage
+
+
 def lagrangian_item(price: float, coverage: float, required: bool) -> float:
     """Rule 1 relaxed at `price` (the item row's multiplier): the item's own term of the
     Lagrangian, its price less what leaving it out at its `coverage` would save (nothing
-    for a required item, which is never left out)."""
-    return price if required else price + min(0.0, coverage - price)
+    for a required item)."""
+    return price + min(0.0, leaving_out(coverage, required) - price)

@@ -32,6 +32,12 @@ def dependencies_assigned(preds: Iterable[int], assigned) -> bool:
     return all(p in assigned for p in preds)
 
 
+def needed_by(dependents: Iterable[int], assigned) -> bool:
+    """An item must stay assigned while an assigned item depends on it (`dependents`: the
+    items that depend on it, or those of them that count; `assigned` a set or a mapping)."""
+    return any(s in assigned for s in dependents)
+
+
 def latest_end(dependent_starts: Iterable[int], horizon: int) -> int:
     """The day after the last day an item may use: its assigned dependents' first start."""
     return min(dependent_starts, default=horizon)

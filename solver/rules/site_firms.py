@@ -18,6 +18,11 @@ def site_full(firms_there: Iterable[int], limit: int) -> bool:
     return len(set(firms_there)) >= limit
 
 
+def within_limit(firms_there: Iterable[int], limit: int) -> bool:
+    """Rule 6: the firms doing a site's work are at most its limit."""
+    return len(set(firms_there)) <= limit
+
+
 def limit_binds(candidate_firms: int, limit: int) -> bool:
     """The site's firm limit can bind: more firms could work there than it allows."""
     return candidate_firms > limit

@@ -102,10 +102,10 @@ def decompose(ctx: Context, shape: Shape) -> Result:
                     and best.placement is None:
                 return no_plan(ctx, found.status, restricted=bool(forbidden))
             break
-        if (found is None or found.status != cp_model.OPTIMAL) \
+        if (found is None or found.status != cp_model.OPTIMAL) and not clock.stopped() \
                 and clock.left() - reserve > clock.seconds("round margin"):
-            incumbent = _improve(ctx, model, incumbent, reserve, rounds,
-                                 best.bound if best.bound is not None else found.bound)
+            bound = best.bound if best.bound is not None or found is None else found.bound
+            incumbent = _improve(ctx, model, incumbent, reserve, rounds, bound)
         chosen = ctx.chosen(incumbent)
         placement = ctx.placed(chosen, "placing a round")
         best.offer(ctx, placement)

@@ -144,12 +144,14 @@ def test_any_other_attribute_error_in_a_glop_solve_is_a_bug_and_raised():
         run_glop(broken, seconds=1.0)
 
 
-def _separable_rollout(seed):
+def _separable_rollout(seed, face="none", coverage=None):
     """A generated rollout whose master is separable (solver.lns): no face firm, no
     fairness, share ranges not hard; continuity and the sites' firm limit stay."""
     problem = generate(6, 4, 5, seed=seed)
     weights = dataclasses.replace(problem.policy.weights, fairness=0.0)
-    policy = dataclasses.replace(problem.policy, face_policy="none", weights=weights,
+    if coverage is not None:
+        weights = dataclasses.replace(weights, coverage=coverage)
+    policy = dataclasses.replace(problem.policy, face_policy=face, weights=weights,
                                  hard_shares=False)
     model = build(prepare(dataclasses.replace(problem, policy=policy)), exact=False)
     assert separable(model)
@@ -164,8 +166,7 @@ def test_completing_the_free_items_apart_gives_the_models_own_value(seed):
     model = _separable_rollout(seed)
     items = len(model.unassigned)
     nothing = Incumbent([False] * len(model.x), [False] * items, 0.0)
-    optimum = complete(model, nothing, set(range(items)), 60.0, workers=1, seed=0)
-    assert optimum is not None
+    optimum = _optimum(model)
     rng = random.Random(seed)
     for free in (set(range(items)), set(rng.sample(range(items), items // 3))):
         guess = nothing if len(free) == items else Incumbent(
@@ -178,3 +179,57 @@ def test_completing_the_free_items_apart_gives_the_models_own_value(seed):
         assert all(found.unassigned[i] == (i not in chosen) for i in range(items))
         own = evaluate(model, chosen, 60.0, workers=1, seed=0)
         assert own is not None and own.objective == pytest.approx(found.objective)
+
+
+def _optimum(model):
+    items = len(model.unassigned)
+    nothing = Incumbent([False] * len(model.x), [False] * items, 0.0)
+    optimum = complete(model, nothing, set(range(items)), 60.0, workers=1, seed=0)
+    assert optimum is not None
+    return optimum
+
+
+def test_a_dependency_a_fixed_dependent_needs_is_assigned_even_when_dearer_than_leaving_it():
+    """With coverage almost free, leaving items out is cheapest; but a free item that a
+    fixed assigned item depends on must be done (the completion returns the best it finds,
+    not only one better than leaving the free items out)."""
+    model = _separable_rollout(1)
+    optimum = _optimum(model)
+    cheap = _separable_rollout(1, coverage=0.001)
+    core = cheap.core
+    assigned = {core.options[k].item for k, on in enumerate(optimum.x) if on}
+    free = {p for s in assigned for p in core.preds[s]}
+    assert free
+    guess = Incumbent([on and core.options[k].item not in free
+                       for k, on in enumerate(optimum.x)], [False] * len(core.items), 0.0)
+    found = complete_apart(cheap, guess, free, 60.0, seed=0)
+    assert found is not None
+    chosen = {core.options[k].item: k for k, on in enumerate(found.x) if on}
+    assert free <= set(chosen)
+    own = evaluate(cheap, chosen, 60.0, workers=1, seed=0)
+    assert own is not None and own.objective == pytest.approx(found.objective)
+
+
+def test_no_completion_of_whole_items_that_break_a_sites_firm_limit():
+    """The LP has no site rows: whole items of two firms at a site of one firm (the sole
+    face policy) are no start to complete apart; the whole model's completion frees them."""
+    model = _separable_rollout(1, face="sole")
+    core = model.core
+    for site_items in core.site_items:
+        firms_of = {}
+        for i in site_items:
+            for k in core.by_item[i]:
+                firms_of.setdefault(core.options[k].firm, (i, k))
+        pairs = [(i, k) for i, k in firms_of.values()]
+        two = [(i, k) for n, (i, k) in enumerate(pairs) if i not in {j for j, _ in pairs[:n]}]
+        if len(two) >= 2:
+            break
+    else:
+        pytest.fail("no site with items two firms can do")
+    (i1, k1), (i2, k2) = two[:2]
+    x = [False] * len(model.x)
+    x[k1] = x[k2] = True
+    guess = Incumbent(x, [False] * len(core.items), 0.0)
+    free = set(range(len(core.items))) - set(site_items)  # nothing more comes to the site
+    assert complete_apart(model, guess, free, 60.0, seed=0) is None
+    assert complete(model, guess, free, 60.0, workers=1, seed=0) is None  # the limit holds

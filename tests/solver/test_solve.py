@@ -63,8 +63,11 @@ def test_progress_reports_better_plans_with_their_bound_and_time():
                                                                explain=False,
                                                                on_progress=reports.append))
     assert reports
-    # each report's time is a time of this solve (how long it took is the benchmarks' business)
-    assert all(0.0 <= r.elapsed <= result.wall_time for r in reports)
+    # each report's time is a time of this solve, in the order they came (how long it took
+    # is the benchmarks' business)
+    times = [r.elapsed for r in reports]
+    assert 0.0 <= times[0] and times[-1] <= result.wall_time
+    assert all(earlier <= later for earlier, later in itertools.pairwise(times))
     assert all(r.bound <= r.objective + 1e-6 for r in reports if r.bound == r.bound)
     # each report names the step that found its plan, and each plan is a better one (the
     # model counts in cents, a report in euros: a cent apart at most); which steps report,
