@@ -124,7 +124,8 @@ class LpStart:
 
 
 def lp_start(model: Model, completion: Callable[[], float], workers: int, seed: int, *,
-             lp_seconds: float, target: float | None = None, bound_seconds: float = 1.0,
+             lp_seconds: Callable[[], float], target: float | None = None,
+             bound_seconds: float = 1.0,
              attempt: Callable[[float], float],
              stopped: Callable[[], bool] | None = None) -> LpStart:
     """A first plan near the LP optimum: solve the LP relaxation of the assignment (GLOP),
@@ -132,24 +133,26 @@ def lp_start(model: Model, completion: Callable[[], float], workers: int, seed: 
     returns the LP rounded (each item to its largest option, item -> option) for when CP-SAT
     does not complete it in time, and a lower bound (cents) of the whole problem when no
     option is forbidden or pruned; `target` (cents), a known plan's value, steers it and
-    `bound_seconds` limits its search. The LP, built, solved and bounded, may take
-    `lp_seconds`; CP-SAT then gets `completion()` seconds, asked once the LP is solved (so a
-    slow LP does not eat the completion's time): on a separable model first on the free
-    items alone (complete_apart), then on the whole model in up to three tries, each given
-    `attempt(seconds left)`."""
+    `bound_seconds` limits its search. The LP, once built, may be solved and bounded for
+    `lp_seconds()`; CP-SAT then gets `completion()` seconds, asked once the LP is solved
+    (each asked when its step starts, so that a slow step before it does not eat its time,
+    nor a step run past the solve's limit): on a separable model first on the free
+    items alone (complete_apart, given all of that time), then on the whole model in up to
+    three tries, each given `attempt(seconds left)`."""
     core = model.core
     started = time.monotonic()
     lp = assignment_lp(model)
     built = time.monotonic()
-    left = lp_seconds - (built - started)  # building it counts (3-4 s for an 80x1600 GAP)
-    if left < 0.1:
+    # asked once built (3-4 s for an 80x1600 GAP), as the completion's time is once solved
+    window = lp_seconds()
+    if window < 0.1:
         return LpStart(None, {}, None)
-    solved = solve_lp(lp, left, stopped)
+    solved = solve_lp(lp, window, stopped)
     if solved is None or (stopped is not None and stopped()):
         return LpStart(None, {}, None)
     bound = solved.objective_value()
     item_prices = solved.dual_values(lp.item_rows)
-    lagrangian_seconds = min(bound_seconds, lp_seconds - (time.monotonic() - started))
+    lagrangian_seconds = min(bound_seconds, window - (time.monotonic() - built))
     if not model.forbidden and not core.pruned_options and lagrangian_seconds > 0.05:
         # the LP's window prices start a Lagrangian bound that also counts continuity and
         # fairness (solver.bound); it holds for the whole problem, like the LP's
@@ -178,7 +181,9 @@ def lp_start(model: Model, completion: Callable[[], float], workers: int, seed: 
     if time_limit <= 0.05:
         return LpStart(None, rounded, bound, item_prices)
     if lns.separable(model):
-        completed = complete_apart(model, guess, free, attempt(time_limit), seed, stopped)
+        # all of the completion's time: the small model is quick when it can be, and the
+        # whole model's tries after it would not be quicker
+        completed = complete_apart(model, guess, free, time_limit, seed, stopped)
         if completed is not None:
             return LpStart(completed, rounded, bound, item_prices)
     for _ in range(3):

@@ -12,6 +12,7 @@ checker before it is kept; the best one goes to the search over sites (strategie
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -139,9 +140,12 @@ def _improve(ctx: Context, model: Model, incumbent: lns.Incumbent, reserve: floa
                             on_better=better)
     left = clock.left() - reserve
     if patience.stalled and left > clock.seconds("round margin") and not clock.stopped():
-        # not reported as it runs (phase None): its first solutions are dearer than the best
-        fresh = cpsat.run(model, clock, options, None, None,
-                          min(left, clock.seconds("fresh round")))
+        # not reported as it runs (phase None): its first solutions are dearer than the best.
+        # Not interleaved: the interleaved workers check the limit only between batches, and
+        # one batch ran 4 s, past the solve's limit (the GAP c10400 at 10 s); its plan
+        # depends on where the clock ends it anyway
+        fresh = cpsat.run(model, clock, dataclasses.replace(options, deterministic=False),
+                          None, None, min(left, clock.seconds("fresh round")))
         if fresh.values is not None and round(fresh.objective * 100) < incumbent.objective:
             incumbent = lns.Incumbent(fresh.values["x"], fresh.values["unassigned"],
                                       round(fresh.objective * 100))
@@ -162,7 +166,8 @@ def _lp_start(ctx: Context, model: Model, best: Best, first: bool
                             options.workers, options.seed,
                             target=best.value * 100 if best.placement is not None else None,
                             bound_seconds=clock.seconds("lagrangian"),
-                            lp_seconds=clock.seconds("lp"), stopped=clock.stopped,
+                            lp_seconds=functools.partial(clock.seconds, "lp"),
+                            stopped=clock.stopped,
                             attempt=functools.partial(clock.part, "lp completion try"))
     if first and start.bound is not None and not core.pruned_options:
         best.raise_bound(start.bound / 100)  # the master's LP or Lagrangian
