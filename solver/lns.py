@@ -148,10 +148,14 @@ class Parts:
     energy windows and each site's firm limit, with continuity only for firms new at a site.
     Tracks the incumbent as each item's option."""
 
-    def __init__(self, model: Model, incumbent: Incumbent, coef: dict[int, int]):
+    def __init__(self, model: Model, incumbent: Incumbent, coef: dict[int, int],
+                 windows: list | None = None):
+        """`windows`: the model's energy windows (firm, [(option, energy)], available) when
+        the caller has them already (rules.energy_windows, with the model's forbidden)."""
         core = self.core = model.core
         self.model = model
-        windows = list(energy_windows(core, model.forbidden))
+        if windows is None:
+            windows = list(energy_windows(core, model.forbidden))
         self.available = [available for *_, available in windows]
         self.windows_of = windows_by_option(len(core.options), windows)
         self.x_coef = [coef.get(v.index, 0) for v in model.x]
@@ -176,9 +180,8 @@ class Parts:
         """Whether the incumbent's assigned items keep every energy window and site limit on
         their own (true of a plan; the LP start's whole items need not keep the limits)."""
         firms: dict = defaultdict(set)
-        for (site, firm), n in self.at_pair.items():
-            if n > 0:
-                firms[site].add(firm)
+        for site, firm in self._pairs():
+            firms[site].add(firm)
         return all(rules.fits(available, load) for load, available in zip(
             self.load, self.available, strict=True)) \
             and all(rules.within_limit(firms[site], limit) for site, limit in self.limit.items())
@@ -186,11 +189,14 @@ class Parts:
     def value(self) -> float:
         """The incumbent's objective (cents), counted on the separable model: its options,
         its unassigned items, the (site, firm) pairs it uses, and the model's constant."""
-        pairs = {key for key, n in self.at_pair.items() if n > 0}
         return float(sum(self.model.constant.values())
                      + sum(self.u_coef[i] if k is None else self.x_coef[k]
                            for i, k in enumerate(self.chosen))
-                     + sum(self.y_coef.get(key, 0) for key in pairs))
+                     + sum(self.y_coef.get(key, 0) for key in self._pairs()))
+
+    def _pairs(self) -> set[tuple[int, int]]:
+        """The (site, firm) pairs the incumbent uses."""
+        return {key for key, n in self.at_pair.items() if n > 0}
 
     def _count(self, k: int, sign: int) -> None:
         option = self.core.options[k]

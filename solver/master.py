@@ -183,7 +183,8 @@ def lp_start(model: Model, completion: Callable[[], float], workers: int, seed: 
     if lns.separable(model):
         # all of the completion's time: the small model is quick when it can be, and the
         # whole model's tries after it would not be quicker
-        completed = complete_apart(model, guess, free, time_limit, seed, stopped)
+        completed = complete_apart(model, guess, free, time_limit, seed, stopped,
+                                   windows=[w[:3] for w in lp.windows])
         if completed is not None:
             return LpStart(completed, rounded, bound, item_prices)
     for _ in range(3):
@@ -200,15 +201,17 @@ def lp_start(model: Model, completion: Callable[[], float], workers: int, seed: 
 
 
 def complete_apart(model: Model, guess: Incumbent, free: set[int], time_limit: float,
-                   seed: int, stopped: Callable[[], bool] | None = None) -> Incumbent | None:
+                   seed: int, stopped: Callable[[], bool] | None = None,
+                   windows: list | None = None) -> Incumbent | None:
     """On a separable model (solver.lns): the `free` items as a small CP-SAT model of their
     own (lns.Parts) against the rest fixed where `guess` has it, much faster than presolving
     the whole model (a 60x900 GAP's master has 54,000 options): the best completion within
-    `time_limit`, or None when it finds none."""
+    `time_limit`, or None when it finds none. `windows`: the model's energy windows, when
+    the caller has them (the LP's)."""
     chosen = {model.core.options[k].item for k, on in enumerate(guess.x) if on}
     start = Incumbent(list(guess.x), [i not in chosen for i in range(len(model.unassigned))],
                       0.0)
-    parts = lns.Parts(model, start, coefficients(model))
+    parts = lns.Parts(model, start, coefficients(model), windows)
     if not parts.fixed_part_holds():  # the LP has no site rows: its whole items may break one
         return None
     start.objective = parts.value()
