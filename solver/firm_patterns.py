@@ -57,6 +57,7 @@ WORK_PER_SECOND = 700
 CELLS_PER_ROUND = 50_000_000  # knapsack cells a pricing round may take (about 50 ms)
 REPLAN = (3, 6, 12)  # last fixed firms re-planned by CP-SAT when a dive gets stuck
 REPLAN_STEP = 0.5  # seconds at most for each re-plan
+DIVE_RESERVE = 0.2  # of a dive's time left, kept for the re-plan (at most one step's)
 
 
 @dataclass(frozen=True)
@@ -310,6 +311,7 @@ class _Search:
         self.start_value = -math.inf
         self.last_center: list[float] | None = None
         self.covered = 0  # items the root LP places (the rest it leaves out)
+        self.started = time.monotonic()  # the pace of its rounds: time since, per round
 
     def out_of_time(self) -> bool:
         return time.monotonic() >= self.deadline or self.stopped()
@@ -411,11 +413,28 @@ class _Search:
 
     def dive(self, rng: random.Random | None) -> dict[int, int] | None:
         """Fix the most used column (with `rng`, one of the most used at random, by how
-        much the LP uses it) until the plan is whole; item -> option, or None."""
+        much the LP uses it) until the plan is whole; item -> option, or None. The fixing
+        ends early enough for CP-SAT to re-plan what it leaves open (`replan`), and its
+        steps re-solve fewer LPs when the time left would not see every free firm fixed."""
+        deadline = self.deadline
+        self.deadline -= min(REPLAN_STEP, DIVE_RESERVE * (deadline - time.monotonic()))
+        try:
+            plan = self._fix_until_whole(rng)
+        finally:
+            self.deadline = deadline
+        if plan is not None and len(plan) >= self.covered:
+            return plan
+        # stuck, out of time, or leaving out items the root LP placed: CP-SAT may fit them
+        replanned = self.replan()
+        if plan is None or (replanned is not None and self.value(replanned) < self.value(plan)):
+            return replanned
+        return plan
+
+    def _fix_until_whole(self, rng: random.Random | None) -> dict[int, int] | None:
         master = self.master
         while not self.out_of_time():
             if master.uses_artificials():
-                return self.replan()
+                return None
             values = [(value, -cost, c) for c, ((firm, _, cost, _), value)
                       in enumerate(zip(master.columns, master.column_values(), strict=True))
                       if firm not in master.fixed]
@@ -425,21 +444,25 @@ class _Search:
             if not fractional or not values:
                 for _, _, c in values:
                     master.fixed[master.columns[c][0]] = c
-                plan = self._plan(master.fixed.values())
-                if len(plan) < self.covered:
-                    # it leaves out items the root LP placed: CP-SAT may fit them
-                    replanned = self.replan()
-                    if replanned is not None and self.value(replanned) < self.value(plan):
-                        return replanned
-                return plan
+                return self._plan(master.fixed.values())
             if rng is None:
                 master.fix(max(values)[2])
             else:
                 top = sorted(values, reverse=True)[:3]
                 master.fix(rng.choices(top, [v[0] for v in top])[0][2])
-            if self.converge(DIVE_TOLERANCE, DIVE_ROUNDS) is None:
+            if self.converge(DIVE_TOLERANCE, self._step_rounds()) is None:
                 break
-        return self.replan()
+        return None
+
+    def _step_rounds(self) -> int:
+        """The LPs a dive's step may re-solve: DIVE_ROUNDS, fewer (at least one) when the
+        time left, at the pace of the rounds so far, would not see every free firm fixed."""
+        if not self.rounds:
+            return DIVE_ROUNDS
+        pace = (time.monotonic() - self.started) / self.rounds
+        free = self.data.n_firms - len(self.master.fixed)
+        fit = (self.deadline - time.monotonic()) / max(1e-9, pace * max(1, free))
+        return max(1, min(DIVE_ROUNDS, int(fit)))
 
     def _plan(self, columns) -> dict[int, int]:
         chosen = {}
@@ -479,8 +502,9 @@ def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, secon
     """Column generation from the patterns of `start` (item -> option), then dives from its
     root, within `seconds`: the best plan they find. `prices`: the assignment LP's item duals
     (`master.lp_start` has them), solved here when not given. The root LP gets `root_seconds`
-    of the time (all of it when None); when it has not converged by then, only the bound is
-    returned. Deterministic but for where the time limit cuts it."""
+    of the time (all of it when None); when it has not converged by then, the dives start
+    from its last optimal LP (`Dive.root` stays None). Deterministic but for where the time
+    limit cuts it."""
     started = time.monotonic()
     root = seconds if root_seconds is None else min(seconds, root_seconds)
     search = _Search(model, coef, started + root, stopped)
@@ -497,13 +521,17 @@ def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, secon
     if prices is not None and not stopped():
         search.seed(prices)
     root = search.converge(ROOT_TOLERANCE)
-    if root is not None:
+    # a root that has not converged in its time is still the dives' start when one of its
+    # LPs was solved: each step of a dive prices again, and a plan from a weaker LP beats
+    # none (e20200-s0 at 10 s: the root converged in some runs and not in others)
+    start_lp = root if root is not None else search.master.value()
+    if not math.isnan(start_lp):
         search.covered = round(search.data.n_items - sum(search.master.leave_values()))
     search.extend(started + seconds)
     chosen, best = None, math.inf
     rng = random.Random(seed)
     dives = 0
-    while root is not None and dives < MAX_DIVES and not search.out_of_time():
+    while not math.isnan(start_lp) and dives < MAX_DIVES and not search.out_of_time():
         found = search.dive(rng if dives else None)
         dives += 1
         if found is not None and search.value(found) < best - 1e-6:

@@ -224,3 +224,55 @@ def test_a_dive_takes_fewer_looks_than_the_root_and_plans_near_the_bound(monkeyp
     assert all(load[i] <= capacity[i] for i in range(len(capacity)))
     # within 1 % of the bound (0.4 % here; a dive that gave up at each capped fixing, 1.8 %)
     assert _cents(model, coef, found.chosen) <= 1.01 * found.bound
+
+
+class _SteppedClock:
+    """A clock for firm_patterns alone: each reading moves it on by `step` seconds, so where
+    a deadline falls depends on the search's own steps, not on the machine's speed."""
+
+    def __init__(self, step: float):
+        self.now, self.step = 0.0, step
+
+    def monotonic(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def _loads_kept(core, resource, capacity, chosen) -> bool:
+    load = [0] * len(capacity)
+    for item, k in chosen.items():
+        option = core.options[k]
+        assert option.item == item
+        load[option.firm] += resource[option.firm][item]
+    return all(load[f] <= capacity[f] for f in range(len(capacity)))
+
+
+def test_a_root_cut_short_still_dives(monkeypatch):
+    # the root gets the time of a few rounds (each round reads the clock once per firm and
+    # twice more), far from converged on 10 x 100; the dives still start from its last LP
+    cost, resource, capacity = _gap(5, 10, 100, tight=1.2)
+    core, model, coef = _model(cost, resource, capacity)
+    monkeypatch.setattr(firm_patterns, "time", _SteppedClock(0.001))
+    found = firm_patterns.dive(model, coef, None, 5.0, lambda: False, root_seconds=0.1)
+    assert found.root is None  # not converged
+    assert found.chosen is not None and len(found.chosen) == 100
+    assert _loads_kept(core, resource, capacity, found.chosen)
+
+
+def test_a_dive_short_of_time_fixes_with_fewer_lps_and_leaves_time_to_replan(monkeypatch):
+    # the dive gets a seventh of the root's time after it: without fewer LPs per step and
+    # the time kept for the re-plan, the deadline fell mid-dive and it had no plan
+    cost, resource, capacity = _gap(6, 10, 100, tight=1.2)
+    core, model, coef = _model(cost, resource, capacity)
+    clock = _SteppedClock(0.001)
+    monkeypatch.setattr(firm_patterns, "time", clock)
+    monkeypatch.setattr(firm_patterns, "MAX_DIVES", 0)  # the root alone: how long it takes
+    assert firm_patterns.dive(model, coef, None, 1000.0, lambda: False).root is not None
+    root_time = clock.now
+    monkeypatch.setattr(firm_patterns, "MAX_DIVES", 8)
+    monkeypatch.setattr(firm_patterns, "time", _SteppedClock(0.001))
+    found = firm_patterns.dive(model, coef, None, 1.15 * root_time, lambda: False,
+                               root_seconds=1.01 * root_time)
+    assert found.root is not None and found.dives == 1
+    assert found.chosen is not None and len(found.chosen) == 100
+    assert _loads_kept(core, resource, capacity, found.chosen)
