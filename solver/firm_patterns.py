@@ -57,7 +57,8 @@ WORK_PER_SECOND = 700
 CELLS_PER_ROUND = 50_000_000  # knapsack cells a pricing round may take (about 50 ms)
 REPLAN = (3, 6, 12)  # last fixed firms re-planned by CP-SAT when a dive gets stuck
 REPLAN_STEP = 0.5  # seconds at most for each re-plan
-DIVE_RESERVE = 0.2  # of a dive's time left, kept for the re-plan (at most one step's)
+DIVE_RESERVE = 0.2  # of the time left when a dive starts, kept for its re-plan
+REPLAN_LEAST = 0.1  # seconds: the least a re-plan is kept (it does not start below 0.05)
 
 
 @dataclass(frozen=True)
@@ -290,6 +291,11 @@ class _Master:
         self.fixed.clear()
         self.open = [True] * self.data.n_items
 
+    def placed(self) -> int:
+        """The items the last optimal LP places (neither left out nor artificial)."""
+        return round(self.data.n_items - sum(self.primal.get(var, 0.0) for var in
+                                             self.leave + self.artificial))
+
     def uses_artificials(self) -> bool:
         return any(self.primal.get(a, 0.0) > 1e-6 for a in self.artificial)
 
@@ -311,7 +317,7 @@ class _Search:
         self.start_value = -math.inf
         self.last_center: list[float] | None = None
         self.covered = 0  # items the root LP places (the rest it leaves out)
-        self.started = time.monotonic()  # the pace of its rounds: time since, per round
+        self.converging = 0.0  # seconds in `converge` (its rounds): their pace
 
     def out_of_time(self) -> bool:
         return time.monotonic() >= self.deadline or self.stopped()
@@ -339,6 +345,13 @@ class _Search:
         """Price until the LP and the best Lagrangian meet within `tolerance` (relative), no
         column prices out, or `max_rounds` LPs have been solved; the LP's value, or None
         when out of time."""
+        began = time.monotonic()
+        try:
+            return self._converge(tolerance, max_rounds)
+        finally:
+            self.converging += time.monotonic() - began
+
+    def _converge(self, tolerance: float, max_rounds: int | None) -> float | None:
         data, master = self.data, self.master
         # the root starts from the seed's point and value; a dive's step from the last
         # step's point (its value changes with the fixing, so it is priced again)
@@ -417,7 +430,8 @@ class _Search:
         ends early enough for CP-SAT to re-plan what it leaves open (`replan`), and its
         steps re-solve fewer LPs when the time left would not see every free firm fixed."""
         deadline = self.deadline
-        self.deadline -= min(REPLAN_STEP, DIVE_RESERVE * (deadline - time.monotonic()))
+        left = deadline - time.monotonic()
+        self.deadline -= max(0.0, min(left, REPLAN_STEP, max(REPLAN_LEAST, DIVE_RESERVE * left)))
         try:
             plan = self._fix_until_whole(rng)
         finally:
@@ -459,7 +473,7 @@ class _Search:
         time left, at the pace of the rounds so far, would not see every free firm fixed."""
         if not self.rounds:
             return DIVE_ROUNDS
-        pace = (time.monotonic() - self.started) / self.rounds
+        pace = self.converging / self.rounds
         free = self.data.n_firms - len(self.master.fixed)
         fit = (self.deadline - time.monotonic()) / max(1e-9, pace * max(1, free))
         return max(1, min(DIVE_ROUNDS, int(fit)))
@@ -502,9 +516,9 @@ def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, secon
     """Column generation from the patterns of `start` (item -> option), then dives from its
     root, within `seconds`: the best plan they find. `prices`: the assignment LP's item duals
     (`master.lp_start` has them), solved here when not given. The root LP gets `root_seconds`
-    of the time (all of it when None); when it has not converged by then, the dives start
-    from its last optimal LP (`Dive.root` stays None). Deterministic but for where the time
-    limit cuts it."""
+    of the time (all of it when None); when it has not converged by then, the first dive
+    starts from its last optimal LP (`Dive.root` stays None), and the root converges on
+    between dives, in the dives' time. Deterministic but for where the time limit cuts it."""
     started = time.monotonic()
     root = seconds if root_seconds is None else min(seconds, root_seconds)
     search = _Search(model, coef, started + root, stopped)
@@ -526,7 +540,7 @@ def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, secon
     # none (e20200-s0 at 10 s: the root converged in some runs and not in others)
     start_lp = root if root is not None else search.master.value()
     if not math.isnan(start_lp):
-        search.covered = round(search.data.n_items - sum(search.master.leave_values()))
+        search.covered = search.master.placed()
     search.extend(started + seconds)
     chosen, best = None, math.inf
     rng = random.Random(seed)
@@ -539,6 +553,7 @@ def dive(model: Model, coef: dict[int, int], start: dict[int, int] | None, secon
         search.master.unfix()
         if search.converge(ROOT_TOLERANCE) is None:
             break
+        search.covered = search.master.placed()  # the root converges on between dives
     bound = search.bound if math.isfinite(search.bound) else None
     log.debug("firm patterns: root %s, bound %s, best %s, %d dives, %d rounds, %d columns",
               root, bound, best, dives, search.rounds, len(search.master.columns))

@@ -253,15 +253,19 @@ def test_a_root_cut_short_still_dives(monkeypatch):
     cost, resource, capacity = _gap(5, 10, 100, tight=1.2)
     core, model, coef = _model(cost, resource, capacity)
     monkeypatch.setattr(firm_patterns, "time", _SteppedClock(0.001))
+    monkeypatch.setattr(firm_patterns, "MAX_DIVES", 1)  # no later dive from a converged root
     found = firm_patterns.dive(model, coef, None, 5.0, lambda: False, root_seconds=0.1)
-    assert found.root is None  # not converged
-    assert found.chosen is not None and len(found.chosen) == 100
+    assert found.root is None and found.dives == 1  # not converged
+    # a plan (it may leave a few jobs out at their price: a weak root's dive is a heuristic)
+    assert found.chosen is not None and len(found.chosen) >= 50
     assert _loads_kept(core, resource, capacity, found.chosen)
 
 
-def test_a_dive_short_of_time_fixes_with_fewer_lps_and_leaves_time_to_replan(monkeypatch):
-    # the dive gets a seventh of the root's time after it: without fewer LPs per step and
-    # the time kept for the re-plan, the deadline fell mid-dive and it had no plan
+@pytest.mark.parametrize("without", ["nothing", "fewer LPs per step", "the re-plan's time"])
+def test_a_dive_short_of_time_still_ends_with_a_plan(monkeypatch, without):
+    # the dive gets a seventh of the root's time after it. Before (3f30ece) the deadline fell
+    # mid-dive and it had no plan; each of the two remedies alone gives it one (with both
+    # switched off, the next test, it has none)
     cost, resource, capacity = _gap(6, 10, 100, tight=1.2)
     core, model, coef = _model(cost, resource, capacity)
     clock = _SteppedClock(0.001)
@@ -271,8 +275,34 @@ def test_a_dive_short_of_time_fixes_with_fewer_lps_and_leaves_time_to_replan(mon
     root_time = clock.now
     monkeypatch.setattr(firm_patterns, "MAX_DIVES", 8)
     monkeypatch.setattr(firm_patterns, "time", _SteppedClock(0.001))
+    if without == "fewer LPs per step":
+        monkeypatch.setattr(firm_patterns._Search, "_step_rounds",
+                            lambda self: firm_patterns.DIVE_ROUNDS)
+    if without == "the re-plan's time":
+        monkeypatch.setattr(firm_patterns, "DIVE_RESERVE", 0.0)
+        monkeypatch.setattr(firm_patterns, "REPLAN_LEAST", 0.0)
     found = firm_patterns.dive(model, coef, None, 1.15 * root_time, lambda: False,
                                root_seconds=1.01 * root_time)
     assert found.root is not None and found.dives == 1
     assert found.chosen is not None and len(found.chosen) == 100
     assert _loads_kept(core, resource, capacity, found.chosen)
+
+
+def test_without_either_remedy_a_dive_short_of_time_has_no_plan(monkeypatch):
+    # the guard of the test above: the same dive with both remedies off ends with no plan
+    cost, resource, capacity = _gap(6, 10, 100, tight=1.2)
+    _, model, coef = _model(cost, resource, capacity)
+    clock = _SteppedClock(0.001)
+    monkeypatch.setattr(firm_patterns, "time", clock)
+    monkeypatch.setattr(firm_patterns, "MAX_DIVES", 0)
+    firm_patterns.dive(model, coef, None, 1000.0, lambda: False)
+    root_time = clock.now
+    monkeypatch.setattr(firm_patterns, "MAX_DIVES", 8)
+    monkeypatch.setattr(firm_patterns, "time", _SteppedClock(0.001))
+    monkeypatch.setattr(firm_patterns._Search, "_step_rounds",
+                        lambda self: firm_patterns.DIVE_ROUNDS)
+    monkeypatch.setattr(firm_patterns, "DIVE_RESERVE", 0.0)
+    monkeypatch.setattr(firm_patterns, "REPLAN_LEAST", 0.0)
+    found = firm_patterns.dive(model, coef, None, 1.15 * root_time, lambda: False,
+                               root_seconds=1.01 * root_time)
+    assert found.chosen is None
