@@ -377,8 +377,9 @@ def rebalance(core: Core, placement: Placement, deadline: float | None = None,
         if not over and not under:
             break
         firm = over[0] if over else under[0]
-        move = (_move_away(core, placement, calendar, firm, set(over)) if over
-                else _move_to(core, placement, calendar, firm))
+        keeps_range = _keeps_ranges(core, units, total, firm)
+        move = (_move_away(core, placement, calendar, firm, set(over), keeps_range) if over
+                else _move_to(core, placement, calendar, firm, keeps_range))
         if move is None and over:
             # above its maximum and no firm can take one item alone (the site's firm
             # limit, days): leave one out, for fill to place within the share ranges
@@ -391,6 +392,22 @@ def rebalance(core: Core, placement: Placement, deadline: float | None = None,
         if after is not None:
             units[after.firm] += after.units
     return placement
+
+
+def _keeps_ranges(core: Core, units, total: int, firm: int):
+    """Whether a move (the option an item leaves, the one it takes) takes no firm but `firm`
+    out of its share range: the one that gives stays at or above its minimum, the one that
+    takes at or below its maximum. Moves that pushed another firm out let two firms trade
+    the same hours back and forth until the deadline (5,000x400x90, docs/benchmarks.md)."""
+    def keeps(before: Opt, after: Opt) -> bool:
+        moved = total - before.units + after.units
+        low = core.share_ranges[before.firm][0]
+        high = core.share_ranges[after.firm][1]
+        return (before.firm == firm
+                or not rules.below_share(units[before.firm] - before.units, moved, low)) \
+            and (after.firm == firm
+                 or not rules.above_share(units[after.firm] + after.units, moved, high))
+    return keeps
 
 
 def _leave_out(core: Core, placement: Placement, calendar: Calendar,
@@ -436,25 +453,25 @@ def _try_move(core: Core, placement: Placement, calendar: Calendar, item: int,
     return current, option
 
 
-def _move_away(core, placement, calendar, firm: int, over: set[int]):
+def _move_away(core, placement, calendar, firm: int, over: set[int], allowed):
     items = sorted((i for i, o in placement.chosen.items() if o.firm == firm),
                    key=lambda i: placement.chosen[i].hours)
     for i in items:
         for k in sorted(core.by_item[i], key=lambda k: core.options[k].cost):
             option = core.options[k]
-            if option.firm not in over:
+            if option.firm not in over and allowed(placement.chosen[i], option):
                 move = _try_move(core, placement, calendar, i, option)
                 if move is not None:
                     return move
     return None
 
 
-def _move_to(core, placement, calendar, firm: int) -> bool:
+def _move_to(core, placement, calendar, firm: int, allowed) -> bool:
     candidates = []
     for i, current in placement.chosen.items():
         for k in core.by_item[i]:
             option = core.options[k]
-            if option.firm == firm and current.firm != firm:
+            if option.firm == firm and current.firm != firm and allowed(current, option):
                 candidates.append((option.cost - current.cost, i, option))
     for _, i, option in sorted(candidates, key=lambda c: (c[0], c[1])):
         move = _try_move(core, placement, calendar, i, option)

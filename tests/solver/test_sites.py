@@ -263,3 +263,20 @@ def test_rebalance_never_leaves_out_a_locked_item():
     balanced = rebalance(core, start)
     assert sorted(balanced.chosen) == [0, 2] and not violations(core, balanced)
     assert sorted(start.chosen) == [0, 1, 2]  # the plan given is left as it was
+
+
+def test_rebalance_moves_no_firm_out_of_its_range_and_so_ends_balanced():
+    # F and G (max 40 % each, cheap) and H (no maximum, dear); F does three of five equal
+    # items, G two. F's cheapest way out is G, which would then do three: before, the two
+    # traded an item back and forth until the moves ran out, ending with one above its
+    # maximum. G may not take it, so H does: 40, 40, 20 %
+    items = [item(f"I{n}", site=f"S{n}") for n in range(5)]
+    core = prepare(problem(items, [_firm_with_share("F", 40.0), _firm_with_share("G", 40.0),
+                                   firm("H", rate=90.0)],
+                           sites=tuple(f"S{n}" for n in range(5))))
+    start = placed(core, {"I0": ("F", 0), "I1": ("F", 1), "I2": ("F", 2),
+                          "I3": ("G", 0), "I4": ("G", 1)})
+    balanced = rebalance(core, start)
+    firms = sorted(core.firms[option.firm].id for option in balanced.chosen.values())
+    assert firms == ["F", "F", "G", "G", "H"]
+    assert not violations(core, balanced)
