@@ -261,11 +261,13 @@ def test_a_root_cut_short_still_dives(monkeypatch):
     assert _loads_kept(core, resource, capacity, found.chosen)
 
 
-@pytest.mark.parametrize("without", ["nothing", "fewer LPs per step", "the re-plan's time"])
+@pytest.mark.parametrize("without", ["nothing", "the re-plan's time"])
 def test_a_dive_short_of_time_still_ends_with_a_plan(monkeypatch, without):
     # the dive gets a seventh of the root's time after it. Before (3f30ece) the deadline fell
-    # mid-dive and it had no plan; each of the two remedies alone gives it one (with both
-    # switched off, the next test, it has none)
+    # mid-dive and it had no plan; fewer LPs per step alone give it one (with both remedies
+    # switched off, the next test, it has none). The re-plan's time alone is not tested
+    # here: CP-SAT's re-plan runs on the real clock, so whether it completes the dive in
+    # time depends on the machine's load (it did not on a loaded CI run)
     cost, resource, capacity = _gap(6, 10, 100, tight=1.2)
     core, model, coef = _model(cost, resource, capacity)
     clock = _SteppedClock(0.001)
@@ -275,9 +277,6 @@ def test_a_dive_short_of_time_still_ends_with_a_plan(monkeypatch, without):
     root_time = clock.now
     monkeypatch.setattr(firm_patterns, "MAX_DIVES", 8)
     monkeypatch.setattr(firm_patterns, "time", _SteppedClock(0.001))
-    if without == "fewer LPs per step":
-        monkeypatch.setattr(firm_patterns._Search, "_step_rounds",
-                            lambda self: firm_patterns.DIVE_ROUNDS)
     if without == "the re-plan's time":
         monkeypatch.setattr(firm_patterns, "DIVE_RESERVE", 0.0)
         monkeypatch.setattr(firm_patterns, "REPLAN_LEAST", 0.0)
