@@ -261,13 +261,9 @@ def test_a_root_cut_short_still_dives(monkeypatch):
     assert _loads_kept(core, resource, capacity, found.chosen)
 
 
-@pytest.mark.parametrize("without", ["nothing", "the re-plan's time"])
-def test_a_dive_short_of_time_still_ends_with_a_plan(monkeypatch, without):
-    # the dive gets a seventh of the root's time after it. Before (3f30ece) the deadline fell
-    # mid-dive and it had no plan; fewer LPs per step alone give it one (with both remedies
-    # switched off, the next test, it has none). The re-plan's time alone is not tested
-    # here: CP-SAT's re-plan runs on the real clock, so whether it completes the dive in
-    # time depends on the machine's load (it did not on a loaded CI run)
+def _dive_short_of_time(monkeypatch, fewer_lps: bool = True, replan_time: bool = True):
+    """The dive of a 10 x 100 GAP given a seventh of its root's time after the root, on a
+    stepped clock, with or without each remedy: (core, resource, capacity, the Dive)."""
     cost, resource, capacity = _gap(6, 10, 100, tight=1.2)
     core, model, coef = _model(cost, resource, capacity)
     clock = _SteppedClock(0.001)
@@ -277,11 +273,25 @@ def test_a_dive_short_of_time_still_ends_with_a_plan(monkeypatch, without):
     root_time = clock.now
     monkeypatch.setattr(firm_patterns, "MAX_DIVES", 8)
     monkeypatch.setattr(firm_patterns, "time", _SteppedClock(0.001))
-    if without == "the re-plan's time":
+    if not fewer_lps:
+        monkeypatch.setattr(firm_patterns._Search, "_step_rounds",
+                            lambda self: firm_patterns.DIVE_ROUNDS)
+    if not replan_time:
         monkeypatch.setattr(firm_patterns, "DIVE_RESERVE", 0.0)
         monkeypatch.setattr(firm_patterns, "REPLAN_LEAST", 0.0)
     found = firm_patterns.dive(model, coef, None, 1.15 * root_time, lambda: False,
                                root_seconds=1.01 * root_time)
+    return core, resource, capacity, found
+
+
+@pytest.mark.parametrize("replan_time", [True, False])
+def test_a_dive_short_of_time_still_ends_with_a_plan(monkeypatch, replan_time):
+    # before (3f30ece) the deadline fell mid-dive and it had no plan; fewer LPs per step,
+    # with or without the re-plan's time, give it one (with both remedies off, the next
+    # test, it has none). The re-plan's time alone is not tested: CP-SAT's re-plan runs on
+    # the real clock, so whether it completes the dive in time depends on the machine's
+    # load (it did not on a loaded CI run)
+    core, resource, capacity, found = _dive_short_of_time(monkeypatch, replan_time=replan_time)
     assert found.root is not None and found.dives == 1
     assert found.chosen is not None and len(found.chosen) == 100
     assert _loads_kept(core, resource, capacity, found.chosen)
@@ -289,19 +299,5 @@ def test_a_dive_short_of_time_still_ends_with_a_plan(monkeypatch, without):
 
 def test_without_either_remedy_a_dive_short_of_time_has_no_plan(monkeypatch):
     # the guard of the test above: the same dive with both remedies off ends with no plan
-    cost, resource, capacity = _gap(6, 10, 100, tight=1.2)
-    _, model, coef = _model(cost, resource, capacity)
-    clock = _SteppedClock(0.001)
-    monkeypatch.setattr(firm_patterns, "time", clock)
-    monkeypatch.setattr(firm_patterns, "MAX_DIVES", 0)
-    firm_patterns.dive(model, coef, None, 1000.0, lambda: False)
-    root_time = clock.now
-    monkeypatch.setattr(firm_patterns, "MAX_DIVES", 8)
-    monkeypatch.setattr(firm_patterns, "time", _SteppedClock(0.001))
-    monkeypatch.setattr(firm_patterns._Search, "_step_rounds",
-                        lambda self: firm_patterns.DIVE_ROUNDS)
-    monkeypatch.setattr(firm_patterns, "DIVE_RESERVE", 0.0)
-    monkeypatch.setattr(firm_patterns, "REPLAN_LEAST", 0.0)
-    found = firm_patterns.dive(model, coef, None, 1.15 * root_time, lambda: False,
-                               root_seconds=1.01 * root_time)
+    *_, found = _dive_short_of_time(monkeypatch, fewer_lps=False, replan_time=False)
     assert found.chosen is None
