@@ -11,6 +11,7 @@ flag or the time limit (`stopped`), what it has done so far kept.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,8 +46,12 @@ class Context:
         return sum(cents.values()) / rules.CENT
 
     def is_valid(self, placement: Placement) -> bool:
-        """The plan keeps every hard rule, by the independent checker."""
-        return is_valid(self.core, placement)
+        """The plan keeps every hard rule, by the independent checker (its time noted in
+        the budget, which keeps that much for the exit)."""
+        started = time.monotonic()
+        valid = is_valid(self.core, placement)
+        self.clock.checked(time.monotonic() - started)
+        return valid
 
     def better(self, plan: Placement, other: Placement | None) -> Placement:
         """The cheaper of two plans (`other` may be missing)."""

@@ -91,18 +91,17 @@ def result(ctx: Context, placement: Placement, status: str, bound: float | None,
         gap = max(0.0, (objective - bound) / objective) if objective > 0 else 0.0
     stats = dict(stats, options=float(len(core.options)), items=float(len(core.items)),
                  pruned_options=float(core.pruned_options))
+    described = dict(  # before the wall time: on 5,000 sites the reports take ~0.5 s
+        unassigned=report.unassigned(core, placement),
+        firms=report.firm_reports(core, placement),
+        sites=report.site_reports(core, placement, faces),
+        explanations=report.explanations(core, placement) if ctx.options.explain else ())
     return Result(
         status=status, objective=objective,
         bound=round(bound, 2) if bound is not None else None, gap=gap,
         time_to_first_plan=first_at, wall_time=ctx.clock.elapsed(),
-        terms=rules.euros(cents),
-        assignments=plan.assignments,
-        unassigned=report.unassigned(core, placement),
-        firms=report.firm_reports(core, placement),
-        sites=report.site_reports(core, placement, faces),
-        explanations=report.explanations(core, placement) if ctx.options.explain else (),
-        face_firms=dict(plan.face_firms),
-        stats=stats)
+        terms=rules.euros(cents), assignments=plan.assignments,
+        face_firms=dict(plan.face_firms), stats=stats, **described)
 
 
 def proven(found: Result) -> Result:

@@ -261,6 +261,7 @@ def _derived_options(builder: _Builder, core: Core, stopped: Callable[[], bool])
     near_cache: dict[str, dict[int, float]] = {}
     # items of a site that share a skill and a minimum proficiency share their candidates
     candidates: dict[tuple[str, str, int], tuple[dict, list]] = {}
+    proficient: dict[tuple[str, int], tuple[list, list]] = {}  # by skill and minimum
     for i, item in enumerate(problem.items):
         if i % CHECK_EVERY == 0 and stopped():
             raise Interrupted
@@ -268,17 +269,31 @@ def _derived_options(builder: _Builder, core: Core, stopped: Callable[[], bool])
         if key not in candidates:
             if item.site not in near_cache:
                 near_cache[item.site] = dict(builder.firms_near(builder.sites[item.site]))
-            candidates[key] = _candidates(near_cache[item.site], skill_firms.get(item.skill, ()),
-                                          item, excluded_client, excluded_site)
+            level = (item.skill, item.min_proficiency)
+            if level not in proficient:
+                proficient[level] = _proficient(skill_firms.get(item.skill, ()), item)
+            candidates[key] = _candidates(near_cache[item.site], proficient[level], item,
+                                          excluded_client, excluded_site)
         refused, eligible = candidates[key]
         rejected: dict[str, list[int]] = defaultdict(list)
         for reason, firms in refused.items():
             rejected[reason].extend(firms)
         window = builder.window(item)
+        # the firms of an item share a few proficiencies and technician days: each work
+        # and each run length computed once per item (1M options on 5,000 sites)
+        units_at: dict[int, int] = {}
+        days_of: dict[tuple[int, int], int] = {}
         for f, offer, km in eligible:
             firm = problem.firms[f]
-            units = rules.option_units(item, offer.proficiency, speedup)
-            days = rules.days_needed(units, item.crew_size, builder.per_tech[f])
+            units = units_at.get(offer.proficiency)
+            if units is None:
+                units = units_at[offer.proficiency] = rules.option_units(
+                    item, offer.proficiency, speedup)
+            per_tech = builder.per_tech[f]
+            days = days_of.get((units, per_tech))
+            if days is None:
+                days = days_of[units, per_tech] = rules.days_needed(units, item.crew_size,
+                                                                    per_tech)
             cost, travel = rules.option_cents(units, offer.hourly_rate, km,
                                               firm.travel_cost_per_km, days)
             _add_option(builder, core, i, f, units, cost, travel, days, rejected, window)
@@ -287,14 +302,23 @@ def _derived_options(builder: _Builder, core: Core, stopped: Callable[[], bool])
                               if reason in rejected})
 
 
-def _candidates(near: dict[int, float], offers, item: WorkItem, excluded_client: set[int],
-                excluded_site: set[tuple[int, str]]) -> tuple[dict, list]:
+def _proficient(offers, item: WorkItem) -> tuple[list, list]:
+    """Of the offers of the item's skill, those (firm, offer) proficient enough for it, and
+    the firms that are not (in the order of the offers); the rule asked once per level."""
+    levels = {offer.proficiency for _, offer in offers}
+    enough = {level for level in levels if rules.proficient(level, item)}
+    return ([(f, offer) for f, offer in offers if offer.proficiency in enough],
+            [f for f, offer in offers if offer.proficiency not in enough])
+
+
+def _candidates(near: dict[int, float], proficient: tuple[list, list], item: WorkItem,
+                excluded_client: set[int], excluded_site: set[tuple[int, str]]
+                ) -> tuple[dict, list]:
     """For the item's site, skill and minimum proficiency: the firms refused (by reason, in
     the order of the offers) and the eligible (firm, offer, km)."""
-    able = [(f, offer) for f, offer in offers if rules.proficient(offer.proficiency, item)]
+    able, unable = proficient
     reach = [(f, offer) for f, offer in able if f in near]
-    refused = {"proficiency": [f for f, offer in offers
-                               if not rules.proficient(offer.proficiency, item)],
+    refused = {"proficiency": unable,
                "radius": [f for f, _ in able if f not in near],
                "excluded": [f for f, _ in reach
                             if rules.excluded(f, item.site, excluded_client, excluded_site)]}
@@ -519,7 +543,7 @@ def _site_firms(core: Core) -> dict[int, set[int]]:
                 option = core.options[k]
                 if option.starts:
                     covered[option.firm][0] += 1
-                    covered[option.firm][1] += option.cost
+                    covered[option.firm][1] += option.cents
         ranked = sorted(covered, key=lambda f: (-covered[f][0], covered[f][1], f))
         result[site] = set(ranked[:SITE_FIRMS_KEPT])
     return result
@@ -537,13 +561,13 @@ def _compact(core: Core, limit: int | None, stopped: Callable[[], bool]) -> None
             raise Interrupted
         options = [core.options[k] for k in indices if core.options[k].starts]
         if limit and len(options) > limit and core.items[i].id not in locked:
-            options.sort(key=lambda o: (o.cost, o.firm))
+            options.sort(key=lambda o: (o.cents, o.firm))
             wanted = site_firms.get(core.item_site[i], set()) | {core.reference.get(i)}
             kept = [o for o in options if o.firm in wanted]
             cheapest = [o for o in options if o.firm not in wanted]
             kept += cheapest[:max(0, limit - len(kept))]
             core.pruned_options += len(options) - len(kept)
-            options = sorted(kept, key=lambda o: (o.cost, o.firm))
+            options = sorted(kept, key=lambda o: (o.cents, o.firm))
         keep.extend(options)
     core.options = []
     core.by_item = [[] for _ in core.items]

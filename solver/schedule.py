@@ -179,7 +179,7 @@ def _site_firms_first(core: Core, state: _SiteState, item: int) -> list[Opt]:
     firm limit), then cheapest."""
     return [core.options[k] for k in sorted(
         core.by_item[item], key=lambda k: (core.options[k].firm not in state.firms,
-                                           core.options[k].cost, k))]
+                                           core.options[k].cents, k))]
 
 
 @dataclass
@@ -224,7 +224,7 @@ def _greedy(core: Core, total: int, stopped: Callable[[], bool]) -> Placement:
             continue
         state = sites[core.item_site[i]]
         best = None
-        for k in sorted(core.by_item[i], key=lambda k: _greedy_cost(core, k, state)):
+        for k in sorted(core.by_item[i], key=_greedy_cost(core, state)):
             option = core.options[k]
             if core.items[i].id not in locked and not (
                     _site_allows(policy, state, option.firm)
@@ -247,11 +247,16 @@ def _greedy(core: Core, total: int, stopped: Callable[[], bool]) -> Placement:
     return placement
 
 
-def _greedy_cost(core: Core, k: int, state: _SiteState) -> tuple:
-    """What the option adds to the objective's cost and continuity terms (cents)."""
-    option = core.options[k]
-    new_firm = option.firm not in state.firms
-    return (option.price + core.prices.continuity_cents(int(new_firm)), option.firm)
+def _greedy_cost(core: Core, state: _SiteState) -> Callable[[int], tuple]:
+    """Option k -> what it adds to the objective's cost and continuity terms (cents) at the
+    site, then its firm."""
+    options, firms = core.options, state.firms
+    charge = [core.prices.continuity_cents(0), core.prices.continuity_cents(1)]
+
+    def cost(k: int) -> tuple:
+        option = options[k]
+        return (option.price + charge[option.firm not in firms], option.firm)
+    return cost
 
 
 def _leaves_site_coverable(core: Core, placement: Placement, item: int, state: _SiteState,
@@ -295,7 +300,7 @@ def regret(core: Core, stopped: Callable[[], bool] | None = None) -> dict[int, O
     policy = core.problem.policy
     residual = [sum(days) for days in core.capacity]
     site_firms: dict[int, set[int]] = defaultdict(set)
-    ordered = [sorted((core.options[k] for k in ks), key=lambda o: (o.cost, o.firm))
+    ordered = [sorted((core.options[k] for k in ks), key=lambda o: (o.cents, o.firm))
                for ks in core.by_item]
 
     def best_two(i: int):
@@ -457,7 +462,7 @@ def _move_away(core, placement, calendar, firm: int, over: set[int], allowed):
     items = sorted((i for i, o in placement.chosen.items() if o.firm == firm),
                    key=lambda i: placement.chosen[i].hours)
     for i in items:
-        for k in sorted(core.by_item[i], key=lambda k: core.options[k].cost):
+        for k in sorted(core.by_item[i], key=lambda k: core.options[k].cents):
             option = core.options[k]
             if option.firm not in over and allowed(placement.chosen[i], option):
                 move = _try_move(core, placement, calendar, i, option)
@@ -594,7 +599,7 @@ def _replan_site(core: Core, placement: Placement, calendar: Calendar,
         booked = []
         for i in items:
             options = sorted((core.options[k] for k in core.by_item[i]
-                              if core.options[k].firm in firms), key=lambda o: (o.cost, o.firm))
+                              if core.options[k].firm in firms), key=lambda o: (o.cents, o.firm))
             if _place_one(core, placement, calendar, i, options, shares) is None:
                 break
             booked.append(i)

@@ -22,9 +22,12 @@ def run_fits(room: Sequence[int], load: int, start: int, days: int) -> bool:
 
 
 def last_full_day(room: Sequence[int], load: int, start: int, days: int) -> int | None:
-    """The run's last day without room for its load, or None when every day has room."""
-    return next((d for d in range(start + days - 1, start - 1, -1) if not fits(room[d], load)),
-                None)
+    """The run's last day without room for its load, or None when every day has room.
+    `fits` written out: the list scheduler asks this about a million times on 5,000 sites."""
+    for d in range(start + days - 1, start - 1, -1):
+        if room[d] < load:
+            return d
+    return None
 
 
 def encode_item_run(cp: cp_model.CpModel, start, end, option_start, days: int, chosen

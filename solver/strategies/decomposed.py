@@ -223,6 +223,6 @@ def _from_columns(ctx: Context, start: Placement | None
     if found is None:
         return None, None
     chosen = {i: core.options[k] for i, k in columns.rounded(core, found.mix).items()}
-    placement = ctx.placed(chosen, "placing")
+    placement = ctx.placed(chosen, "placing columns")
     bound = None if core.pruned_options else found.bound
     return (placement if ctx.is_valid(placement) else None), bound

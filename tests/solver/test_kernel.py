@@ -208,6 +208,16 @@ def test_days_and_daily_load_cover_the_work(units, crew, per_tech):
     assert load * days >= units > (load - 1) * days
 
 
+@given(room=st.lists(st.integers(-2, 6), min_size=1, max_size=8), load=st.integers(1, 5),
+       data=st.data())
+def test_last_full_day_is_the_last_day_the_load_does_not_fit(room, load, data):
+    start = data.draw(st.integers(0, len(room) - 1))
+    days = data.draw(st.integers(1, len(room) - start))
+    full = [d for d in range(start, start + days) if not rules.fits(room[d], load)]
+    assert rules.last_full_day(room, load, start, days) == (full[-1] if full else None)
+    assert rules.run_fits(room, load, start, days) == (not full)
+
+
 @settings(max_examples=30, deadline=None)
 @given(capacity=st.lists(st.integers(0, 4), min_size=3, max_size=3),
        loads=st.lists(st.integers(1, 3), min_size=2, max_size=2))
