@@ -68,12 +68,18 @@ def _optimum(cost, resource, capacity, moved=None):
     return best
 
 
-@pytest.mark.parametrize("seed", range(10))
-def test_bound_and_dive_against_brute_force(seed):
-    rng = random.Random(100 + seed)
+def _tiny(seed: int, draw: int):
+    """A random GAP of 2-3 agents and 4-6 jobs, its sizes and tightness drawn from `draw`:
+    (m, n, cost, resource, capacity, core, model, coef)."""
+    rng = random.Random(draw)
     m, n = rng.randint(2, 3), rng.randint(4, 6)
     cost, resource, capacity = _gap(seed, m, n, tight=rng.choice([0.5, 0.8]))
-    core, model, coef = _model(cost, resource, capacity)
+    return (m, n, cost, resource, capacity, *_model(cost, resource, capacity))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_bound_and_dive_against_brute_force(seed):
+    m, n, cost, resource, capacity, core, model, coef = _tiny(seed, 100 + seed)
     assert firm_patterns.applies(model, coef)
     found = firm_patterns.dive(model, coef, None, 10.0, lambda: False, seed)
     optimum = _optimum(cost, resource, capacity)

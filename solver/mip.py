@@ -1,0 +1,180 @@
+"""The assignment master as a MIP, solved by HiGHS (bundled with OR-Tools, through MathOpt)
+in a child process, for one-day problems beside the firm patterns' dive (strategies.one_day).
+
+Where the firm patterns apply (one day, no dependencies, no continuity price, no binding site
+limit), the assignment master with integer variables is the whole problem: HiGHS's branch and
+cut, on a second core, finds plans and bounds of its own on instances where the columns' dive
+does not (the generated type D and E GAP instances of 10x100 and 20x200, docs/benchmarks.md).
+
+HiGHS through MathOpt does not honour a SolveInterrupter, so it runs in a child process
+(`python -m solver.mip`) that the parent kills when the stop flag is raised: the stop is then
+honoured within POLL seconds. The child reads the model and the parameters as MathOpt protos
+on its standard input and writes the solve result's proto on its standard output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import os
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.math_opt import model_pb2, parameters_pb2, result_pb2
+from ortools.math_opt.python import mathopt
+
+from .master import assignment_lp
+from .model import Model
+
+log = logging.getLogger(__name__)
+
+POLL = 0.1  # seconds between two looks at the stop flag while the child solves
+START = 1.0  # seconds past its deadline the child may take (writing its answer)
+LENGTH = struct.Struct("<dQ")  # before the model proto on the child's input: the solve's
+# deadline (time.time(): the child starts in about 0.4 s, its time limit counts from then)
+# and the proto's length
+
+
+@dataclass(frozen=True)
+class MipAnswer:
+    """What HiGHS found in its time."""
+
+    chosen: dict[int, int] | None  # item -> option of its best plan, None without one
+    bound: float | None  # its proven lower bound of the model's objective (cents), or None
+    interrupted: bool  # killed by the stop flag (or past its time), nothing read back
+
+
+class AssignmentMip:
+    """HiGHS on the assignment master with integer variables, for at most `seconds`, in a
+    child process started at once: `answer` waits for its best plan and bound, killing it
+    when the stop flag is raised; `proved` tells whether it has already ended optimal."""
+
+    def __init__(self, model: Model, seconds: float, seed: int = 0) -> None:
+        self.lp = assignment_lp(model)
+        self.options = model.core.options
+        for var in (*self.lp.x, *self.lp.unassigned):
+            var.integer = True
+        # with whole coefficients every plan's value is the offset plus a multiple of their
+        # gcd: a gap below it is a proof, and a bound rounds up to the next such value.
+        # HiGHS's threads are not a MathOpt parameter: its MIP search runs on one
+        objective = self.lp.model.objective
+        coefficients = [t.coefficient for t in objective.linear_terms()]
+        whole = all(c == int(c) for c in coefficients)
+        self.step = math.gcd(*(int(c) for c in coefficients)) if whole else 0
+        self.offset = objective.offset
+        params = mathopt.SolveParameters(
+            time_limit=dt.timedelta(seconds=max(0.0, seconds)), random_seed=seed,
+            relative_gap_tolerance=0.0,
+            absolute_gap_tolerance=self.step - 0.5 if self.step > 1 else 1e-6)
+        body = self.lp.model.export_model().SerializeToString()
+        self._input = (LENGTH.pack(time.time() + seconds, len(body)) + body
+                       + params.to_proto().SerializeToString())
+        self._deadline = time.monotonic() + seconds + START
+        self._cancel = threading.Event()
+        self._proved = threading.Event()
+        self._out = b""
+        self._child = _start_child()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def proved(self) -> bool:
+        """Whether HiGHS has ended with a proof of optimality."""
+        return self._proved.is_set()
+
+    def cancel(self) -> None:
+        """Kill the child if it still runs (its answer is then lost)."""
+        self._cancel.set()
+        if self._child.poll() is None:
+            self._child.kill()
+        self._reader.join()
+
+    def answer(self, stopped: Callable[[], bool]) -> MipAnswer:
+        """Its best plan and bound once it ends; nothing when `stopped()` first, or when
+        it runs past its deadline (the child is then killed)."""
+        while self._reader.is_alive():
+            self._reader.join(POLL)
+            if self._reader.is_alive() and (stopped() or time.monotonic() > self._deadline):
+                self.cancel()
+        out = None if self._cancel.is_set() else self._out
+        if not out:
+            return MipAnswer(None, None, out is None)
+        result = mathopt.parse_solve_result(result_pb2.SolveResultProto.FromString(out),
+                                            self.lp.model, validate=False)
+        bound = result.termination.objective_bounds.dual_bound
+        if not math.isfinite(bound):
+            bound = None
+        elif self.step:
+            bound = self.offset + self.step * math.ceil((bound - self.offset) / self.step - 1e-6)
+        if not result.has_primal_feasible_solution():
+            return MipAnswer(None, bound, False)
+        values = result.variable_values(self.lp.x)
+        chosen = {self.options[k].item: k for k, value in enumerate(values) if value > 0.5}
+        return MipAnswer(chosen, bound, False)
+
+    def _read(self) -> None:
+        """The reader thread: the input to the child (which reads all of it before it
+        writes), then its output into `_out` until it ends or is killed (empty when it
+        fails)."""
+        child = self._child
+        try:
+            child.stdin.write(self._input)
+        except OSError:
+            pass  # it ended early (or was killed): its exit status says why
+        try:
+            child.stdin.close()
+        except OSError:
+            pass  # the rest of its input had nowhere to go
+        with child.stdout, child.stderr:
+            out = child.stdout.read()
+            err = child.stderr.read()  # a traceback at most: HiGHS writes no log here
+        child.wait()
+        if child.returncode != 0:
+            if not self._cancel.is_set():
+                log.warning("HiGHS's child process ended with %s: %s", child.returncode,
+                            err.decode(errors="replace")[-2000:])
+            self._out = b""
+            return
+        self._out = out
+        reason = result_pb2.SolveResultProto.FromString(out).termination.reason
+        if reason == result_pb2.TERMINATION_REASON_OPTIMAL:
+            self._proved.set()
+
+
+def _start_child() -> subprocess.Popen:
+    """`python -m solver.mip`, with this package importable."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return subprocess.Popen([sys.executable, "-m", "solver.mip"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def _child() -> None:
+    """The child: the model and parameters from standard input, HiGHS, the result's proto
+    on standard output."""
+    from ortools.math_opt.core.python import solver as core_solver
+    from ortools.math_opt.python import callback, init_arguments, model_parameters
+
+    data = sys.stdin.buffer.read()
+    deadline, length = LENGTH.unpack_from(data)
+    body = data[LENGTH.size:LENGTH.size + length]
+    model = model_pb2.ModelProto.FromString(body)
+    params = parameters_pb2.SolveParametersProto.FromString(data[LENGTH.size + length:])
+    params.time_limit.FromTimedelta(dt.timedelta(seconds=max(0.0, deadline - time.time())))
+    result = core_solver.solve(
+        model, mathopt.SolverType.HIGHS.value,
+        init_arguments.StreamableSolverInitArguments().to_proto(), params,
+        model_parameters.ModelSolveParameters().to_proto(), None,
+        callback.CallbackRegistration().to_proto(), None, None)
+    sys.stdout.buffer.write(result.SerializeToString())
+    sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    _child()
