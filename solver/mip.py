@@ -8,7 +8,8 @@ does not (the generated type D and E GAP instances of 10x100 and 20x200, docs/be
 
 HiGHS through MathOpt does not honour a SolveInterrupter, so it runs in a child process
 (`python -m solver.mip`) that the parent kills when the stop flag is raised: the stop is then
-honoured within POLL seconds. The child reads the model and the parameters as MathOpt protos
+honoured within POLL seconds (a parent killed outright leaves the child to end at its own
+time limit, the dive's seconds). The child reads the model and the parameters as MathOpt protos
 on its standard input and writes the solve result's proto on its standard output.
 """
 
@@ -21,11 +22,13 @@ import os
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from google.protobuf.message import DecodeError
 from ortools.math_opt import model_pb2, parameters_pb2, result_pb2
 from ortools.math_opt.python import mathopt
 
@@ -62,7 +65,7 @@ class AssignmentMip:
             var.integer = True
         # with whole coefficients every plan's value is the offset plus a multiple of their
         # gcd: a gap below it is a proof, and a bound rounds up to the next such value.
-        # HiGHS's threads are not a MathOpt parameter: its MIP search runs on one
+        # MathOpt's HiGHS refuses the `threads` parameter: its MIP search runs on one
         objective = self.lp.model.objective
         coefficients = [t.coefficient for t in objective.linear_terms()]
         whole = all(c == int(c) for c in coefficients)
@@ -71,7 +74,7 @@ class AssignmentMip:
         params = mathopt.SolveParameters(
             time_limit=dt.timedelta(seconds=max(0.0, seconds)), random_seed=seed,
             relative_gap_tolerance=0.0,
-            absolute_gap_tolerance=self.step - 0.5 if self.step > 1 else 1e-6)
+            absolute_gap_tolerance=self.step - 0.5 if self.step >= 1 else 1e-6)
         body = self.lp.model.export_model().SerializeToString()
         self._input = (LENGTH.pack(time.time() + seconds, len(body)) + body
                        + params.to_proto().SerializeToString())
@@ -79,7 +82,8 @@ class AssignmentMip:
         self._cancel = threading.Event()
         self._proved = threading.Event()
         self._out = b""
-        self._child = _start_child()
+        self._errors = tempfile.TemporaryFile()  # a file: a full pipe would block the child
+        self._child = _start_child(self._errors)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -104,13 +108,16 @@ class AssignmentMip:
         out = None if self._cancel.is_set() else self._out
         if not out:
             return MipAnswer(None, None, out is None)
+        # the reader thread has parsed it once already: it is a result proto
         result = mathopt.parse_solve_result(result_pb2.SolveResultProto.FromString(out),
                                             self.lp.model, validate=False)
         bound = result.termination.objective_bounds.dual_bound
         if not math.isfinite(bound):
             bound = None
         elif self.step:
-            bound = self.offset + self.step * math.ceil((bound - self.offset) / self.step - 1e-6)
+            # up to the next plan value, less a relative slack for HiGHS's float bound
+            slack = 1e-9 * max(1.0, abs(bound)) / self.step + 1e-6
+            bound = self.offset + self.step * math.ceil((bound - self.offset) / self.step - slack)
         if not result.has_primal_feasible_solution():
             return MipAnswer(None, bound, False)
         values = result.variable_values(self.lp.x)
@@ -130,29 +137,34 @@ class AssignmentMip:
             child.stdin.close()
         except OSError:
             pass  # the rest of its input had nowhere to go
-        with child.stdout, child.stderr:
+        with child.stdout:
             out = child.stdout.read()
-            err = child.stderr.read()  # a traceback at most: HiGHS writes no log here
         child.wait()
+        with self._errors:
+            self._errors.seek(0)
+            err = self._errors.read().decode(errors="replace")[-2000:]
         if child.returncode != 0:
             if not self._cancel.is_set():
-                log.warning("HiGHS's child process ended with %s: %s", child.returncode,
-                            err.decode(errors="replace")[-2000:])
-            self._out = b""
+                log.warning("HiGHS's child process ended with %s: %s", child.returncode, err)
+            return
+        try:
+            reason = result_pb2.SolveResultProto.FromString(out).termination.reason
+        except DecodeError:
+            log.warning("HiGHS's child process wrote no result: %s", err)
             return
         self._out = out
-        reason = result_pb2.SolveResultProto.FromString(out).termination.reason
         if reason == result_pb2.TERMINATION_REASON_OPTIMAL:
             self._proved.set()
 
 
-def _start_child() -> subprocess.Popen:
-    """`python -m solver.mip`, with this package importable."""
+def _start_child(errors) -> subprocess.Popen:
+    """`python -m solver.mip` from this package's folder (so that no other `solver` in
+    the working directory shadows it), its standard error into the file `errors`."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return subprocess.Popen([sys.executable, "-m", "solver.mip"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                            stdout=subprocess.PIPE, stderr=errors, env=env, cwd=root)
 
 
 def _child() -> None:
@@ -161,6 +173,9 @@ def _child() -> None:
     from ortools.math_opt.core.python import solver as core_solver
     from ortools.math_opt.python import callback, init_arguments, model_parameters
 
+    # the result goes to the real standard output; anything a library prints, to stderr
+    result_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
     data = sys.stdin.buffer.read()
     deadline, length = LENGTH.unpack_from(data)
     body = data[LENGTH.size:LENGTH.size + length]
@@ -172,8 +187,8 @@ def _child() -> None:
         init_arguments.StreamableSolverInitArguments().to_proto(), params,
         model_parameters.ModelSolveParameters().to_proto(), None,
         callback.CallbackRegistration().to_proto(), None, None)
-    sys.stdout.buffer.write(result.SerializeToString())
-    sys.stdout.buffer.flush()
+    with result_out:
+        result_out.write(result.SerializeToString())
 
 
 if __name__ == "__main__":

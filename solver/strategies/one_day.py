@@ -15,12 +15,16 @@ better of the two plans goes on to the master's rounds.
 
 from __future__ import annotations
 
+import logging
+
 from .. import firm_patterns, lns, master, mip
 from ..context import Best, Context
 from ..model import Model, coefficients
 from ..progress import report
 from ..types import Result
 from .decomposed import Shape, decompose
+
+log = logging.getLogger(__name__)
 
 
 def solve(ctx: Context) -> Result:
@@ -46,7 +50,12 @@ def dive(ctx: Context, model: Model, best: Best, incumbent: lns.Incumbent | None
     # rounds' end as well, it left too little for placing the plan on the generated 20x100
     # and 20x200 GAP instances and gained nothing elsewhere). The dive stops when HiGHS
     # proves optimality
-    side = mip.AssignmentMip(model, seconds, options.seed) if options.workers > 1 else None
+    side = None
+    if options.workers > 1:
+        try:
+            side = mip.AssignmentMip(model, seconds, options.seed)
+        except OSError:  # no child process to be had: the dive alone
+            log.warning("HiGHS's child process did not start", exc_info=True)
     stopped = clock.stopped if side is None else (lambda: clock.stopped() or side.proved())
     try:
         found = firm_patterns.dive(model, coef, start, seconds, stopped, options.seed, prices,

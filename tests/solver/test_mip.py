@@ -4,10 +4,12 @@ dive in a one-day solve."""
 
 import shutil
 import sys
+import time
 
 import pytest
 
 from benchmarks.gap import to_problem
+from solver import mip
 from solver.check import check
 from solver.instance import Plan
 from solver.mip import AssignmentMip
@@ -48,28 +50,39 @@ def test_plan_and_bound_against_brute_force(seed):
 def test_a_raised_stop_flag_kills_the_child_without_an_answer():
     cost, resource, capacity = _gap(2, 20, 200)
     _, model, _ = _model(cost, resource, capacity)
-    run = AssignmentMip(model, 60.0)
-    flag = Flag(2)  # up from its third look: the child is still starting or solving
+    run = AssignmentMip(model, 600.0)
+    # up from its sixteenth look, a tenth of a second apart: HiGHS is solving by then
+    flag = Flag(15)
     found = run.answer(flag)
     assert flag.up
     assert found.interrupted and found.chosen is None and found.bound is None
+    # killed by the flag, long before the deadline that would kill it otherwise
     assert run._child.returncode is not None  # the child is gone, not left running
+    assert time.monotonic() < run._deadline - 500
 
 
 def test_a_failing_child_gives_no_answer_and_no_error(monkeypatch, caplog):
     cost, resource, capacity = _gap(1, 3, 8)
     _, model, _ = _model(cost, resource, capacity)
     # a child that exits at once with status 1, before it reads its input
-    monkeypatch.setattr(sys, "executable", shutil.which("false"))
+    monkeypatch.setattr(sys, "executable", shutil.which("false") or "/bin/false")
     found = AssignmentMip(model, 10.0).answer(lambda: False)
     assert not found.interrupted and found.chosen is None and found.bound is None
     assert "ended with 1" in caplog.text
 
 
-def test_a_one_day_solve_on_two_workers_and_on_one_passes_the_checker():
+def test_a_one_day_solve_on_two_workers_and_on_one_passes_the_checker(monkeypatch):
     # the MIP runs beside the dive only with a second worker; both plans are checked
     cost, resource, capacity = _gap(4, 5, 40)
     problem = to_problem("t", 5, 40, cost, resource, capacity)
+    started = []
+    real = mip.AssignmentMip
+
+    def counted(*args, **kwargs):
+        started.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mip, "AssignmentMip", counted)
     for workers in (1, 2):
         result = solve(problem, SolveOptions(time_limit=4, workers=workers, mode="decompose",
                                              explain=False))
@@ -78,3 +91,4 @@ def test_a_one_day_solve_on_two_workers_and_on_one_passes_the_checker():
                     unassigned=tuple(u.item for u in result.unassigned))
         assert check(problem, plan) == []
         assert result.bound is not None and result.bound <= result.objective + 1e-6
+        assert len(started) == workers - 1  # the MIP ran beside the dive on two workers only
