@@ -91,9 +91,14 @@ def read_instances(path: str) -> list[tuple[int, int, list, list, list]]:
     return instances
 
 
+def coverage_price(cost) -> float:
+    """What leaving a job out costs in the adapter: more than any agent would charge."""
+    return 10.0 * max(max(row) for row in cost) + 1.0
+
+
 def to_problem(name: str, m: int, n: int, cost, resource, capacity) -> Problem:
     """The GAP as a one-day staffing problem with explicit options."""
-    coverage = 10.0 * max(max(row) for row in cost) + 1.0
+    coverage = coverage_price(cost)
     firms = tuple(
         Firm(id=f"agent{i}", latitude=0.0, longitude=0.0, skills=(),
              availability=(Availability(DAY, DAY, capacity[i], 1.0),))

@@ -8,7 +8,7 @@ does not (the generated type D and E GAP instances of 10x100 and 20x200, docs/be
 
 HiGHS through MathOpt does not honour a SolveInterrupter, so it runs in a child process
 (`python -m solver.mip`) that the parent kills when the stop flag is raised: the stop is then
-honoured within POLL seconds (a parent killed outright leaves the child to end at its own
+honoured within stopping.POLL seconds (a parent killed outright leaves the child to end at its own
 time limit, the dive's seconds). The child reads the model and the parameters as MathOpt protos
 on its standard input and writes the solve result's proto on its standard output.
 """
@@ -34,10 +34,10 @@ from ortools.math_opt.python import mathopt
 
 from .master import assignment_lp
 from .model import Model
+from .stopping import POLL
 
 log = logging.getLogger(__name__)
 
-POLL = 0.1  # seconds between two looks at the stop flag while the child solves
 START = 1.0  # seconds past its deadline the child may take (writing its answer)
 LENGTH = struct.Struct("<dQ")  # before the model proto on the child's input: the solve's
 # deadline (time.time(): the child starts in about 0.4 s, its time limit counts from then)
@@ -81,7 +81,7 @@ class AssignmentMip:
         self._deadline = time.monotonic() + seconds + START
         self._cancel = threading.Event()
         self._proved = threading.Event()
-        self._out = b""
+        self._result: result_pb2.SolveResultProto | None = None  # once the child ends well
         self._errors = tempfile.TemporaryFile()  # a file: a full pipe would block the child
         self._child = _start_child(self._errors)
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -105,12 +105,11 @@ class AssignmentMip:
             self._reader.join(POLL)
             if self._reader.is_alive() and (stopped() or time.monotonic() > self._deadline):
                 self.cancel()
-        out = None if self._cancel.is_set() else self._out
-        if not out:
-            return MipAnswer(None, None, out is None)
-        # the reader thread has parsed it once already: it is a result proto
-        result = mathopt.parse_solve_result(result_pb2.SolveResultProto.FromString(out),
-                                            self.lp.model, validate=False)
+        if self._cancel.is_set():
+            return MipAnswer(None, None, True)
+        if self._result is None:
+            return MipAnswer(None, None, False)
+        result = mathopt.parse_solve_result(self._result, self.lp.model, validate=False)
         bound = result.termination.objective_bounds.dual_bound
         if not math.isfinite(bound):
             bound = None
@@ -126,8 +125,8 @@ class AssignmentMip:
 
     def _read(self) -> None:
         """The reader thread: the input to the child (which reads all of it before it
-        writes), then its output into `_out` until it ends or is killed (empty when it
-        fails)."""
+        writes), then its result proto into `_result` once it ends (None when it fails or
+        is killed)."""
         child = self._child
         try:
             child.stdin.write(self._input)
@@ -148,12 +147,11 @@ class AssignmentMip:
                 log.warning("HiGHS's child process ended with %s: %s", child.returncode, err)
             return
         try:
-            reason = result_pb2.SolveResultProto.FromString(out).termination.reason
+            self._result = result_pb2.SolveResultProto.FromString(out)
         except DecodeError:
             log.warning("HiGHS's child process wrote no result: %s", err)
             return
-        self._out = out
-        if reason == result_pb2.TERMINATION_REASON_OPTIMAL:
+        if self._result.termination.reason == result_pb2.TERMINATION_REASON_OPTIMAL:
             self._proved.set()
 
 

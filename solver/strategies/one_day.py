@@ -46,10 +46,9 @@ def dive(ctx: Context, model: Model, best: Best, incumbent: lns.Incumbent | None
         return incumbent
     start = None if incumbent is None else {
         i: option.index for i, option in ctx.chosen(incumbent).items()}
-    # HiGHS on the second core, where there is one, for the dive's time (given until the
-    # rounds' end as well, it left too little for placing the plan on the generated 20x100
-    # and 20x200 GAP instances and gained nothing elsewhere). The dive stops when HiGHS
-    # proves optimality
+    # HiGHS on the second core, where there is one, for the dive's time (the rounds' time
+    # as well gained nothing on the generated e10100-s0, docs/benchmarks.md). The dive
+    # stops when HiGHS proves optimality
     side = None
     if options.workers > 1:
         try:

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from benchmarks.gap import to_problem
+from benchmarks.gap import coverage_price, to_problem
 from solver import firm_patterns
 from solver.check import check
 from solver.generate import generate
@@ -50,7 +50,7 @@ def _optimum(cost, resource, capacity, moved=None):
     """Brute force, in euros: each job to an agent with room, or left out at the adapter's
     coverage price; `moved(job, agent)` adds what a change from a reference plan costs."""
     m, n = len(cost), len(cost[0])
-    coverage = 10.0 * max(max(row) for row in cost) + 1.0
+    coverage = coverage_price(cost)
     best = math.inf
     for pick in itertools.product(range(-1, m), repeat=n):
         load = [0] * m
@@ -94,7 +94,7 @@ def test_bound_and_dive_against_brute_force(seed):
         assert option.item == item
         load[option.firm] += resource[option.firm][item]
         value += cost[option.firm][item]
-    value += (n - len(found.chosen)) * (10.0 * max(max(row) for row in cost) + 1.0)
+    value += (n - len(found.chosen)) * coverage_price(cost)
     assert all(load[i] <= capacity[i] for i in range(m))
     assert value >= optimum - 1e-6
     # and the whole solve, patterns first, proves the brute-force optimum

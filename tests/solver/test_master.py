@@ -11,7 +11,7 @@ import random
 import pytest
 from ortools.math_opt.python import mathopt
 
-from benchmarks.gap import to_problem
+from benchmarks.gap import coverage_price, to_problem
 from solver.generate import generate
 from solver.lns import Incumbent, separable
 from solver.master import (
@@ -55,7 +55,7 @@ def _brute_force(cost, resource, capacity):
     """The least cost in euros: each job to an agent with room, or left out at the
     adapter's coverage price."""
     m, n = len(cost), len(cost[0])
-    coverage = 10.0 * max(max(row) for row in cost) + 1.0
+    coverage = coverage_price(cost)
     best = math.inf
     for pick in itertools.product(range(-1, m), repeat=n):
         load = [0] * m

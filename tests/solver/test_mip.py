@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from benchmarks.gap import to_problem
+from benchmarks.gap import coverage_price, to_problem
 from solver import mip
 from solver.check import check
 from solver.instance import Plan
@@ -22,7 +22,7 @@ from .test_firm_patterns import _gap, _model, _optimum, _tiny
 
 def _value(core, chosen, cost, n) -> float:
     """A GAP plan's value in euros, unassigned jobs at the adapter's coverage price."""
-    coverage = 10.0 * max(max(row) for row in cost) + 1.0
+    coverage = coverage_price(cost)
     value = sum(cost[core.options[k].firm][item] for item, k in chosen.items())
     return value + (n - len(chosen)) * coverage
 
