@@ -12,6 +12,13 @@ from . import operations as ops
 from . import queue
 from .events import event_response
 from .schemas import (
+    AdjustmentSchema,
+    AssignmentChangeSchema,
+    AssignmentSchema,
+    AssignmentUpdateArgs,
+    BanArgs,
+    BanQueryArgs,
+    BanSchema,
     CancelArgs,
     PlanListSchema,
     PlanQueryArgs,
@@ -27,7 +34,10 @@ plans = Blueprint("plans", __name__, url_prefix="/api/v1",
 solve_jobs = Blueprint("solve_jobs", __name__, url_prefix="/api/v1",
                        description="Solve jobs: the planner running in the background, with "
                                    "live progress and cancel (lead coordinators only)")
-blueprints = [plans, solve_jobs]
+bans = Blueprint("bans", __name__, url_prefix="/api/v1",
+                 description="Bans: a firm barred from one work item (lead coordinators only; "
+                             "the planner keeps them in every plan made after)")
+blueprints = [plans, solve_jobs, bans]
 # one event of the stream (OpenAPI 3.0 describes the events, not the stream)
 SSE_EVENT = {"type": "object", "properties": {
     "event": {"type": "string", "enum": ["progress", "end"]},
@@ -68,6 +78,74 @@ class PlanById(MethodView):
         plan = ops.get_plan(actor, plan_id)
         plans.check_if_match(plan, PlanSchema, lambda: ops.plan_view(actor, plan))
         return ops.plan_view(actor, ops.update_plan(actor, plan, args))
+
+
+@plans.route("/plans/<int:plan_id>/adjustments")
+class PlanAdjustments(MethodView):
+    @plans.response(200, AdjustmentSchema(many=True))
+    @plans.paginate(SelectPage)
+    def get(self, plan_id):
+        """The plan's manual changes, newest first: who, when, before and after (lead
+        coordinators)"""
+        actor = current_actor()
+        return ops.list_adjustments(actor, ops.get_plan(actor, plan_id))
+
+
+@plans.route("/assignments/<int:assignment_id>")
+@plans.etag
+class AssignmentById(MethodView):
+    @plans.response(200, AssignmentSchema)
+    def get(self, assignment_id):
+        """Read an assignment (lead coordinators any; others their own firm's)"""
+        return ops.get_assignment(current_actor(), assignment_id)
+
+    @plans.arguments(AssignmentUpdateArgs)
+    @plans.response(200, AssignmentChangeSchema)
+    @plans.alt_response(409, description="the plan is approved or superseded: re-plan")
+    def patch(self, args, assignment_id):
+        """Lock, unlock or move an assignment (lead coordinators). A move is judged by the
+        independent checker first: one that breaks a hard rule answers 422 with every
+        violation it causes, and nothing is saved; `dry_run` shows them without saving"""
+        actor = current_actor()
+        assignment = ops.get_assignment(actor, assignment_id)
+        plans.check_if_match(assignment, AssignmentSchema)
+        return ops.change_assignment(actor, assignment, args)
+
+
+@bans.route("/projects/<int:project_id>/bans")
+class Bans(MethodView):
+    @bans.arguments(BanQueryArgs, location="query")
+    @bans.response(200, BanSchema(many=True))
+    @bans.paginate(SelectPage)
+    def get(self, args, project_id):
+        """List the project's bans (lead coordinators)"""
+        actor = current_actor()
+        return ops.list_bans(actor, get_project_for(actor, project_id), **args)
+
+    @bans.arguments(BanArgs)
+    @bans.response(201, BanSchema)
+    @bans.alt_response(409, description="the firm is already banned from the item")
+    def post(self, args, project_id):
+        """Bar a firm from one work item"""
+        actor = current_actor()
+        return ops.create_ban(actor, get_project_for(actor, project_id), args)
+
+
+@bans.route("/bans/<int:ban_id>")
+@bans.etag
+class BanById(MethodView):
+    @bans.response(200, BanSchema)
+    def get(self, ban_id):
+        """Read a ban (lead coordinators)"""
+        return ops.get_ban(current_actor(), ban_id)
+
+    @bans.response(204)
+    def delete(self, ban_id):
+        """Lift a ban (lead coordinators)"""
+        actor = current_actor()
+        ban = ops.get_ban(actor, ban_id)
+        bans.check_if_match(ban, BanSchema)
+        ops.delete_ban(actor, ban)
 
 
 @solve_jobs.route("/projects/<int:project_id>/solve-jobs")

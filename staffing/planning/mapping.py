@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 import solver.types as st
+from solver import review as solver_review
 from solver.instance import problem_to_dict
 
 from ..extensions import db
@@ -187,6 +188,49 @@ def save_plan(project: Project, problem: st.Problem, result: st.Result, author_i
         db.session.execute(sa.insert(Assignment), rows)
     db.session.expire(plan, ["assignments"])
     return plan
+
+
+def placed_items(plan: Plan, changes: dict[int, tuple[int, dt.date]] | None = None
+                 ) -> tuple[st.PlannedItem, ...]:
+    """The plan's assignments as the solver reads a plan given by hand; `changes` (work item
+    id -> firm id, first day) replace what the plan says of those items."""
+    changes = changes or {}
+    placed = []
+    for a in plan.assignments:
+        firm_id, start_on = changes.get(a.work_item_id, (a.firm_id, a.start_on))
+        placed.append(st.PlannedItem(str(a.work_item_id), str(firm_id), start_on))
+    return tuple(placed)
+
+
+def review_plan(problem: st.Problem, plan: Plan,
+                changes: dict[int, tuple[int, dt.date]] | None = None,
+                core=None) -> solver_review.Review:
+    """The plan (with `changes`) judged by the checker against `problem` (the project as it
+    is now, without locks: a plan given by hand keeps its own locks by definition)."""
+    return solver_review.review(problem, placed_items(plan, changes), core)
+
+
+def summary_of_review(review: solver_review.Review, previous: dict | None) -> dict:
+    """The stored report of a plan changed by hand: the review's figures, the planner's
+    search figures of the plan it was (bound, times, stats) kept as they were; explanations
+    of items whose firm changed are dropped (they described the planner's choice)."""
+    data = _jsonable(review)
+    previous = previous or {}
+    kept = {a["item"]: a["firm"] for a in data["assignments"]}
+    summary = {key: previous.get(key) for key in ("status", "bound", "gap",
+                                                  "time_to_first_plan", "wall_time",
+                                                  "reasons", "stats")}
+    summary |= {key: data[key] for key in ("objective", "terms", "unassigned", "firms",
+                                           "sites", "face_firms")}
+    bound, objective = summary["bound"], summary["objective"]
+    if bound is not None:  # the inputs are the plan's: its bound still holds
+        summary["gap"] = max(0.0, (objective - bound) / objective) if objective > 0 else 0.0
+    summary["explanations"] = [e for e in previous.get("explanations", [])
+                               if kept.get(e["item"]) == e["firm"]]
+    summary["assignments"] = [
+        {"item": a["item"], "firm": a["firm"], "days": a["days"], "cost": a["cost"],
+         "travel_cost": a["travel_cost"]} for a in data["assignments"]]
+    return summary
 
 
 def _summary(result: st.Result) -> dict:

@@ -135,3 +135,57 @@ class SolveJob(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_JOB_STATUSES
+
+
+class Ban(db.Model):
+    """A firm barred from one work item by the lead's coordinators (the planner's ban rule):
+    no plan made after it gives that item to that firm."""
+
+    __tablename__ = "ban"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("project.id", ondelete="CASCADE"), index=True
+    )
+    work_item_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("work_item.id", ondelete="CASCADE"), index=True
+    )
+    firm_id: Mapped[int] = mapped_column(sa.ForeignKey("firm.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(sa.String(1000), default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("work_item_id", "firm_id"),)
+
+
+ADJUSTMENT_ACTIONS = ("lock", "move")
+
+
+class Adjustment(db.Model):
+    """One manual change to a plan's assignment: who, when, what it was and what it became
+    (firm, dates, hours, locks). `lock` changes only the locks (locking or unlocking);
+    `move` changes the firm or the dates (and the locks with them)."""
+
+    __tablename__ = "adjustment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    assignment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("assignment.id", ondelete="SET NULL"), index=True
+    )
+    work_item_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("work_item.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    action: Mapped[str] = mapped_column(sa.String(20))
+    before: Mapped[dict] = mapped_column(sa.JSON)
+    after: Mapped[dict] = mapped_column(sa.JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("action IN ('lock', 'move')", name="action_known"),
+    )

@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from ..schemas import StrictArgs, UpdateArgs, database_id, text
+from ..schemas import StrictArgs, UpdateArgs, database_id, date, text
 from .models import JOB_STATUSES, PLAN_STATUSES
 
 LEAD_ONLY = {"description": "lead coordinators only"}
@@ -26,6 +26,95 @@ class AssignmentSchema(ma.Schema):
     hours = ma.fields.Float()
     is_firm_locked = ma.fields.Boolean()
     is_date_locked = ma.fields.Boolean()
+
+
+class AssignmentUpdateArgs(UpdateArgs):
+    """Lock or unlock an assignment's firm or dates, or move its item to another firm or
+    first day. A move is judged by the checker before it is saved."""
+
+    firm_id = database_id(metadata={"description": "move the item to this firm"})
+    start_on = date(metadata={"description": "move the item to start on this working day"})
+    is_firm_locked = ma.fields.Boolean(metadata={
+        "description": "a re-plan keeps the item with its firm"})
+    is_date_locked = ma.fields.Boolean(metadata={
+        "description": "a re-plan keeps the item's first day"})
+    dry_run = ma.fields.Boolean(load_default=False, metadata={
+        "description": "judge the change and show its violations and cost, save nothing"})
+
+
+class ViolationSchema(ma.Schema):
+    rule = ma.fields.String(metadata={"description": "the hard rule (solver.check.RULES)"})
+    message = ma.fields.String()
+    item = ma.fields.String(allow_none=True)
+    firm = ma.fields.String(allow_none=True)
+    site = ma.fields.String(allow_none=True)
+    day = stored_date(allow_none=True)
+
+
+class MovedSchema(ma.Schema):
+    firm_id = ma.fields.Integer()
+    start_on = stored_date()
+    end_on = stored_date()
+    hours = ma.fields.Float()
+    cost = ma.fields.Float(metadata={"description": "euros of rates and travel"})
+    travel_cost = ma.fields.Float()
+
+
+class PreviewSchema(ma.Schema):
+    """The plan after the move, as the independent checker judges it."""
+
+    assignment = ma.fields.Nested(MovedSchema, allow_none=True, metadata={
+        "description": "the item's firm, days, hours and cost after the move (none when "
+                       "the firm cannot take it)"})
+    not_eligible = ma.fields.String(allow_none=True, metadata={
+        "description": "why the firm cannot take the item at all"})
+    caused = ma.fields.List(ma.fields.Nested(ViolationSchema), metadata={
+        "description": "hard rules the move breaks"})
+    existing = ma.fields.List(ma.fields.Nested(ViolationSchema), metadata={
+        "description": "hard rules the plan already broke before the move (its inputs "
+                       "changed since it was made)"})
+    cost_delta = ma.fields.Float(metadata={"description": "euros of rates and travel"})
+    objective_delta = ma.fields.Float()
+
+
+class AssignmentChangeSchema(ma.Schema):
+    assignment = ma.fields.Nested(AssignmentSchema)
+    saved = ma.fields.Boolean(metadata={"description": "false for a dry run or no change"})
+    preview = ma.fields.Nested(PreviewSchema, allow_none=True, metadata={
+        "description": "for a move"})
+
+
+class AdjustmentSchema(ma.Schema):
+    id = ma.fields.Integer()
+    plan_id = ma.fields.Integer()
+    assignment_id = ma.fields.Integer(allow_none=True)
+    work_item_id = ma.fields.Integer()
+    user_id = ma.fields.Integer(allow_none=True)
+    action = ma.fields.String(metadata={"description": "lock (the locks only) or move"})
+    before = ma.fields.Dict()
+    after = ma.fields.Dict()
+    created_at = ma.fields.DateTime()
+
+
+class BanArgs(StrictArgs):
+    work_item_id = database_id(required=True)
+    firm_id = database_id(required=True)
+    reason = text(1000)
+
+
+class BanQueryArgs(StrictArgs):
+    work_item_id = database_id()
+    firm_id = database_id()
+
+
+class BanSchema(ma.Schema):
+    id = ma.fields.Integer()
+    project_id = ma.fields.Integer()
+    work_item_id = ma.fields.Integer()
+    firm_id = ma.fields.Integer()
+    reason = ma.fields.String()
+    created_by_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.DateTime()
 
 
 class WeekLoadSchema(ma.Schema):
@@ -161,6 +250,22 @@ class PlanUpdateArgs(UpdateArgs):
         "description": "approve although the project's inputs changed since the plan"})
     confirm_older = ma.fields.Boolean(load_default=False, metadata={
         "description": "approve although a newer version is approved"})
+
+
+class PlanPageArgs(StrictArgs):
+    """The plan page's filters."""
+
+    firm_id = database_id()
+    site_id = database_id()
+    region = text(100)
+    start_on = date()
+    end_on = date()
+    group = ma.fields.String(load_default="firm", validate=validate.OneOf(("firm", "site")))
+
+    @ma.validates_schema
+    def check_span(self, data, **kwargs):
+        if data.get("start_on") and data.get("end_on") and data["end_on"] < data["start_on"]:
+            raise ma.ValidationError("the span ends before it starts", "end_on")
 
 
 class PlanQueryArgs(StrictArgs):

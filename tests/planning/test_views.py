@@ -28,7 +28,8 @@ def test_a_solve_started_from_the_form_ends_on_its_page(client, db, rollout):
     assert response.status_code == 303
     assert response.headers["Location"] == f"/solve-jobs/{job.id}"
     page = page_text(client, f"/solve-jobs/{job.id}")
-    assert "Stored as plan version 1 (a draft)." in page and ">done<" in page
+    assert f'Stored as <a href="/plans/{job.plan_id}">plan version 1</a> (a draft).' in page
+    assert ">done<" in page
     assert "Stop" not in page
     plans = page_text(client, f"/projects/{rollout['project'].id}/plans")
     assert f"#{job.id}</a>" in plans and "EUR" in plans and "current" in plans

@@ -2,6 +2,12 @@
 (except the job runner, which commits its progress and its result in short transactions of
 its own, as a job must)."""
 
+from .adjust import (  # noqa: F401
+    change_assignment,
+    get_assignment,
+    list_adjustments,
+)
+from .bans import create_ban, delete_ban, get_ban, list_bans  # noqa: F401
 from .jobs import (  # noqa: F401
     cancel_job,
     fail_orphaned_jobs,

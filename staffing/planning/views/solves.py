@@ -1,40 +1,23 @@
-"""HTML pages of the planning domain: a project's plans and solves, one solve live."""
+"""Pages of a project's plans list and its solves: start one, watch it live, stop it."""
 
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from ..access import get_project_for, is_lead_coordinator
-from ..errors import Conflict, InvalidInput
-from ..extensions import db
-from ..security import current_actor
-from . import operations as ops
-from . import queue
-from .events import event_response
-from .schemas import TIME_LIMITS, SolveJobArgs
+from ...access import get_project_for, is_lead_coordinator
+from ...errors import Conflict, InvalidInput
+from ...extensions import db
+from ...security import current_actor
+from .. import operations as ops
+from .. import queue
+from ..events import event_response
+from ..schemas import TIME_LIMITS, SolveJobArgs
+from .blueprint import web
 
-web = Blueprint("planning", __name__)
 FORM_FIELDS = ("time_limit", "seed", "workers", "base_plan_id")
 RECENT_JOBS = 10
-
-
-@web.app_template_filter("euros")
-def euros(value) -> str:
-    """12,345.67 EUR, or a dash when there is no figure."""
-    return "-" if value is None else f"{value:,.2f} EUR"
-
-
-@web.app_template_filter("points")
-def points(value) -> str:
-    """A weighted figure (the objective, its bound): 12,345.67, not euros."""
-    return "-" if value is None else f"{value:,.2f}"
-
-
-@web.app_template_filter("or_dash")
-def or_dash(value) -> str:
-    return "-" if value is None else str(value)
 
 
 @web.get("/projects/<int:project_id>/plans")

@@ -1,0 +1,279 @@
+"""Adjusting a plan over HTTP: lock, move (judged by the checker first), dry runs, the record
+of who changed what, and bans."""
+
+import datetime as dt
+
+import pytest
+
+from staffing.planning.models import Adjustment, Assignment, Plan
+
+
+@pytest.fixture
+def rollout(db, create_firm, create_user, create_project, create_membership, create_site,
+            create_skill, create_work_item, create_offer, auth):
+    """Lead IT alone has the server skill; Nord IT and Lead IT do desktops in Hamburg; Süd IT
+    (Munich) is beyond reach of Hamburg. The desktops depend on the server."""
+    lead = create_firm(name="Lead IT", latitude=53.55, longitude=9.99)
+    north = create_firm(name="Nord IT", latitude=53.6, longitude=10.0)
+    south = create_firm(name="Süd IT", latitude=48.1, longitude=11.6)
+    project = create_project(lead_firm=lead, start_on=dt.date(2027, 3, 1),
+                             end_on=dt.date(2027, 3, 31))
+    for firm in (north, south):
+        create_membership(project, firm)
+    desktop, server = create_skill(project, code="desktop"), create_skill(project, "winserver")
+    hamburg = create_site(project, name="Hamburg", latitude=53.55, longitude=9.99)
+    srv = create_work_item(hamburg, skill=server, ref="HH-SRV", kind="server", quantity=1,
+                           effort_hours=12, min_proficiency=1)
+    desk = create_work_item(hamburg, skill=desktop, ref="HH-DT", quantity=4, effort_hours=2,
+                            min_proficiency=1, depends_on=[srv])
+    more = create_work_item(hamburg, skill=desktop, ref="HH-DT2", quantity=4, effort_hours=2,
+                            min_proficiency=1)
+    create_offer(project, lead, {desktop: (3, "70.00"), server: (4, "90.00")},
+                 min_share_percent=0, max_share_percent=100)
+    create_offer(project, north, {desktop: (3, "50.00")}, min_share_percent=0,
+                 max_share_percent=100)
+    create_offer(project, south, {desktop: (5, "40.00")}, min_share_percent=0,
+                 max_share_percent=100)
+    other = create_project(lead_firm=lead)
+    other_item = create_work_item(create_site(other), skill=create_skill(other))
+    return {
+        "project": project, "lead": lead, "north": north, "south": south, "srv": srv,
+        "desk": desk, "more": more, "other_item": other_item,
+        "lead_user": create_user(firm=lead, role="coordinator"),
+        "north_h": auth(create_user(firm=north, role="coordinator")),
+        "auth": auth,
+    }
+
+
+@pytest.fixture
+def lead_h(rollout):
+    return rollout["auth"](rollout["lead_user"])
+
+
+@pytest.fixture
+def plan(client, rollout, lead_h):
+    started = client.post(f"/api/v1/projects/{rollout['project'].id}/solve-jobs",
+                          json={"time_limit": 5}, headers=lead_h)
+    assert started.status_code == 202 and started.json["status"] == "done", started.json
+    return client.get(f"/api/v1/plans/{started.json['plan_id']}", headers=lead_h).json
+
+
+def _of(plan, item) -> dict:
+    return next(a for a in plan["assignments"] if a["work_item_id"] == item.id)
+
+
+def _patch(client, headers, assignment_id, body):
+    url = f"/api/v1/assignments/{assignment_id}"
+    etag = client.get(url, headers=headers).headers["ETag"]
+    return client.patch(url, json=body, headers=headers | {"If-Match": etag})
+
+
+def test_the_plan_gives_each_item_to_an_eligible_firm(plan, rollout):
+    assert plan["solver_status"] == "optimal"
+    assert _of(plan, rollout["srv"])["firm_id"] == rollout["lead"].id
+    assert _of(plan, rollout["desk"])["firm_id"] == rollout["north"].id  # the cheaper in reach
+
+
+def test_lock_is_saved_and_recorded_with_who_and_when(client, db, plan, rollout, lead_h):
+    desk = _of(plan, rollout["desk"])
+    response = _patch(client, lead_h, desk["id"], {"is_firm_locked": True})
+    assert response.status_code == 200, response.json
+    assert response.json["saved"] is True and response.json["preview"] is None
+    assert response.json["assignment"]["is_firm_locked"] is True
+    assert db.session.get(Assignment, desk["id"]).is_firm_locked is True
+    history = client.get(f"/api/v1/plans/{plan['id']}/adjustments", headers=lead_h).json
+    assert [(h["action"], h["user_id"], h["before"]["is_firm_locked"],
+             h["after"]["is_firm_locked"]) for h in history] == [
+        ("lock", rollout["lead_user"].id, False, True)]
+    # unlocking is a change of its own
+    assert _patch(client, lead_h, desk["id"], {"is_firm_locked": False}).json["saved"]
+    assert len(client.get(f"/api/v1/plans/{plan['id']}/adjustments", headers=lead_h).json) == 2
+
+
+def test_a_move_to_a_firm_without_the_skill_is_refused_and_nothing_changes(
+        client, db, plan, rollout, lead_h):
+    srv = _of(plan, rollout["srv"])
+    response = _patch(client, lead_h, srv["id"], {"firm_id": rollout["north"].id})
+    assert response.status_code == 422
+    assert set(response.json) == {"code", "status", "message", "errors"}
+    assert response.json["errors"]["firm_id"] == ["Nord IT cannot take it: lacks the skill"]
+    row = db.session.get(Assignment, srv["id"])
+    assert (row.firm_id, row.is_firm_locked) == (rollout["lead"].id, False)
+    assert db.session.query(Adjustment).count() == 0
+
+
+def test_a_move_beyond_the_travel_radius_is_refused(client, plan, rollout, lead_h):
+    response = _patch(client, lead_h, _of(plan, rollout["more"])["id"],
+                      {"firm_id": rollout["south"].id})
+    assert response.status_code == 422
+    assert "outside its travel radius" in response.json["errors"]["firm_id"][0]
+
+
+def test_a_dry_run_shows_the_move_and_its_cost_and_saves_nothing(client, db, plan, rollout,
+                                                                 lead_h):
+    desk = _of(plan, rollout["desk"])
+    before = db.session.get(Plan, plan["id"]).cost
+    response = _patch(client, lead_h, desk["id"],
+                      {"firm_id": rollout["lead"].id, "dry_run": True})
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["saved"] is False and body["preview"]["caused"] == []
+    # 8 h of desktops at 70 EUR instead of 50 EUR: 160 EUR more (no travel: both in Hamburg)
+    moved = body["preview"]["assignment"]
+    assert moved["firm_id"] == rollout["lead"].id
+    assert body["preview"]["cost_delta"] == pytest.approx(
+        moved["cost"] - next(a["cost"] for a in plan["summary"]["assignments"]
+                             if a["item"] == str(rollout["desk"].id)))
+    assert body["preview"]["cost_delta"] > 0
+    assert db.session.get(Assignment, desk["id"]).firm_id == rollout["north"].id
+    assert db.session.get(Plan, plan["id"]).cost == before
+
+
+def test_a_move_is_saved_locked_with_the_plan_s_figures_updated(client, db, plan, rollout,
+                                                                lead_h):
+    desk = _of(plan, rollout["desk"])
+    response = _patch(client, lead_h, desk["id"], {"firm_id": rollout["lead"].id})
+    assert response.status_code == 200, response.json
+    assert response.json["saved"] is True
+    row = db.session.get(Assignment, desk["id"])
+    assert row.firm_id == rollout["lead"].id and row.is_firm_locked
+    assert not row.is_date_locked  # the day did not move
+    after = client.get(f"/api/v1/plans/{plan['id']}", headers=lead_h).json
+    assert after["cost"] == pytest.approx(plan["cost"] + response.json["preview"]["cost_delta"])
+    assert after["cost"] == pytest.approx(sum(a["cost"] for a in after["summary"]["assignments"]))
+    hours = {row["firm"]: row["hours"] for row in after["summary"]["firms"]}
+    # the server's 10.2 h and the desktops' 7.2 h (8 h less 5 % per level above the minimum)
+    assert response.json["preview"]["assignment"]["hours"] == 7.2
+    assert hours[str(rollout["lead"].id)] == pytest.approx(10.2 + 7.2)
+    assert hours[str(rollout["north"].id)] == pytest.approx(7.2)  # HH-DT2 only
+    history = client.get(f"/api/v1/plans/{plan['id']}/adjustments", headers=lead_h).json
+    assert history[0]["action"] == "move"
+    assert history[0]["before"]["firm_id"] == rollout["north"].id
+    assert history[0]["after"]["firm_id"] == rollout["lead"].id
+
+
+def test_a_move_before_the_item_it_depends_on_ends_lists_the_violation(client, plan, rollout,
+                                                                     lead_h):
+    srv, desk = _of(plan, rollout["srv"]), _of(plan, rollout["desk"])
+    response = _patch(client, lead_h, desk["id"], {"start_on": srv["start_on"]})
+    assert response.status_code == 422, response.json
+    reasons = response.json["errors"]["start_on"]
+    assert any("depends on" in reason or "not after" in reason for reason in reasons), reasons
+
+
+def test_a_start_on_a_weekend_or_outside_the_project_is_refused(client, plan, rollout, lead_h):
+    desk = _of(plan, rollout["desk"])
+    for day in ("2027-03-06", "2027-05-03"):  # a Saturday; after the project's end
+        response = _patch(client, lead_h, desk["id"], {"start_on": day})
+        assert response.status_code == 422
+        assert "not a working day" in response.json["errors"]["start_on"][0]
+
+
+def test_a_move_to_a_firm_outside_the_project_is_refused(client, plan, rollout, lead_h,
+                                                         create_firm):
+    outsider = create_firm(name="Fremd IT")
+    for firm_id in (outsider.id, 999_999):
+        response = _patch(client, lead_h, _of(plan, rollout["desk"])["id"],
+                          {"firm_id": firm_id})
+        assert response.status_code == 422
+        assert "takes part in the project" in response.json["errors"]["firm_id"][0]
+
+
+def test_bad_bodies_answer_422_in_the_one_shape(client, plan, rollout, lead_h):
+    desk = _of(plan, rollout["desk"])["id"]
+    for body in ({}, {"dry_run": True}, {"firm_id": "x"}, {"start_on": "3 March"},
+                 {"is_firm_locked": "maybe"}, {"hours": 3}):
+        response = _patch(client, lead_h, desk, body)
+        assert response.status_code == 422, body
+        assert set(response.json) == {"code", "status", "message", "errors"}
+
+
+def test_an_approved_plan_is_locked_but_not_moved(client, db, plan, rollout, lead_h):
+    db.session.get(Plan, plan["id"]).status = "approved"
+    db.session.commit()
+    desk = _of(plan, rollout["desk"])["id"]
+    response = _patch(client, lead_h, desk, {"firm_id": rollout["lead"].id})
+    assert response.status_code == 409
+    assert _patch(client, lead_h, desk, {"is_date_locked": True}).status_code == 200
+
+
+def test_a_change_needs_the_current_etag(client, plan, rollout, lead_h):
+    url = f"/api/v1/assignments/{_of(plan, rollout['desk'])['id']}"
+    assert client.patch(url, json={"is_firm_locked": True}, headers=lead_h).status_code == 428
+    stale = client.get(url, headers=lead_h).headers["ETag"]
+    assert _patch(client, lead_h, _of(plan, rollout["desk"])["id"],
+                  {"is_firm_locked": True}).status_code == 200
+    response = client.patch(url, json={"is_firm_locked": False},
+                            headers=lead_h | {"If-Match": stale})
+    assert response.status_code == 412
+
+
+def test_a_partner_reads_its_own_assignment_only_and_changes_none(client, db, plan, rollout,
+                                                                  lead_h):
+    db.session.get(Plan, plan["id"]).status = "proposed"
+    db.session.commit()
+    north_h = rollout["north_h"]
+    own, lead_s = _of(plan, rollout["desk"])["id"], _of(plan, rollout["srv"])["id"]
+    assert client.get(f"/api/v1/assignments/{own}", headers=north_h).status_code == 200
+    assert client.get(f"/api/v1/assignments/{lead_s}", headers=north_h).status_code == 404
+    assert _patch(client, north_h, own, {"is_firm_locked": True}).status_code == 403
+    assert client.get(f"/api/v1/plans/{plan['id']}/adjustments",
+                      headers=north_h).status_code == 403
+
+
+# --- bans ----------------------------------------------------------------------------------
+
+
+def _ban(client, rollout, headers, **body):
+    return client.post(f"/api/v1/projects/{rollout['project'].id}/bans", json=body,
+                       headers=headers)
+
+
+def test_a_ban_keeps_the_firm_off_the_item_in_the_next_plan(client, rollout, lead_h):
+    created = _ban(client, rollout, lead_h, work_item_id=rollout["desk"].id,
+                   firm_id=rollout["north"].id, reason="declined by phone")
+    assert created.status_code == 201, created.json
+    assert created.json["reason"] == "declined by phone"
+    started = client.post(f"/api/v1/projects/{rollout['project'].id}/solve-jobs",
+                          json={"time_limit": 5}, headers=lead_h).json
+    plan = client.get(f"/api/v1/plans/{started['plan_id']}", headers=lead_h).json
+    assert _of(plan, rollout["desk"])["firm_id"] == rollout["lead"].id
+    assert _of(plan, rollout["more"])["firm_id"] == rollout["north"].id  # only that item
+
+
+def test_a_move_onto_a_banned_firm_is_refused(client, plan, rollout, lead_h):
+    _ban(client, rollout, lead_h, work_item_id=rollout["more"].id, firm_id=rollout["lead"].id)
+    response = _patch(client, lead_h, _of(plan, rollout["more"])["id"],
+                      {"firm_id": rollout["lead"].id})
+    assert response.status_code == 422
+    assert "banned" in response.json["errors"]["firm_id"][0]
+
+
+def test_bans_are_listed_refused_twice_and_lifted(client, rollout, lead_h):
+    body = {"work_item_id": rollout["desk"].id, "firm_id": rollout["north"].id}
+    ban = _ban(client, rollout, lead_h, **body).json
+    again = _ban(client, rollout, lead_h, **body)
+    assert again.status_code == 409 and again.json["errors"] == {"ban_id": [str(ban["id"])]}
+    listed = client.get(f"/api/v1/projects/{rollout['project'].id}/bans"
+                        f"?firm_id={rollout['north'].id}", headers=lead_h).json
+    assert [b["id"] for b in listed] == [ban["id"]]
+    url = f"/api/v1/bans/{ban['id']}"
+    etag = client.get(url, headers=lead_h).headers["ETag"]
+    assert client.delete(url, headers=lead_h | {"If-Match": etag}).status_code == 204
+    assert client.get(url, headers=lead_h).status_code == 404
+
+
+def test_a_ban_on_another_project_s_item_or_no_firm_is_refused(client, rollout, lead_h):
+    response = _ban(client, rollout, lead_h, work_item_id=rollout["other_item"].id,
+                    firm_id=rollout["north"].id)
+    assert response.status_code == 422 and "work_item_id" in response.json["errors"]
+    response = _ban(client, rollout, lead_h, work_item_id=rollout["desk"].id, firm_id=999_999)
+    assert response.status_code == 422 and "firm_id" in response.json["errors"]
+    response = _ban(client, rollout, lead_h, work_item_id=rollout["desk"].id)
+    assert response.status_code == 422 and "firm_id" in response.json["errors"]
+
+
+def test_a_ban_is_an_input_a_plan_made_before_it_is_stale(client, plan, rollout, lead_h):
+    assert plan["is_stale"] is False
+    _ban(client, rollout, lead_h, work_item_id=rollout["desk"].id, firm_id=rollout["north"].id)
+    assert client.get(f"/api/v1/plans/{plan['id']}", headers=lead_h).json["is_stale"] is True
