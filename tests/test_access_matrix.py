@@ -74,6 +74,12 @@ def _build_world(db, make: Factories) -> dict:
     roles["o_admin"] = (firms["o"], "admin")
     users = {name: make.user(firm=firm, role=role) for name, (firm, role)
              in roles.items() if name in ROLES}
+    from staffing.planning.models import Assignment, Ban
+    ban = Ban(project_id=project.id, work_item_id=item.id, firm_id=firms["b"].id,
+              reason="declined by phone")
+    db.session.add(ban)
+    assignment_b = db.session.scalar(db.select(Assignment.id).filter_by(
+        plan_id=jobs["plan"], firm_id=firms["b"].id).order_by(Assignment.id))
     b_colleague = make.user(firm=firms["b"], role="member")  # an object of B's: a user
     from staffing.security import issue_token
     b_token, _ = issue_token(b_colleague, "b's laptop", None)
@@ -84,9 +90,10 @@ def _build_world(db, make: Factories) -> dict:
         "b_user": b_colleague.id, "b_token": b_token.id,
         "project": project.id, "site": site.id, "skill": skill.id,
         "server_skill": server_skill.id, "item": item.id, "offer_a": offers["a"].id,
-        "offer_b": offers["b"].id, "exclusion": exclusion.id,
+        "offer_b": offers["b"].id, "exclusion": exclusion.id, "ban": ban.id,
+        "assignment_b": assignment_b,
         "membership_b": _membership_id(db, project.id, firms["b"].id),
-        "firm_b": firms["b"].id, "firm_o": firms["o"].id,
+        "firm_a": firms["a"].id, "firm_b": firms["b"].id, "firm_o": firms["o"].id,
         "firm_ids": {key: firm.id for key, firm in firms.items()} | {"lead": lead.id}, **jobs,
     }
 
@@ -149,8 +156,12 @@ def _jobs(db, lead, firms, project, factories):
                        max_share_percent=100)
     # what of B's only the lead's coordinators and B may read in the plan: its cost in euros
     b_plan_secrets = (repr(b_row["cost"]), f"{b_row['cost']:,.2f}")
+    # every firm's cost in the plan, and the plan's total: a reader sees its own firm's only
+    firm_costs = {row["firm"]: f"{row['cost']:,.2f}" for row in plan.summary["firms"]
+                  if row["cost"]}
     return {"job": done.id, "queued_job": queued.id, "plan": plan.id, "project2": other.id,
-            "b_plan_secrets": b_plan_secrets}
+            "b_plan_secrets": b_plan_secrets, "firm_costs": firm_costs,
+            "plan_total": f"{plan.cost:,.2f}"}
 
 
 def _membership_id(db, project_id, firm_id):
@@ -222,6 +233,18 @@ REQUESTS = [
     ("POST", "/api/v1/tokens", {"name": "ci"}, set(ROLES), 201),
     ("DELETE", "/api/v1/tokens/{b_token}", None, set(), 204),  # its owner only
     ("POST", "/api/v1/solve-jobs/{queued_job}/cancel", {}, LEAD_COORDINATORS, 200),
+    ("GET", "/api/v1/assignments/{assignment_b}", None, LEAD_COORDINATORS | B_USERS, 200),
+    ("PATCH", "/api/v1/assignments/{assignment_b}", {"is_firm_locked": True},
+     LEAD_COORDINATORS, 200),
+    ("PATCH", "/api/v1/assignments/{assignment_b}", {"firm_id": "{firm_a}", "dry_run": True},
+     LEAD_COORDINATORS, 200),
+    ("GET", "/api/v1/plans/{plan}/adjustments", None, LEAD_COORDINATORS, 200),
+    ("GET", "/api/v1/projects/{project}/bans", None, LEAD_COORDINATORS, 200),
+    ("POST", "/api/v1/projects/{project}/bans", {"work_item_id": "{item}",
+                                                 "firm_id": "{firm_a}"},
+     LEAD_COORDINATORS, 201),
+    ("GET", "/api/v1/bans/{ban}", None, LEAD_COORDINATORS, 200),
+    ("DELETE", "/api/v1/bans/{ban}", None, LEAD_COORDINATORS, 204),
 ]
 
 # Objects a role can see but not change answer 403; everything else out of reach is 404.
@@ -242,6 +265,8 @@ VISIBLE_TO = {
     "/api/v1/projects/{project2}/solve-jobs": PARTICIPANTS,
     "/api/v1/firms/{firm_b}": set(ROLES),
     "/api/v1/users/{b_user}": B_USERS,
+    "/api/v1/assignments/{assignment_b}": LEAD_COORDINATORS | B_USERS,
+    "/api/v1/plans/{plan}/adjustments": PARTICIPANTS,
 }
 
 
@@ -298,6 +323,8 @@ def _crawl(client, world, role):
         "/api/v1/projects/{project}/solve-jobs", "/api/v1/solve-jobs/{job}",
         "/api/v1/solve-jobs/{job}/instance", "/api/v1/solve-jobs/{job}/events",
         "/api/v1/solve-jobs/{queued_job}",
+        "/api/v1/assignments/{assignment_b}", "/api/v1/plans/{plan}/adjustments",
+        "/api/v1/projects/{project}/bans", "/api/v1/bans/{ban}",
     ]
     for url in urls:
         response = client.get(url.format(**world), headers=world["headers"][role])
@@ -400,8 +427,19 @@ PAGES = [
     ("GET", "/solve-jobs/{job}", LEAD_COORDINATORS, 200),
     ("GET", "/solve-jobs/{job}/events", LEAD_COORDINATORS, 200),
     ("POST", "/solve-jobs/{queued_job}/cancel", LEAD_COORDINATORS, 303),
+    ("GET", "/plans/{plan}", PARTICIPANTS, 200),
+    ("GET", "/plans/{plan}?firm_id={firm_b}&group=site", PARTICIPANTS, 200),
+    ("POST", "/plans/{plan}/status", LEAD_COORDINATORS, 303),
+    ("GET", "/assignments/{assignment_b}", LEAD_COORDINATORS | B_USERS, 200),
+    ("POST", "/assignments/{assignment_b}", LEAD_COORDINATORS, 303),
+    ("POST", "/assignments/{assignment_b}/ban", LEAD_COORDINATORS, 303),
 ]
-PAGES_VISIBLE_TO = {"/projects/{project2}/solve-jobs": PARTICIPANTS}
+PAGES_VISIBLE_TO = {"/projects/{project2}/solve-jobs": PARTICIPANTS,
+                    "/plans/{plan}/status": PARTICIPANTS,
+                    "/assignments/{assignment_b}": B_USERS}
+# what each page's forms send (one body for every POST: each form reads its own fields)
+PAGE_FORM = {"time_limit": "1", "status": "draft", "action": "lock", "is_firm_locked": "1",
+             "firm_id": "{firm_a}", "reason": "matrix"}
 
 
 def _sign_in_once(app, email: str) -> str:
@@ -434,7 +472,7 @@ def _signed_in(client, world, role):
                          ids=[f"{p[0]} {p[1]}" for p in PAGES])
 def test_page_matrix(client, world, role, method, path, allowed, success):
     token = _signed_in(client, world, role)
-    data = {"csrf_token": token, "time_limit": "1"} if method == "POST" else None
+    data = {"csrf_token": token, **_fill(PAGE_FORM, world)} if method == "POST" else None
     response = client.open(path.format(**world), method=method, data=data)
     if role in allowed:
         assert response.status_code == success, response.get_data(as_text=True)
@@ -454,6 +492,28 @@ def test_no_page_leaks_b_sealed_values_or_the_lead_s_costs(client, world, role):
         for secret in B_SECRET_STRINGS + world["b_plan_secrets"]:
             assert not _mentions(text, secret), f"{role} read {secret!r} from {path}"
         assert "EUR" not in text and "Start solve" not in text, f"{role} on {path}"
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - LEAD_COORDINATORS))
+def test_the_plan_pages_show_a_reader_its_own_firm_s_slice_only(client, world, role):
+    """The plan page and an assignment's page: no other firm's cost, no plan total, no
+    share, no B secret; B's users see B's own cost there, and no one else's."""
+    _signed_in(client, world, role)
+    own = str(world["firm_ids"][FIRM_OF[role]])
+    for path in ("/plans/{plan}", "/plans/{plan}?group=site", "/assignments/{assignment_b}"):
+        response = client.get(path.format(**world))
+        text = re.sub(r'name="csrf_token"[^>]*>', "", response.get_data(as_text=True))
+        secrets = [world["plan_total"], *B_SECRET_STRINGS[2:]] + [
+            cost for firm, cost in world["firm_costs"].items() if firm != own]
+        if role not in B_USERS:
+            secrets += [*B_SECRET_STRINGS, *world["b_plan_secrets"]]
+        for secret in secrets:
+            assert not _mentions(text, secret), f"{role} read {secret!r} from {path}"
+        for word in ("Key figures", "Share", "Why this firm", "Move to firm", "Unassigned"):
+            assert word not in text, f"{role} on {path}: {word}"
+    if role in B_USERS:
+        page = client.get("/plans/{plan}".format(**world)).get_data(as_text=True)
+        assert world["firm_costs"][own] in page
 
 
 @pytest.mark.parametrize("role", sorted(B_USERS))

@@ -38,7 +38,8 @@ def get_ban(actor: User, ban_id: int) -> Ban:
 
 def create_ban(actor: User, project: Project, fields: dict) -> Ban:
     """Bar a firm from one of the project's work items."""
-    require_lead_coordinator(actor, project)
+    if not is_lead_coordinator(actor, project):  # not even that bans exist
+        raise NotFound("ban")
     item = db.session.get(WorkItem, fields["work_item_id"])
     if item is None or item.project_id != project.id:
         raise InvalidInput.field("work_item_id", "no such work item in this project")

@@ -28,3 +28,9 @@ def or_dash(value) -> str:
 def hours(value) -> str:
     """12.5 h, or a dash."""
     return "-" if value is None else f"{value:,.1f} h"
+
+
+@web.app_template_filter("delta")
+def delta(value) -> str:
+    """+1,234.50 or -12.00 (a change), or a dash."""
+    return "-" if value is None else f"{value:+,.2f}"
