@@ -38,6 +38,8 @@ RULES = (
     "unknown_item", "unknown_firm", "duplicate", "assigned_and_unassigned", "missing",
     # 2. eligibility (derived options), or membership of the explicit options
     "skill", "proficiency", "radius", "excluded", "option",
+    # 2. a ban of the firm from the item (derived and explicit options alike)
+    "banned",
     # how the item is done: hours H, d consecutive working days, start and end
     "hours", "duration", "consecutive", "start_end",
     # 3. every day of the run
@@ -103,7 +105,22 @@ class _Checker:
         self.options = None
         if problem.options is not None:
             self.options = {(o.item, o.firm): o for o in problem.options}
+        self.bans = {(ban.item, ban.firm) for ban in problem.bans}
         self.violations: list[Violation] = []
+
+    # messages name firms, sites and items by their names (ids where they have none): a
+    # coordinator reads them; the violation's fields keep the ids
+    def f(self, firm_id: str) -> str:
+        firm = self.firms.get(firm_id)
+        return (firm.name or firm.id) if firm else firm_id
+
+    def i(self, item_id: str) -> str:
+        item = self.items.get(item_id)
+        return (item.label or item.id) if item else item_id
+
+    def s(self, site_id: str) -> str:
+        site = self.sites.get(site_id)
+        return (site.name or site.id) if site else site_id
 
     def report(self, rule: str, message: str, item: str | None = None, firm: str | None = None,
                site: str | None = None, day: dt.date | None = None) -> None:
@@ -120,12 +137,13 @@ class _Checker:
                             item=a.item, firm=a.firm)
                 continue
             if a.item in assigned:
-                self.report("duplicate", f"{a.item} is assigned more than once",
+                self.report("duplicate", f"{self.i(a.item)} is assigned more than once",
                             item=a.item, firm=a.firm)
                 continue
             assigned.add(a.item)
             if a.firm not in self.firms:
-                self.report("unknown_firm", f"{a.item} is assigned to unknown firm {a.firm}",
+                self.report("unknown_firm",
+                            f"{self.i(a.item)} is assigned to unknown firm {a.firm}",
                             item=a.item, firm=a.firm)
                 continue
             placed[a.item] = self.place(a)
@@ -135,14 +153,16 @@ class _Checker:
                 self.report("unknown_item", f"unknown item {item_id} listed unassigned",
                             item=item_id)
             elif item_id in listed:
-                self.report("duplicate", f"{item_id} is listed unassigned twice", item=item_id)
+                self.report("duplicate",
+                            f"{self.i(item_id)} is listed unassigned twice", item=item_id)
             elif item_id in assigned:
                 self.report("assigned_and_unassigned",
-                            f"{item_id} is assigned and listed unassigned", item=item_id)
+                            f"{self.i(item_id)} is assigned and listed unassigned", item=item_id)
             listed.add(item_id)
         for item in self.problem.items:
             if item.id not in assigned and item.id not in listed:
-                self.report("missing", f"{item.id} is neither assigned nor listed unassigned",
+                self.report("missing",
+                            f"{self.i(item.id)} is neither assigned nor listed unassigned",
                             item=item.id)
         return placed
 
@@ -179,26 +199,36 @@ class _Checker:
     def eligibility(self, p: _Placed) -> None:
         item, firm = p.item, p.firm
         who = {"item": item.id, "firm": firm.id, "site": item.site}
+        if (item.id, firm.id) in self.bans:
+            self.report("banned", f"{self.f(firm.id)} is banned from {self.i(item.id)}", **who)
         if self.options is not None:
             if (item.id, firm.id) not in self.options:
-                self.report("option", f"{firm.id} is not an option for {item.id}", **who)
+                self.report("option",
+                            f"{self.f(firm.id)} is not an option for {self.i(item.id)}", **who)
             return
         offer = next((s for s in firm.skills if s.skill == item.skill), None)
         if offer is None:
-            self.report("skill", f"{firm.id} does not offer {item.skill} for {item.id}", **who)
+            self.report("skill",
+                        f"{self.f(firm.id)} does not offer {item.skill} for {self.i(item.id)}",
+                        **who)
         elif offer.proficiency < item.min_proficiency:
-            self.report("proficiency", f"{firm.id} has {item.skill} at {offer.proficiency}, "
-                        f"{item.id} needs {item.min_proficiency}", **who)
+            self.report("proficiency",
+                        f"{self.f(firm.id)} has {item.skill} at {offer.proficiency}, "
+                        f"{self.i(item.id)} needs {item.min_proficiency}", **who)
         site = self.sites.get(item.site)
         if site is not None:
             km = distance_km(firm.latitude, firm.longitude, site.latitude, site.longitude)
             if km > firm.travel_radius_km + TOLERANCE:
-                self.report("radius", f"{site.id} is {km:.1f} km from {firm.id}, beyond its "
-                            f"radius of {firm.travel_radius_km:g} km ({item.id})", **who)
+                self.report("radius",
+                            f"{self.s(site.id)} is {km:.1f} km from {self.f(firm.id)}, beyond "
+                            f"its radius of {firm.travel_radius_km:g} km ({self.i(item.id)})",
+                            **who)
         for exclusion in self.problem.exclusions:
             if exclusion.firm == firm.id and exclusion.site in (None, item.site):
-                scope = "the client" if exclusion.site is None else item.site
-                self.report("excluded", f"{firm.id} is excluded from {scope} ({item.id})", **who)
+                scope = "the client" if exclusion.site is None else self.s(item.site)
+                self.report("excluded",
+                            f"{self.f(firm.id)} is excluded from {scope} ({self.i(item.id)})",
+                            **who)
                 break
 
     # -- how the item is done, and rule 3: every day ----------------------------------------
@@ -207,25 +237,28 @@ class _Checker:
         a, item = p.assignment, p.item
         who = {"item": item.id, "firm": p.firm.id, "site": item.site}
         if p.days is not None and abs(a.hours * PER_HOUR - p.units) > TOLERANCE * PER_HOUR:
-            self.report("hours", f"{item.id} takes {_h(p.units)} h with {p.firm.id}, "
+            self.report("hours",
+                        f"{self.i(item.id)} takes {_h(p.units)} h with {self.f(p.firm.id)}, "
                         f"the plan says {a.hours:.10g} h", **who)
         if p.days is not None and len(a.days) != p.days:
-            self.report("duration", f"{item.id} needs {p.days} working day(s) with "
-                        f"{p.firm.id}, the plan gives {len(a.days)}", **who)
+            self.report("duration", f"{self.i(item.id)} needs {p.days} working day(s) with "
+                        f"{self.f(p.firm.id)}, the plan gives {len(a.days)}", **who)
         if not a.days:
             return
         if a.start_on != a.days[0] or a.end_on != a.days[-1]:
-            self.report("start_end", f"{item.id} runs {a.days[0]} to {a.days[-1]}, the plan "
+            self.report("start_end",
+                        f"{self.i(item.id)} runs {a.days[0]} to {a.days[-1]}, the plan "
                         f"says {a.start_on} to {a.end_on}", **who)
         indices = [self.day_index.get(day) for day in a.days]
         if None not in indices and indices != list(range(indices[0], indices[0] + len(a.days))):
-            self.report("consecutive", f"the days of {item.id} are not consecutive working "
+            self.report("consecutive", f"the days of {self.i(item.id)} are not consecutive working "
                         "days", **who)
         for day in a.days:
             self.day_rules(p, day, who)
         due = item.due_on
         if self.problem.policy.due_dates_hard and due is not None and max(a.days) > due:
-            self.report("due_on", f"{item.id} ends on {max(a.days)}, after its due date {due}",
+            self.report("due_on",
+                        f"{self.i(item.id)} ends on {max(a.days)}, after its due date {due}",
                         day=max(a.days), **who)
 
     def day_rules(self, p: _Placed, day: dt.date, who: dict) -> None:
@@ -234,22 +267,22 @@ class _Checker:
         if day not in self.day_index:
             broken.append(("working_day", "is not a working day"))
         if site is not None and site.ready_on is not None and day < site.ready_on:
-            broken.append(("ready_on", f"is before {site.id} is ready on {site.ready_on}"))
+            broken.append(("ready_on", f"is before {self.s(site.id)} is ready on {site.ready_on}"))
         if item.earliest_on is not None and day < item.earliest_on:
             broken.append(("earliest_on", f"is before its earliest day {item.earliest_on}"))
         if site is not None and day.isoweekday() not in site.access_weekdays:
-            broken.append(("access_weekday", f"is a weekday {site.id} gives no access on"))
+            broken.append(("access_weekday", f"is a weekday {self.s(site.id)} gives no access on"))
         if site is not None and day in site.blackout_dates:
-            broken.append(("site_blackout", f"is a blackout date of {site.id}"))
+            broken.append(("site_blackout", f"is a blackout date of {self.s(site.id)}"))
         if day in firm.blackout_dates:
-            broken.append(("firm_blackout", f"is a blackout date of {firm.id}"))
+            broken.append(("firm_blackout", f"is a blackout date of {self.f(firm.id)}"))
         on_duty = sum(slot.technicians for slot in firm.availability
                       if slot.start_on <= day <= slot.end_on)
         if on_duty < item.crew_size:
-            broken.append(("availability", f"finds {on_duty} technician(s) of {firm.id} on "
+            broken.append(("availability", f"finds {on_duty} technician(s) of {self.f(firm.id)} on "
                            f"duty, the crew needs {item.crew_size}"))
         for rule, words in broken:
-            self.report(rule, f"{day} of {item.id} {words}", day=day, **who)
+            self.report(rule, f"{day} of {self.i(item.id)} {words}", day=day, **who)
 
     # -- rule 4: capacity -------------------------------------------------------------------
 
@@ -264,7 +297,7 @@ class _Checker:
             limit = _capacity(firm, day)
             # a day without capacity is already a firm_blackout or availability violation
             if limit > 0 and units > limit:
-                self.report("capacity", f"{firm_id} runs {_h(units)} h on {day}, more than "
+                self.report("capacity", f"{self.f(firm_id)} runs {_h(units)} h on {day}, more than "
                             f"its {_h(limit)} h", firm=firm_id, day=day)
 
     # -- rule 5: precedence -----------------------------------------------------------------
@@ -277,11 +310,12 @@ class _Checker:
             for dep in p.item.depends_on:
                 before = placed.get(dep)
                 if before is None:
-                    self.report("precedence", f"{p.item.id} depends on {dep}, which is not "
+                    self.report("precedence",
+                                f"{self.i(p.item.id)} depends on {self.i(dep)}, which is not "
                                 "assigned", item=p.item.id, site=p.item.site)
                 elif before.assignment.days and first <= max(before.assignment.days):
-                    self.report("precedence", f"{p.item.id} starts on {first}, not after "
-                                f"{dep} ends on {max(before.assignment.days)}",
+                    self.report("precedence", f"{self.i(p.item.id)} starts on {first}, not after "
+                                f"{self.i(dep)} ends on {max(before.assignment.days)}",
                                 item=p.item.id, site=p.item.site, day=first)
 
     # -- rule 6: sites ----------------------------------------------------------------------
@@ -292,12 +326,13 @@ class _Checker:
         for p in placed.values():
             hours[p.item.site][p.firm.id] += p.units
         for site_id, by_firm in hours.items():
-            names = ", ".join(sorted(by_firm))
+            names = ", ".join(sorted(self.f(firm) for firm in by_firm))
             if len(by_firm) > policy.max_firms_per_site:
-                self.report("max_firms", f"{len(by_firm)} firms work at {site_id} ({names}), "
+                self.report("max_firms",
+                            f"{len(by_firm)} firms work at {self.s(site_id)} ({names}), "
                             f"at most {policy.max_firms_per_site} may", site=site_id)
             if policy.face_policy == "sole" and len(by_firm) > 1:
-                self.report("face_sole", f"{site_id} must have one firm, it has {names}",
+                self.report("face_sole", f"{self.s(site_id)} must have one firm, it has {names}",
                             site=site_id)
             if policy.face_policy == "lead":
                 self.lead(site_id, by_firm)
@@ -306,13 +341,15 @@ class _Checker:
         face = self.plan.face_firms.get(site_id)
         total = sum(by_firm.values())
         if face is None:
-            self.report("face_lead", f"{site_id} has work but no face firm", site=site_id)
+            self.report("face_lead", f"{self.s(site_id)} has work but no face firm", site=site_id)
         elif face not in by_firm:
-            self.report("face_lead", f"face firm {face} does no work at {site_id}",
+            self.report("face_lead", f"face firm {self.f(face)} does no work at {self.s(site_id)}",
                         firm=face, site=site_id)
         elif 2 * by_firm[face] < total:
-            self.report("face_lead", f"face firm {face} does {_h(by_firm[face])} of the "
-                        f"{_h(total)} h at {site_id}, less than half", firm=face, site=site_id)
+            self.report("face_lead",
+                        f"face firm {self.f(face)} does {_h(by_firm[face])} of the "
+                        f"{_h(total)} h at {self.s(site_id)}, less than half",
+                        firm=face, site=site_id)
 
     # -- rule 7: locks ----------------------------------------------------------------------
 
@@ -320,16 +357,18 @@ class _Checker:
         for lock in self.problem.locks:
             p = placed.get(lock.item)
             if p is None:
-                self.report("lock", f"{lock.item} is locked but left unassigned",
+                self.report("lock", f"{self.i(lock.item)} is locked but left unassigned",
                             item=lock.item)
                 continue
             a = p.assignment
             if lock.firm is not None and a.firm != lock.firm:
-                self.report("lock", f"{lock.item} is locked to {lock.firm}, the plan gives "
-                            f"it to {a.firm}", item=lock.item, firm=a.firm)
+                self.report("lock",
+                            f"{self.i(lock.item)} is locked to {self.f(lock.firm)}, the plan "
+                            f"gives it to {self.f(a.firm)}", item=lock.item, firm=a.firm)
             start = a.days[0] if a.days else a.start_on
             if lock.start_on is not None and start != lock.start_on:
-                self.report("lock", f"{lock.item} is locked to start on {lock.start_on}, the "
+                self.report("lock",
+                            f"{self.i(lock.item)} is locked to start on {lock.start_on}, the "
                             f"plan starts it on {start}", item=lock.item, firm=a.firm,
                             day=start)
 
@@ -349,7 +388,7 @@ class _Checker:
             done = units[firm.id]
             if not low * total <= whole * done <= high * total:
                 share = 100 * done / total if total else 0.0
-                self.report("share", f"{firm.id} does {_h(done)} of {_h(total)} h "
+                self.report("share", f"{self.f(firm.id)} does {_h(done)} of {_h(total)} h "
                             f"({share:.3f} %), outside {firm.min_share_percent:g}-"
                             f"{firm.max_share_percent:g} %", firm=firm.id)
 
