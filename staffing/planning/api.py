@@ -20,6 +20,8 @@ from .schemas import (
     BanQueryArgs,
     BanSchema,
     CancelArgs,
+    CompareArgs,
+    ComparisonSchema,
     PlanListSchema,
     PlanQueryArgs,
     PlanSchema,
@@ -78,6 +80,19 @@ class PlanById(MethodView):
         plan = ops.get_plan(actor, plan_id)
         plans.check_if_match(plan, PlanSchema, lambda: ops.plan_view(actor, plan))
         return ops.plan_view(actor, ops.update_plan(actor, plan, args))
+
+
+@plans.route("/plans/<int:plan_id>/comparison")
+class PlanComparison(MethodView):
+    @plans.arguments(CompareArgs, location="query")
+    @plans.response(200, ComparisonSchema)
+    def get(self, args, plan_id):
+        """What changed from another plan of the project to this one: assignments, key
+        figures, each firm's hours and share (partners: their own slice only)"""
+        actor = current_actor()
+        plan = ops.get_plan(actor, plan_id)
+        return ops.compare_plans(actor, ops.base_of(actor, plan, args.get("other_plan_id")),
+                                 plan)
 
 
 @plans.route("/plans/<int:plan_id>/adjustments")

@@ -29,14 +29,15 @@ from ..partners.models import (
     OfferSkill,
 )
 from ..projects.models import OBJECTIVE_TERMS, Project, Site, Skill, WorkItem
-from .models import Assignment, Plan
+from .models import Assignment, Ban, Plan
 
 UNIT_WEIGHTS = st.Weights()
 
 
-def weights_for(priorities: list[str]) -> st.Weights:
+def weights_for(priorities: list[str], replan: bool = False) -> st.Weights:
     """Ranked objective terms -> weights: each listed term keeps its unit weight times 2 per
-    rank below it; unlisted terms weigh 0, except coverage (never below its unit weight)."""
+    rank below it; unlisted terms weigh 0, except coverage (never below its unit weight)
+    and, in a re-plan (`replan`), stability: a re-plan moves as little as it can."""
     ranked = [term for term in priorities if term in OBJECTIVE_TERMS]
     values = {}
     for term in OBJECTIVE_TERMS:
@@ -46,6 +47,8 @@ def weights_for(priorities: list[str]) -> st.Weights:
         else:
             values[term] = 0.0
     values["coverage"] = max(values["coverage"], UNIT_WEIGHTS.coverage)
+    if replan:
+        values["stability"] = max(values["stability"], UNIT_WEIGHTS.stability)
     return st.Weights(**values)
 
 
@@ -116,6 +119,8 @@ def problem_for(project: Project, base: Plan | None = None) -> st.Problem:
     offers = participating_offers(project)
     offering = {offer.firm_id for offer in offers}
     exclusions = db.session.scalars(sa.select(Exclusion).filter_by(project_id=project.id))
+    bans = db.session.scalars(sa.select(Ban).filter_by(project_id=project.id)
+                              .order_by(Ban.work_item_id, Ban.firm_id))
     locks, reference = (), ()
     if base is not None:
         locks = tuple(
@@ -131,10 +136,13 @@ def problem_for(project: Project, base: Plan | None = None) -> st.Problem:
         firms=tuple(_firm(offer, codes) for offer in offers),
         policy=st.Policy(max_firms_per_site=project.max_firms_per_site,
                          face_policy=project.site_face_policy,
-                         weights=weights_for(project.objective_priorities)),
+                         weights=weights_for(project.objective_priorities,
+                                             replan=base is not None)),
         # a firm barred before it offered anything is not in the problem: nothing to bar
         exclusions=tuple(st.Exclusion(str(e.firm_id), str(e.site_id) if e.site_id else None)
                          for e in exclusions if e.firm_id in offering),
+        bans=tuple(st.Ban(str(b.work_item_id), str(b.firm_id)) for b in bans
+                   if b.firm_id in offering),
         locks=locks, reference=reference, skills=tuple(codes.values()), name=project.name)
 
 
@@ -155,9 +163,14 @@ def _jsonable(value):
 
 def input_fingerprint(problem: st.Problem) -> str:
     """SHA-256 of what the planner reads of the project (calendar, sites, work items, offers,
-    exclusions, policy), without the locks and reference of a base plan and the project's
-    name: a plan whose fingerprint differs from the project's now is stale."""
-    inputs = problem_to_dict(dataclasses.replace(problem, locks=(), reference=(), name=""))
+    exclusions, policy), without the locks and reference of a base plan, the project's
+    name and the stability weight: a plan whose fingerprint differs from the project's now
+    is stale."""
+    # the stability weight only steers a re-plan (which raises it to its unit weight)
+    weights = dataclasses.replace(problem.policy.weights, stability=0.0)
+    policy = dataclasses.replace(problem.policy, weights=weights)
+    inputs = problem_to_dict(dataclasses.replace(problem, locks=(), reference=(), name="",
+                                                 policy=policy))
     text = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 

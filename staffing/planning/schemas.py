@@ -96,6 +96,72 @@ class AdjustmentSchema(ma.Schema):
     created_at = ma.fields.DateTime()
 
 
+class CompareArgs(StrictArgs):
+    other_plan_id = database_id(data_key="with", metadata={
+        "description": "the plan to compare with (default: the plan this one was re-planned "
+                       "from, else the version before it)"})
+
+
+class ComparedSideSchema(ma.Schema):
+    firm_id = ma.fields.Integer()
+    firm = ma.fields.String()
+    start_on = ma.fields.Date()
+    end_on = ma.fields.Date()
+    hours = ma.fields.Float()
+
+
+class ComparedItemSchema(ma.Schema):
+    work_item_id = ma.fields.Integer()
+    item = ma.fields.String()
+    site = ma.fields.String()
+    change = ma.fields.String(metadata={"description": "firm, dates, added or removed (for a "
+                                                       "partner: to or from its own firm)"})
+    before = ma.fields.Nested(ComparedSideSchema, allow_none=True)
+    after = ma.fields.Nested(ComparedSideSchema, allow_none=True)
+    why = ma.fields.String(allow_none=True, metadata=LEAD_ONLY)
+
+
+class DeltaSchema(ma.Schema):
+    before = ma.fields.Float(allow_none=True)
+    after = ma.fields.Float(allow_none=True)
+    delta = ma.fields.Float(allow_none=True)
+
+
+class FirmFiguresSchema(ma.Schema):
+    hours = ma.fields.Float()
+    share_percent = ma.fields.Float()
+    cost = ma.fields.Float()
+
+
+class FirmDeltaSchema(ma.Schema):
+    firm_id = ma.fields.Integer()
+    firm = ma.fields.String()
+    before = ma.fields.Nested(FirmFiguresSchema)
+    after = ma.fields.Nested(FirmFiguresSchema)
+    delta = ma.fields.Nested(FirmFiguresSchema)
+
+
+class OwnDeltaSchema(ma.Schema):
+    hours_before = ma.fields.Float()
+    hours_after = ma.fields.Float()
+    cost_before = ma.fields.Float()
+    cost_after = ma.fields.Float()
+
+
+class ComparisonSchema(ma.Schema):
+    plan_id = ma.fields.Integer()
+    with_plan_id = ma.fields.Integer()
+    version = ma.fields.Integer()
+    with_version = ma.fields.Integer()
+    changes = ma.fields.List(ma.fields.Nested(ComparedItemSchema))
+    counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    kpis = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(DeltaSchema),
+                          metadata=LEAD_ONLY)
+    firms = ma.fields.List(ma.fields.Nested(FirmDeltaSchema), metadata=LEAD_ONLY)
+    own = ma.fields.Nested(OwnDeltaSchema, metadata={
+        "description": "partners and lead members: their own firm's hours and cost"})
+
+
 class BanArgs(StrictArgs):
     work_item_id = database_id(required=True)
     firm_id = database_id(required=True)

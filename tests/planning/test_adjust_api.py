@@ -277,3 +277,85 @@ def test_a_ban_is_an_input_a_plan_made_before_it_is_stale(client, plan, rollout,
     assert plan["is_stale"] is False
     _ban(client, rollout, lead_h, work_item_id=rollout["desk"].id, firm_id=rollout["north"].id)
     assert client.get(f"/api/v1/plans/{plan['id']}", headers=lead_h).json["is_stale"] is True
+
+
+# --- re-plan and compare ----------------------------------------------------------------------
+
+
+def _replan(client, rollout, headers, base_id):
+    started = client.post(f"/api/v1/projects/{rollout['project'].id}/solve-jobs",
+                          json={"time_limit": 5, "base_plan_id": base_id}, headers=headers)
+    assert started.status_code == 202 and started.json["status"] == "done", started.json
+    return client.get(f"/api/v1/plans/{started.json['plan_id']}", headers=headers).json
+
+
+def test_a_replan_with_nothing_changed_moves_nothing(client, plan, rollout, lead_h):
+    again = _replan(client, rollout, lead_h, plan["id"])
+    compared = client.get(f"/api/v1/plans/{again['id']}/comparison", headers=lead_h).json
+    assert compared["with_plan_id"] == plan["id"]  # the plan it was re-planned from
+    assert compared["changes"] == [] and set(compared["counts"].values()) == {0}
+    assert compared["kpis"]["cost"]["delta"] == 0
+    assert again["is_stale"] is False
+
+
+def test_a_replan_after_a_ban_moves_only_the_banned_item_and_says_why(client, plan, rollout,
+                                                                       lead_h):
+    desk, more = _of(plan, rollout["desk"]), _of(plan, rollout["more"])
+    assert desk["firm_id"] == more["firm_id"] == rollout["north"].id
+    _ban(client, rollout, lead_h, work_item_id=rollout["desk"].id, firm_id=rollout["north"].id)
+    again = _replan(client, rollout, lead_h, plan["id"])
+    compared = client.get(f"/api/v1/plans/{again['id']}/comparison?with={plan['id']}",
+                          headers=lead_h).json
+    assert [(c["work_item_id"], c["change"]) for c in compared["changes"]] == [
+        (rollout["desk"].id, "firm")]
+    change = compared["changes"][0]
+    assert (change["before"]["firm"], change["after"]["firm"]) == ("Nord IT", "Lead IT")
+    assert change["why"] and "Lead IT" in change["why"]
+    firms = {f["firm"]: f for f in compared["firms"]}
+    assert firms["Nord IT"]["delta"]["hours"] == pytest.approx(-7.2)
+    assert compared["kpis"]["cost"]["delta"] == pytest.approx(
+        again["cost"] - plan["cost"], abs=0.01)
+
+
+def test_a_replan_keeps_a_lock(client, plan, rollout, lead_h):
+    desk = _of(plan, rollout["desk"])
+    moved = _patch(client, lead_h, desk["id"], {"firm_id": rollout["lead"].id})
+    assert moved.status_code == 200 and moved.json["assignment"]["is_firm_locked"]
+    again = _replan(client, rollout, lead_h, plan["id"])
+    kept = _of(again, rollout["desk"])
+    assert kept["firm_id"] == rollout["lead"].id and kept["is_firm_locked"]
+
+
+def test_comparing_plans_of_two_projects_or_with_none_is_refused(client, db, plan, rollout,
+                                                                 lead_h, create_project):
+    response = client.get(f"/api/v1/plans/{plan['id']}/comparison", headers=lead_h)
+    assert response.status_code == 422
+    assert response.json["errors"] == {"with": ["there is no earlier plan to compare with"]}
+    other = Plan(project_id=rollout["other_item"].project_id, version=1, status="draft")
+    db.session.add(other)
+    db.session.commit()
+    response = client.get(f"/api/v1/plans/{plan['id']}/comparison?with={other.id}",
+                          headers=lead_h)
+    assert response.status_code == 422
+    assert response.json["errors"] == {"with": ["the two plans belong to different projects"]}
+    for bad in ("x", "0", "999999"):
+        response = client.get(f"/api/v1/plans/{plan['id']}/comparison?with={bad}",
+                              headers=lead_h)
+        assert response.status_code == 422 and "with" in response.json["errors"], bad
+
+
+def test_a_partner_compares_only_its_own_slice(client, db, plan, rollout, lead_h):
+    db.session.get(Plan, plan["id"]).status = "approved"
+    db.session.commit()
+    _ban(client, rollout, lead_h, work_item_id=rollout["desk"].id, firm_id=rollout["north"].id)
+    again = _replan(client, rollout, lead_h, plan["id"])
+    db.session.get(Plan, again["id"]).status = "proposed"
+    db.session.commit()
+    body = client.get(f"/api/v1/plans/{again['id']}/comparison",
+                      headers=rollout["north_h"]).json
+    assert body["with_plan_id"] == plan["id"]
+    assert [(c["work_item_id"], c["change"], c["after"]) for c in body["changes"]] == [
+        (rollout["desk"].id, "removed", None)]  # no longer its own: not to whom
+    assert "kpis" not in body and "firms" not in body and "Lead IT" not in str(body)
+    assert body["own"]["hours_before"] == pytest.approx(14.4)
+    assert body["own"]["hours_after"] == pytest.approx(7.2)

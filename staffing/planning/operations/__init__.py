@@ -8,6 +8,7 @@ from .adjust import (  # noqa: F401
     list_adjustments,
 )
 from .bans import create_ban, delete_ban, get_ban, list_bans  # noqa: F401
+from .compare import base_of, compare_plans, previous_plan  # noqa: F401
 from .jobs import (  # noqa: F401
     cancel_job,
     fail_orphaned_jobs,

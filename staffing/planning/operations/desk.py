@@ -20,8 +20,8 @@ from ...extensions import db
 from ...partners.models import Firm, User
 from ...projects.models import Project, Site, WorkItem
 from .. import mapping
-from ..models import Adjustment, Assignment, Plan
-from .plans import current_fingerprint, is_stale
+from ..models import Adjustment, Assignment, Plan, SolveJob
+from .plans import current_fingerprint, is_stale, partner_visible_ids
 
 MAX_BARS = 400  # bars one timeline draws; beyond, the page asks for a narrower filter
 TIMELINE_WIDTH = 1000  # SVG user units of the days axis
@@ -115,8 +115,16 @@ def plan_page(actor: User, plan: Plan, filters: Filters) -> dict:
     page["heatmap"] = _heatmap(page["firms"])
     page["own_cost"] = sum(r["cost"] or 0 for r in rows)
     page["own_hours"] = sum(r["hours"] for r in rows)
+    base = db.session.execute(sa.select(Plan.id, Plan.version).join(
+        SolveJob, SolveJob.base_plan_id == Plan.id).where(SolveJob.plan_id == plan.id)).first()
+    page["base_plan_id"], page["base_version"] = base if base and lead else (None, None)
     if lead:
         page |= _lead_figures(project, plan, summary, rows, names)
+    else:
+        readable = partner_visible_ids(project) if actor.firm_id != project.lead_firm_id \
+            else sa.select(Plan.id).where(Plan.project_id == project.id)
+        page["has_earlier"] = db.session.scalar(sa.select(sa.func.count()).where(
+            Plan.id.in_(readable), Plan.version < plan.version)) > 0
     return page
 
 

@@ -15,7 +15,7 @@ from ...projects.models import Project
 from ...security import current_actor
 from .. import operations as ops
 from ..operations.desk import Filters, Names, participating_firms, plan_page
-from ..schemas import AssignmentUpdateArgs, BanArgs, PlanPageArgs, PlanUpdateArgs
+from ..schemas import AssignmentUpdateArgs, BanArgs, CompareArgs, PlanPageArgs, PlanUpdateArgs
 from .blueprint import web
 
 
@@ -161,3 +161,28 @@ def ban_from_item(assignment_id: int):
     flash(f"{names.firm(ban.firm_id)} is banned from {names.item(ban.work_item_id)}; "
           "the next plan keeps it off it (this plan is now stale).")
     return redirect(url_for("planning.assignment", assignment_id=assignment_id), 303)
+
+
+@web.get("/plans/<int:plan_id>/compare")
+@login_required
+def compare(plan_id: int):
+    """What changed from another plan (by default the one it was re-planned from, else the
+    version before) to this one."""
+    actor = current_actor()
+    plan = ops.get_plan(actor, plan_id)
+    project = db.session.get(Project, plan.project_id)
+    try:
+        args = CompareArgs().load({k: v for k, v in request.args.items() if v.strip()})
+        result = ops.compare_plans(actor, ops.base_of(actor, plan, args.get("other_plan_id")),
+                                   plan)
+        failure, status = None, 200
+    except ma.ValidationError as error:
+        result, failure, status = None, " ".join(
+            r for reasons in error.normalized_messages().values() for r in reasons), 422
+    except InvalidInput as error:
+        result, failure, status = None, " ".join(
+            r for reasons in error.errors.values() for r in reasons), 422
+    others = [p for p in db.session.scalars(ops.list_plans(actor, project)) if p.id != plan.id]
+    return render_template("planning/compare.html", user=actor, project=project, plan=plan,
+                           result=result, failure=failure, others=others,
+                           lead=is_lead_coordinator(actor, project)), status
