@@ -239,6 +239,7 @@ REQUESTS = [
     ("PATCH", "/api/v1/assignments/{assignment_b}", {"firm_id": "{firm_a}", "dry_run": True},
      LEAD_COORDINATORS, 200),
     ("GET", "/api/v1/plans/{plan}/adjustments", None, LEAD_COORDINATORS, 200),
+    ("GET", "/api/v1/plans/{plan}/comparison?with={plan}", None, PARTICIPANTS, 200),
     ("GET", "/api/v1/projects/{project}/bans", None, LEAD_COORDINATORS, 200),
     ("POST", "/api/v1/projects/{project}/bans", {"work_item_id": "{item}",
                                                  "firm_id": "{firm_a}"},
@@ -324,6 +325,7 @@ def _crawl(client, world, role):
         "/api/v1/solve-jobs/{job}/instance", "/api/v1/solve-jobs/{job}/events",
         "/api/v1/solve-jobs/{queued_job}",
         "/api/v1/assignments/{assignment_b}", "/api/v1/plans/{plan}/adjustments",
+        "/api/v1/plans/{plan}/comparison?with={plan}",
         "/api/v1/projects/{project}/bans", "/api/v1/bans/{ban}",
     ]
     for url in urls:
@@ -429,6 +431,7 @@ PAGES = [
     ("POST", "/solve-jobs/{queued_job}/cancel", LEAD_COORDINATORS, 303),
     ("GET", "/plans/{plan}", PARTICIPANTS, 200),
     ("GET", "/plans/{plan}?firm_id={firm_b}&group=site", PARTICIPANTS, 200),
+    ("GET", "/plans/{plan}/compare?with={plan}", PARTICIPANTS, 200),
     ("POST", "/plans/{plan}/status", LEAD_COORDINATORS, 303),
     ("GET", "/assignments/{assignment_b}", LEAD_COORDINATORS | B_USERS, 200),
     ("POST", "/assignments/{assignment_b}", LEAD_COORDINATORS, 303),
@@ -500,7 +503,8 @@ def test_the_plan_pages_show_a_reader_its_own_firm_s_slice_only(client, world, r
     share, no B secret; B's users see B's own cost there, and no one else's."""
     _signed_in(client, world, role)
     own = str(world["firm_ids"][FIRM_OF[role]])
-    for path in ("/plans/{plan}", "/plans/{plan}?group=site", "/assignments/{assignment_b}"):
+    for path in ("/plans/{plan}", "/plans/{plan}?group=site", "/assignments/{assignment_b}",
+                 "/plans/{plan}/compare?with={plan}"):
         response = client.get(path.format(**world))
         text = re.sub(r'name="csrf_token"[^>]*>', "", response.get_data(as_text=True))
         secrets = [world["plan_total"], *B_SECRET_STRINGS[2:]] + [
