@@ -25,6 +25,7 @@ from typing import Any
 from .types import (
     Assignment,
     Availability,
+    Ban,
     Exclusion,
     Firm,
     FirmSkill,
@@ -272,6 +273,7 @@ _PROBLEM = _record(Problem, {
     "working_days": _list_of(_date), "sites": _list_of(_SITE), "items": _list_of(_ITEM),
     "firms": _list_of(_FIRM), "policy": _POLICY,
     "exclusions": _list_of(_record(Exclusion, {"firm": _string, "site": _nullable(_string)})),
+    "bans": _list_of(_record(Ban, {"item": _string, "firm": _string})),
     "locks": _list_of(_record(Lock, {
         "item": _string, "firm": _nullable(_string), "start_on": _OPTIONAL_DATE})),
     "reference": _list_of(_record(PlannedItem, {

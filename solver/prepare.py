@@ -179,6 +179,9 @@ class _Builder:
         self._crew_masks: dict[tuple[int, int], int] = {}
         self.excluded_client = {e.firm for e in problem.exclusions if e.site is None}
         self.excluded_site = {(e.firm, e.site) for e in problem.exclusions if e.site}
+        self.bans: dict[int, set[int]] = {}  # item -> the firms banned from it
+        for ban in problem.bans:
+            self.bans.setdefault(self.item_pos[ban.item], set()).add(self.firm_pos[ban.firm])
         self._by_latitude = sorted(range(len(problem.firms)),
                                    key=lambda f: problem.firms[f].latitude)
         self._latitudes = [problem.firms[f].latitude for f in self._by_latitude]
@@ -247,7 +250,7 @@ class _Builder:
 
 
 def _derived_options(builder: _Builder, core: Core, stopped: Callable[[], bool]) -> None:
-    """Options from skills, radius, exclusions and calendars; rejections kept for reasons
+    """Options from skills, radius, exclusions, bans and calendars; rejections kept for reasons
     (firm indices by reason; firms without the skill are not listed). Raises Interrupted
     when `stopped()` (polled every CHECK_EVERY items)."""
     problem = builder.problem
@@ -278,6 +281,8 @@ def _derived_options(builder: _Builder, core: Core, stopped: Callable[[], bool])
         rejected: dict[str, list[int]] = defaultdict(list)
         for reason, firms in refused.items():
             rejected[reason].extend(firms)
+        if i in builder.bans:  # a ban is per item, the candidates are shared by a site's items
+            eligible = _unbanned(i, eligible, builder.bans, rejected)
         window = builder.window(item)
         # the firms of an item share a few proficiencies and technician days: each work
         # and each run length computed once per item (1M options on 5,000 sites)
@@ -327,11 +332,26 @@ def _candidates(near: dict[int, float], proficient: tuple[list, list], item: Wor
     return {reason: firms for reason, firms in refused.items() if firms}, eligible
 
 
+def _unbanned(i: int, eligible: list, bans: dict[int, set[int]],
+              rejected: dict[str, list[int]]) -> list:
+    """The eligible (firm, offer, km) of item i that no ban names; the banned firms are
+    listed in `rejected` under "banned"."""
+    out = [f for f, _, _ in eligible if rules.banned(i, f, bans)]
+    if not out:
+        return eligible
+    rejected["banned"].extend(out)
+    return [candidate for candidate in eligible if candidate[0] not in out]
+
+
 def _explicit_options(builder: _Builder, core: Core) -> None:
+    """The problem's own options, but none of a pair a ban names."""
     problem = builder.problem
     core.rejected = [defaultdict(list) for _ in problem.items]
     for option in problem.options:
         i, f = builder.item_pos[option.item], builder.firm_pos[option.firm]
+        if rules.banned(i, f, builder.bans):
+            core.rejected[i]["banned"].append(f)
+            continue
         item = problem.items[i]
         units = rules.work_units(option.hours)
         days = option.days or rules.days_needed(units, item.crew_size, builder.per_tech[f])
@@ -476,6 +496,7 @@ def firm_reason(core: Core, i: int, f: int) -> str:
 REJECTION_WORDS = {
     "skill": "lacks the skill", "proficiency": "proficiency too low",
     "radius": "site outside its travel radius", "excluded": "excluded from the site or client",
+    "banned": "banned from this item",
     "calendar": "no run of free days in the item's window",
     "capacity": "fewer hours a day than the item needs",
     "dependencies": "no days left after the items it depends on",

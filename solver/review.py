@@ -153,3 +153,66 @@ def _day_index(core: Core, day: dt.date) -> int:
         return core.days.index(day)
     except ValueError:
         raise ProblemError(f"{day} is not a working day of the project") from None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A firm that could take an item in a plan, and what giving it the item would do."""
+
+    firm: str
+    eligible: bool
+    reason: str = ""  # why not, in words, when not eligible
+    start_on: dt.date | None = None
+    end_on: dt.date | None = None
+    hours: float | None = None
+    cost: float | None = None  # of the item with this firm, euros
+    cost_delta: float | None = None  # of the whole plan, euros
+    objective_delta: float | None = None
+    violations: tuple[str, ...] = ()  # hard rules it would break: what else would have to move
+
+    @property
+    def fits(self) -> bool:
+        return self.eligible and not self.violations
+
+
+def candidates(problem: Problem, placed: Sequence[PlannedItem], item_id: str,
+               core: Core | None = None) -> tuple[Candidate, ...]:
+    """Every firm of the problem for the item, ranked: those that take it keeping every hard
+    rule, by the plan's extra cost; then those that would break rules (by how many); then the
+    ineligible, with the reason. Each is reviewed with the item moved to it (or added, when
+    the plan leaves it out) from the day nearest its current start that the firm may start
+    on."""
+    core = core or core_of(problem)
+    index = _Index(core)
+    i = index.item(item_id)
+    current = next((entry for entry in placed if entry.item == item_id), None)
+    others = [entry for entry in placed if entry.item != item_id]
+    base = review(problem, placed, core)
+    had = {(v.rule, v.message) for v in base.violations}
+    found = []
+    for f, firm in enumerate(core.firms):
+        if firm_reason_or_none(core, i, f, index) is not None:
+            found.append(Candidate(firm.id, False, firm_reason(core, i, f)))
+            continue
+        start = first_start(core, item_id, firm.id, current.start_on if current else None)
+        if current is not None and firm.id == current.firm:
+            start = current.start_on or start
+        after = review(problem, [*others, PlannedItem(item_id, firm.id, start)], core)
+        moved = next((a for a in after.assignments if a.item == item_id), None)
+        caused = tuple(v.message for v in after.violations if (v.rule, v.message) not in had)
+        found.append(Candidate(
+            firm.id, True, start_on=moved.start_on if moved else start,
+            end_on=moved.end_on if moved else None, hours=moved.hours if moved else None,
+            cost=moved.cost if moved else None,
+            cost_delta=round(after.cost - base.cost, 2),
+            objective_delta=round(after.objective - base.objective, 2), violations=caused))
+    return tuple(sorted(found, key=lambda c: (
+        not c.eligible, len(c.violations), c.cost_delta if c.cost_delta is not None else 0.0,
+        firm_name(core.firms[index.firm(c.firm)]))))
+
+
+def firm_reason_or_none(core: Core, i: int, f: int, index: _Index) -> str | None:
+    """Why firm f has no option for item i, or None when it has one."""
+    if any(core.options[k].firm == f for k in core.by_item[i]):
+        return None
+    return firm_reason(core, i, f)

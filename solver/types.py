@@ -98,6 +98,14 @@ class Exclusion:
 
 
 @dataclass(frozen=True)
+class Ban:
+    """The firm may not do this work item (a coordinator's ban, or a partner's decline)."""
+
+    item: str
+    firm: str
+
+
+@dataclass(frozen=True)
 class Lock:
     """Keep what a coordinator fixed: the firm, the start date, or both."""
 
@@ -161,6 +169,7 @@ class Problem:
     firms: tuple[Firm, ...]
     policy: Policy = Policy()
     exclusions: tuple[Exclusion, ...] = ()
+    bans: tuple[Ban, ...] = ()
     locks: tuple[Lock, ...] = ()
     reference: tuple[PlannedItem, ...] = ()
     options: tuple[Option, ...] | None = None

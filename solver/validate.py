@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from .types import (
     FACE_POLICIES,
     Availability,
+    Ban,
     Firm,
     Lock,
     Option,
@@ -84,6 +85,7 @@ def validate(problem: Problem) -> None:
         _known(exclusion.firm, firms, f"exclusions[{n}].firm", "firm")
         if exclusion.site is not None:  # None: every site of the client
             _known(exclusion.site, sites, f"exclusions[{n}].site", "site")
+    _bans(problem.bans, items, firms)
     _locks(problem.locks, items, firms)
     _reference(problem.reference, items, firms)
     _options(problem.options or (), items, firms)
@@ -213,6 +215,13 @@ def _availability(slot: Availability, where: str) -> None:
         raise ProblemError(f"{where}.end_on", "before start_on")
     AT_LEAST_ONE(slot.technicians, f"{where}.technicians")
     DAY_HOURS(slot.hours_per_technician, f"{where}.hours_per_technician")
+
+
+def _bans(bans: Sequence[Ban], items: dict[str, int], firms: dict[str, int]) -> None:
+    """Each ban names a known item and firm; a ban said twice bans once, as an exclusion."""
+    for n, ban in enumerate(bans):
+        _known(ban.item, items, f"bans[{n}].item", "item")
+        _known(ban.firm, firms, f"bans[{n}].firm", "firm")
 
 
 def _locks(locks: Sequence[Lock], items: dict[str, int], firms: dict[str, int]) -> None:

@@ -7,8 +7,8 @@ test the heuristics ask ("may this firm still take this item?"), its CP-SAT enco
 - units: HOUR, CENT, SHARE and the quantisation; `weighted` and `lp_row`, the plain sums;
 - items: rule 1, each item once or unassigned, locked and required items assigned (the
   pattern masters' convexity rows are this rule over patterns);
-- eligibility: rule 2, which options exist (proficiency, radius, exclusions; solver.prepare
-  derives the options from it);
+- eligibility: rule 2, which options exist (proficiency, radius, exclusions, bans;
+  solver.prepare derives the options from it);
 - days: rule 3, an option's hours, cost and run of days, the site's and the item's days;
 - capacity: rule 4, each firm's technician hours per day, and its relaxation to energy;
 - precedence: rule 5, dependencies;
@@ -61,7 +61,14 @@ from .days import (
     site_open,
     technician_units,
 )
-from .eligibility import RADIUS_TOLERANCE, excluded, proficient, reach_km, within_radius
+from .eligibility import (
+    RADIUS_TOLERANCE,
+    banned,
+    excluded,
+    proficient,
+    reach_km,
+    within_radius,
+)
 from .items import (
     encode_one_option,
     lagrangian_item,

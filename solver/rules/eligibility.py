@@ -24,3 +24,8 @@ def excluded(firm_index: int, site_id: str, whole_client: set[int],
              by_site: set[tuple[int, str]]) -> bool:
     """An exclusion names the firm with this site, or with no site (the whole client)."""
     return firm_index in whole_client or (firm_index, site_id) in by_site
+
+
+def banned(item_index: int, firm_index: int, bans: dict[int, set[int]]) -> bool:
+    """A ban names the firm with this work item (bans: item -> the firms banned from it)."""
+    return firm_index in bans.get(item_index, ())

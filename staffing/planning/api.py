@@ -20,6 +20,7 @@ from .schemas import (
     BanQueryArgs,
     BanSchema,
     CancelArgs,
+    CandidatesSchema,
     CompareArgs,
     ComparisonSchema,
     PlanListSchema,
@@ -93,6 +94,17 @@ class PlanComparison(MethodView):
         plan = ops.get_plan(actor, plan_id)
         return ops.compare_plans(actor, ops.base_of(actor, plan, args.get("other_plan_id")),
                                  plan)
+
+
+@plans.route("/plans/<int:plan_id>/work-items/<int:work_item_id>/candidates")
+class ItemCandidates(MethodView):
+    @plans.response(200, CandidatesSchema)
+    def get(self, plan_id, work_item_id):
+        """Who fits this work item best in the plan: every firm ranked by the extra cost and
+        the hard rules giving it the item would break, the ineligible with the reason (lead
+        coordinators)"""
+        actor = current_actor()
+        return ops.candidates(actor, ops.get_plan(actor, plan_id), work_item_id)
 
 
 @plans.route("/plans/<int:plan_id>/adjustments")

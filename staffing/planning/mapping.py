@@ -163,14 +163,12 @@ def _jsonable(value):
 
 def input_fingerprint(problem: st.Problem) -> str:
     """SHA-256 of what the planner reads of the project (calendar, sites, work items, offers,
-    exclusions, policy), without the locks and reference of a base plan, the project's
-    name and the stability weight: a plan whose fingerprint differs from the project's now
-    is stale."""
-    # the stability weight only steers a re-plan (which raises it to its unit weight)
-    weights = dataclasses.replace(problem.policy.weights, stability=0.0)
-    policy = dataclasses.replace(problem.policy, weights=weights)
-    inputs = problem_to_dict(dataclasses.replace(problem, locks=(), reference=(), name="",
-                                                 policy=policy))
+    exclusions, bans, policy), without the locks and reference of a base plan and the
+    project's name: a plan whose fingerprint differs from the project's now is stale. A
+    re-plan's problem (stability raised) is not what to fingerprint: the project's is."""
+    inputs = problem_to_dict(dataclasses.replace(problem, locks=(), reference=(), name=""))
+    if not inputs.get("bans"):  # as before bans existed: the plans made then stay current
+        inputs.pop("bans", None)
     text = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 

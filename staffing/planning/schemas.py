@@ -162,6 +162,32 @@ class ComparisonSchema(ma.Schema):
         "description": "partners and lead members: their own firm's hours and cost"})
 
 
+class CandidateSchema(ma.Schema):
+    firm_id = ma.fields.Integer()
+    firm = ma.fields.String()
+    eligible = ma.fields.Boolean(metadata={"description": "has the skill, reach and calendar"})
+    fits = ma.fields.Boolean(metadata={"description": "takes it keeping every hard rule"})
+    reason = ma.fields.String(allow_none=True, metadata={"description": "why not eligible"})
+    start_on = ma.fields.Date(allow_none=True)
+    end_on = ma.fields.Date(allow_none=True)
+    hours = ma.fields.Float(allow_none=True)
+    cost = ma.fields.Float(allow_none=True, metadata={"description": "euros for the item"})
+    cost_delta = ma.fields.Float(allow_none=True, metadata={
+        "description": "euros the whole plan would cost more (less when negative)"})
+    objective_delta = ma.fields.Float(allow_none=True)
+    violations = ma.fields.List(ma.fields.String(), metadata={
+        "description": "hard rules it would break: what else would have to move"})
+    is_current = ma.fields.Boolean()
+
+
+class CandidatesSchema(ma.Schema):
+    work_item_id = ma.fields.Integer()
+    item = ma.fields.String()
+    plan_id = ma.fields.Integer()
+    assigned_to = ma.fields.Integer(allow_none=True)
+    candidates = ma.fields.List(ma.fields.Nested(CandidateSchema))
+
+
 class BanArgs(StrictArgs):
     work_item_id = database_id(required=True)
     firm_id = database_id(required=True)

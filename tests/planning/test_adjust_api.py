@@ -12,13 +12,15 @@ from staffing.planning.models import Adjustment, Assignment, Plan
 def rollout(db, create_firm, create_user, create_project, create_membership, create_site,
             create_skill, create_work_item, create_offer, auth):
     """Lead IT alone has the server skill; Nord IT and Lead IT do desktops in Hamburg; Süd IT
-    (Munich) is beyond reach of Hamburg. The desktops depend on the server."""
+    (Munich) is beyond reach of Hamburg; Alster IT does desktops in Hamburg too, dearest of
+    all. The desktops depend on the server; at most two firms work at a site."""
     lead = create_firm(name="Lead IT", latitude=53.55, longitude=9.99)
     north = create_firm(name="Nord IT", latitude=53.6, longitude=10.0)
     south = create_firm(name="Süd IT", latitude=48.1, longitude=11.6)
+    alster = create_firm(name="Alster IT", latitude=53.56, longitude=10.01)
     project = create_project(lead_firm=lead, start_on=dt.date(2027, 3, 1),
                              end_on=dt.date(2027, 3, 31))
-    for firm in (north, south):
+    for firm in (north, south, alster):
         create_membership(project, firm)
     desktop, server = create_skill(project, code="desktop"), create_skill(project, "winserver")
     hamburg = create_site(project, name="Hamburg", latitude=53.55, longitude=9.99)
@@ -34,6 +36,8 @@ def rollout(db, create_firm, create_user, create_project, create_membership, cre
                  max_share_percent=100)
     create_offer(project, south, {desktop: (5, "40.00")}, min_share_percent=0,
                  max_share_percent=100)
+    create_offer(project, alster, {desktop: (3, "95.00")}, min_share_percent=0,
+                 max_share_percent=100)  # the dearest: a third firm at Hamburg, if ever
     other = create_project(lead_firm=lead)
     other_item = create_work_item(create_site(other), skill=create_skill(other))
     return {
@@ -359,3 +363,36 @@ def test_a_partner_compares_only_its_own_slice(client, db, plan, rollout, lead_h
     assert "kpis" not in body and "firms" not in body and "Lead IT" not in str(body)
     assert body["own"]["hours_before"] == pytest.approx(14.4)
     assert body["own"]["hours_after"] == pytest.approx(7.2)
+
+
+# --- who fits an item best -------------------------------------------------------------------
+
+
+def test_who_fits_ranks_the_firms_by_cost_and_says_why_the_others_cannot(client, plan,
+                                                                         rollout, lead_h):
+    url = f"/api/v1/plans/{plan['id']}/work-items/{rollout['more'].id}/candidates"
+    body = client.get(url, headers=lead_h).json
+    ranked = [(c["firm"], c["fits"], c["eligible"]) for c in body["candidates"]]
+    assert ranked == [("Nord IT", True, True), ("Lead IT", True, True),
+                      ("Alster IT", False, True), ("Süd IT", False, False)]
+    north, lead, alster, south = body["candidates"]
+    assert north["is_current"] and north["cost_delta"] == 0
+    # the same 7.2 h at 70 EUR instead of 50 EUR: 144 EUR more, less Nord IT's few km
+    assert lead["cost_delta"] == pytest.approx(144.0, abs=10.0)
+    assert lead["cost"] - north["cost"] == pytest.approx(lead["cost_delta"], abs=0.01)
+    assert south["reason"] == "site outside its travel radius"
+    # a third firm at Hamburg: what else would have to move
+    assert alster["violations"] == [
+        "3 firms work at Hamburg (Alster IT, Lead IT, Nord IT), at most 2 may",
+        "face firm Lead IT does 10.2 of the 24.6 h at Hamburg, less than half"]
+    assert body["assigned_to"] == rollout["north"].id
+
+
+def test_who_fits_is_for_lead_coordinators_and_items_of_the_plan_s_project(
+        client, db, plan, rollout, lead_h):
+    url = f"/api/v1/plans/{plan['id']}/work-items/{{}}/candidates"
+    assert client.get(url.format(rollout["other_item"].id), headers=lead_h).status_code == 404
+    db.session.get(Plan, plan["id"]).status = "proposed"
+    db.session.commit()
+    response = client.get(url.format(rollout["desk"].id), headers=rollout["north_h"])
+    assert response.status_code == 403

@@ -111,6 +111,8 @@ class Spec:
     def _way(self, item: WorkItem, firm: Firm) -> Way | None:
         per_tech = min((quantise(a.hours_per_technician, HOUR) for a in firm.availability),
                        default=DEFAULT_PER_TECH)
+        if any(ban.item == item.id and ban.firm == firm.id for ban in self.problem.bans):
+            return None
         if self.options is not None:
             option = self.options.get((item.id, firm.id))
             if option is None:

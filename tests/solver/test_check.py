@@ -14,6 +14,7 @@ from solver.instance import Plan, plan_from_dict, plan_to_dict, problem_from_dic
 from solver.types import (
     Assignment,
     Availability,
+    Ban,
     Exclusion,
     Firm,
     FirmSkill,
@@ -170,6 +171,21 @@ def test_excluded_broken():
     whole_client = problem(exclusions=(Exclusion("A"),))
     assert rules(at_site, plan(assign())) == ["excluded"]
     assert rules(whole_client, plan(assign())) == ["excluded"]
+
+
+def test_banned_kept():
+    # the ban is of I2 alone: A may still do I1, and I2 left out breaks nothing
+    other_item = problem(items=(item("I1"), item("I2")), bans=(Ban("I2", "A"),))
+    assert rules(other_item, plan(assign("I1"), unassigned=("I2",))) == []
+
+
+def test_banned_broken():
+    banned = problem(bans=(Ban("I1", "A"),))
+    assert check(banned, plan(assign())) == [
+        Violation("banned", "I1", "A", "S1", None, "A is banned from I1")]
+    # explicit options replace skill and radius, not a ban
+    gap = problem(options=(Option("I1", "A", hours=8.0, cost=0.0),), bans=(Ban("I1", "A"),))
+    assert rules(gap, plan(assign())) == ["banned"]
 
 
 def test_option_kept():

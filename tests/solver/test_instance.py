@@ -25,6 +25,7 @@ from solver.instance import (
 from solver.types import (
     Assignment,
     Availability,
+    Ban,
     Exclusion,
     Explanation,
     Firm,
@@ -81,6 +82,7 @@ def full_problem() -> Problem:
                       weights=Weights(coverage=900.0, stability=0.0), due_dates_hard=False,
                       speedup_per_level=0.1, hard_shares=False),
         exclusions=(Exclusion("srvco", "hq"), Exclusion("netco")),
+        bans=(Ban("rack", "netco"), Ban("net", "srvco")),
         locks=(Lock("net", firm="netco"), Lock("srv", start_on=DAYS[3]),
                Lock("rack", firm="srvco", start_on=DAYS[4])),
         reference=(PlannedItem("net", "netco", DAYS[0]), PlannedItem("srv", "srvco")),
@@ -137,6 +139,14 @@ def test_written_form():
     assert data["sites"][1]["blackout_dates"] == ["2025-03-06", "2025-03-07"]
     assert data["items"][2]["depends_on"] == ["net", "srv"]
     assert data["exclusions"][1] == {"firm": "netco", "site": None}
+    assert data["bans"] == [{"item": "rack", "firm": "netco"}, {"item": "net", "firm": "srvco"}]
+    assert list(data).index("bans") == list(data).index("exclusions") + 1
+
+
+def test_bans_left_out_take_the_default():
+    data = through_json(problem_to_dict(full_problem()))
+    del data["bans"]
+    assert problem_from_dict(data).bans == ()
 
 
 def test_left_out_keys_take_the_dataclass_defaults():
@@ -199,7 +209,7 @@ def test_schema_defaults_are_the_dataclass_defaults():
 
 
 def small() -> dict:
-    """Two sites, two items, two firms, a lock, a reference entry and an exclusion."""
+    """Two sites, two items, two firms, a lock, a reference entry, an exclusion and a ban."""
     return through_json(problem_to_dict(Problem(
         working_days=DAYS[:3],
         sites=(Site("s1", 52.5, 13.4, blackout_dates=frozenset({DAYS[0], DAYS[1]})),
@@ -209,7 +219,7 @@ def small() -> dict:
         firms=(Firm("f1", 52.5, 13.4, (FirmSkill("net", 3, 50.0),),
                     (Availability(DAYS[0], DAYS[2], 1),)),
                Firm("f2", 52.4, 13.1, (FirmSkill("net", 2, 40.0),), ())),
-        exclusions=(Exclusion("f2", "s1"),), locks=(Lock("i1", "f1"),),
+        exclusions=(Exclusion("f2", "s1"),), bans=(Ban("i2", "f1"),), locks=(Lock("i1", "f1"),),
         reference=(PlannedItem("i2", "f2"),), skills=("net", "wifi"),
     )))
 
@@ -297,6 +307,12 @@ SHAPES = [
     (put("firms", []), "firms"),
     (put("locks.0", {"item": "i1", "firm": None, "start_on": None}), "locks[0]"),
     (put("exclusions.0.site", 3), "exclusions[0].site"),
+    (put("bans", {}), "bans"),
+    (put("bans.0.firm", 3), "bans[0].firm"),
+    (put("bans.0.item", None), "bans[0].item"),
+    (put("bans.0", {"item": "i2"}), "bans[0].firm"),
+    (put("bans.0.site", "s1"), "bans[0].site"),
+    (put("bans.0.item", ""), "bans[0].item"),
     (both(with_options, put("options.0.days", 0)), "options[0].days"),
     (both(with_options, put("options.0.cost", -1)), "options[0].cost"),
     (put("skills", ["net", "net"]), "skills[1]"),
@@ -321,6 +337,8 @@ RULES = [
     (put("items.0.depends_on", ["i2"]), "items[0].depends_on"),
     (put("exclusions.0.firm", "f9"), "exclusions[0].firm"),
     (put("exclusions.0.site", "s9"), "exclusions[0].site"),
+    (put("bans.0.item", "i9"), "bans[0].item"),
+    (put("bans.0.firm", "f9"), "bans[0].firm"),
     (put("locks.0.firm", "f9"), "locks[0].firm"),
     (put("locks.0.item", "i9"), "locks[0].item"),
     (put("reference.0.firm", "f9"), "reference[0].firm"),
@@ -362,6 +380,8 @@ VALID = [
     put("skills", []), put("sites", [{"id": "s1", "latitude": 0, "longitude": 0},
                                      {"id": "s2", "latitude": 0, "longitude": 0}]),
     put("exclusions.0.site", None), put("exclusions", [{"firm": "f1"}, {"firm": "f1"}]),
+    put("bans", []), drop("bans"), put("bans", [{"item": "i2", "firm": "f1"}] * 2),
+    put("bans", [{"item": "i1", "firm": "f1"}]),  # the locked item and firm: infeasible
     put("locks.0", {"item": "i1", "start_on": "2025-03-05"}),
     put("locks.0", {"item": "i1", "firm": "f1", "start_on": "2024-01-01"}),
     put("locks", []), put("reference.0.start_on", "2025-03-04"),

@@ -5,17 +5,22 @@ reads the plan, on both paths: the exact model (`mode="exact"`) and the decompos
 (`mode="decompose"`: assign, then place on days), which must keep the same rules.
 """
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
+from solver.check import check
+from solver.instance import Plan
 from solver.solve import solve
 from solver.types import (
     Availability,
+    Ban,
     Exclusion,
     Firm,
     FirmSkill,
     Lock,
+    Option,
     PlannedItem,
     Policy,
     Problem,
@@ -104,6 +109,52 @@ def test_exclusions_site_and_client(exclusion, mode):
     p = problem([item("A")], firms)
     excluded = run(Problem(**{**p.__dict__, "exclusions": (exclusion,)}), mode)
     assert by_item(excluded)["A"].firm == "DEAR"
+
+
+def plan_of(result) -> Plan:
+    return Plan(result.assignments, result.face_firms,
+                tuple(entry.item for entry in result.unassigned))
+
+
+@pytest.mark.parametrize("days", [WEEK, WEEK[:1]], ids=["week", "one-day"])
+def test_ban_gives_the_item_to_another_firm(mode, days):
+    # one day: the decomposed path is the one-day strategy's (firm patterns, the MIP)
+    firms = [firm("CHEAP", skills=(("desktop", 3, 10.0),), days=days), firm("DEAR", days=days)]
+    p = problem([item("A"), item("B")], firms, days=days)
+    assert {a.firm for a in run(p, mode).assignments} == {"CHEAP"}
+    banned = dataclasses.replace(p, bans=(Ban("A", "CHEAP"),))
+    result = run(banned, mode)
+    plan = by_item(result)
+    # the ban is of one item: CHEAP keeps the other item of the same site and skill
+    assert plan["A"].firm == "DEAR" and plan["B"].firm == "CHEAP"
+    assert check(banned, plan_of(result)) == []
+
+
+def test_an_item_whose_only_firm_is_banned_is_unassigned_with_the_reason(mode):
+    p = problem([item("A"), item("B")], [firm("F", name="Fixit")])
+    result = run(dataclasses.replace(p, bans=(Ban("A", "F"), Ban("A", "F"))), mode)
+    assert set(by_item(result)) == {"B"}
+    [left] = result.unassigned
+    assert left.item == "A"
+    assert "1 banned from this item (Fixit)" in left.reasons[0]
+
+
+def test_a_ban_drops_an_explicit_option(mode):
+    p = problem([item("A")], [firm("F"), firm("G")])
+    options = (Option("A", "F", 8.0, 10.0), Option("A", "G", 8.0, 90.0))
+    assert by_item(run(dataclasses.replace(p, options=options), mode))["A"].firm == "F"
+    banned = dataclasses.replace(p, options=options, bans=(Ban("A", "F"),))
+    result = run(banned, mode)
+    assert by_item(result)["A"].firm == "G"
+    assert check(banned, plan_of(result)) == []
+
+
+def test_a_lock_to_a_banned_firm_is_infeasible_with_the_reason(mode):
+    p = problem([item("A")], [firm("F"), firm("G")])
+    locked = dataclasses.replace(p, bans=(Ban("A", "G"),), locks=(Lock("A", firm="G"),))
+    result = run(locked, mode)
+    assert result.status == "infeasible"
+    assert "locked to G, which cannot do it (banned from this item)" in result.reasons[0]
 
 
 # --- days --------------------------------------------------------------------------------

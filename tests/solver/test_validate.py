@@ -11,6 +11,7 @@ from solver.prepare import prepare
 from solver.solve import solve
 from solver.types import (
     Availability,
+    Ban,
     Exclusion,
     Firm,
     FirmSkill,
@@ -44,6 +45,7 @@ def valid() -> Problem:
                     min_share_percent=10.0, max_share_percent=90.0),
                Firm("f2", 52.4, 13.1, (FirmSkill("net", 2, 40.0),), ())),
         exclusions=(Exclusion("f2", "s1"), Exclusion("f2")),
+        bans=(Ban("c", "f1"),),
         locks=(Lock("a", firm="f1"), Lock("b", start_on=DAYS[2])),
         reference=(PlannedItem("c", "f1", DAYS[3]),),
         skills=("net", "srv", "wifi"),
@@ -171,6 +173,10 @@ CASES = [
     # exclusions
     (valid, top(exclusions=(Exclusion("f9", "s1"),)), "exclusions[0].firm", "unknown firm 'f9'"),
     (valid, top(exclusions=(Exclusion("f1", "s9"),)), "exclusions[0].site", "unknown site 's9'"),
+    # bans
+    (valid, top(bans=(Ban("c", "f1"), Ban("z", "f1"))), "bans[1].item", "unknown item 'z'"),
+    (valid, top(bans=(Ban("a", "f9"),)), "bans[0].firm", "unknown firm 'f9'"),
+    (valid, top(bans=(Ban("", "f1"),)), "bans[0].item", "must not be empty"),
     # locks
     (valid, top(locks=(Lock("z", firm="f1"),)), "locks[0].item", "unknown item 'z'"),
     (valid, top(locks=(Lock("a", firm="f9"),)), "locks[0].firm", "unknown firm 'f9'"),
@@ -218,9 +224,12 @@ def test_each_broken_rule_names_its_field(make, change, field, words):
 
 @pytest.mark.parametrize("change", [
     # an empty catalogue checks nothing: any skill will do
-    top(skills=(), items=(WorkItem("a", "s1", "cobol", 8.0),), locks=(), reference=()),
+    top(skills=(), items=(WorkItem("a", "s1", "cobol", 8.0),), bans=(), locks=(),
+        reference=()),
     item(0, due_on=DAYS[0]),  # due on the day it may start
     top(exclusions=(Exclusion("f1"), Exclusion("f1"))),  # said twice, barred once
+    top(bans=(Ban("a", "f2"), Ban("a", "f2"))),  # said twice, banned once
+    top(bans=(Ban("a", "f1"),)),  # banned from a locked item with its firm: infeasible
     top(locks=(Lock("a", start_on=dt.date(2024, 1, 1)),)),  # not a working day: infeasible
     top(options=()),  # nothing possible: every item unassigned, not an error
     site(0, access_weekdays=frozenset()),
@@ -242,7 +251,7 @@ def chain(n: int, back: bool) -> Problem:
                   for k in range(n))
     if back:
         items = (dataclasses.replace(items[0], depends_on=(f"x{n - 1}",)),) + items[1:]
-    return dataclasses.replace(valid(), items=items, locks=(), reference=())
+    return dataclasses.replace(valid(), items=items, bans=(), locks=(), reference=())
 
 
 def test_a_cycle_is_named_by_its_items_from_the_first_in_the_problem():
@@ -281,6 +290,8 @@ SAME_ON_BOTH_PATHS = {
     "empty lock": top(locks=(Lock("a", firm=None, start_on=None),)),
     "dependency cycle": item(0, depends_on=("c",)),
     "unknown firm in an exclusion": top(exclusions=(Exclusion("nobody", "s1"),)),
+    "unknown item in a ban": top(bans=(Ban("nobody", "f1"),)),
+    "unknown firm in a ban": top(bans=(Ban("a", "nobody"),)),
 }
 
 

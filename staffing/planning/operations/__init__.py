@@ -3,6 +3,7 @@
 its own, as a job must)."""
 
 from .adjust import (  # noqa: F401
+    candidates,
     change_assignment,
     get_assignment,
     list_adjustments,

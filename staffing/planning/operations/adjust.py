@@ -17,7 +17,7 @@ from ...access import get_project_for, is_lead_coordinator, require_lead_coordin
 from ...errors import Conflict, InvalidInput, NotFound
 from ...extensions import db
 from ...partners.models import Firm, User
-from ...projects.models import Project
+from ...projects.models import Project, WorkItem
 from .. import mapping
 from ..models import Adjustment, Assignment, Plan
 from .plans import partner_visible_ids
@@ -168,3 +168,29 @@ def list_adjustments(actor: User, plan: Plan) -> sa.Select:
     require_lead_coordinator(actor, db.session.get(Project, plan.project_id))
     return (sa.select(Adjustment).where(Adjustment.plan_id == plan.id)
             .order_by(Adjustment.id.desc()))
+
+
+def candidates(actor: User, plan: Plan, work_item_id: int) -> dict:
+    """Who fits the work item best in this plan (lead coordinators): every participating
+    firm ranked by what giving it the item would cost and break (solver.review.candidates),
+    the ineligible with their reason."""
+    project = db.session.get(Project, plan.project_id)
+    require_lead_coordinator(actor, project)
+    item = db.session.get(WorkItem, work_item_id)
+    if item is None or item.project_id != project.id:
+        raise NotFound("work item")
+    problem = mapping.problem_for(project)
+    ranked = mapping.solver_review.candidates(problem, mapping.placed_items(plan),
+                                              str(work_item_id))
+    current = next((a for a in plan.assignments if a.work_item_id == work_item_id), None)
+    names = {f.id: f.name or f.id for f in problem.firms}
+    return {"work_item_id": item.id, "item": f"{item.ref} {item.label}".strip(),
+            "plan_id": plan.id, "assigned_to": current.firm_id if current else None,
+            "candidates": [{
+                "firm_id": int(c.firm), "firm": names[c.firm], "eligible": c.eligible,
+                "fits": c.fits, "reason": c.reason or None, "start_on": c.start_on,
+                "end_on": c.end_on, "hours": c.hours, "cost": c.cost,
+                "cost_delta": c.cost_delta, "objective_delta": c.objective_delta,
+                "violations": list(c.violations),
+                "is_current": current is not None and current.firm_id == int(c.firm)}
+                for c in ranked]}

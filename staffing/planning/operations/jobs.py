@@ -63,7 +63,8 @@ def start_solve(actor: User | None, project: Project, backend: str, time_limit: 
                    author_id=actor.id if actor is not None else None,
                    base_plan_id=base_plan_id, time_limit=time_limit, seed=seed,
                    workers=workers, backend=backend, instance=instance,
-                   input_fingerprint=mapping.input_fingerprint(problem))
+                   input_fingerprint=mapping.input_fingerprint(
+                       problem if base is None else mapping.problem_for(project)))
     db.session.add(job)
     db.session.flush()
     return job

@@ -186,3 +186,17 @@ def compare(plan_id: int):
     return render_template("planning/compare.html", user=actor, project=project, plan=plan,
                            result=result, failure=failure, others=others,
                            lead=is_lead_coordinator(actor, project)), status
+
+
+@web.get("/plans/<int:plan_id>/work-items/<int:work_item_id>/candidates")
+@login_required
+def candidates(plan_id: int, work_item_id: int):
+    """Who fits this work item best (lead coordinators)."""
+    actor = current_actor()
+    plan = ops.get_plan(actor, plan_id)
+    result = ops.candidates(actor, plan, work_item_id)
+    project = db.session.get(Project, plan.project_id)
+    assignment_id = next((a.id for a in plan.assignments if a.work_item_id == work_item_id),
+                         None)
+    return render_template("planning/candidates.html", user=actor, project=project,
+                           plan=plan, result=result, assignment_id=assignment_id)
