@@ -261,7 +261,7 @@ _FIRM = _record(Firm, {
     "skills": _list_of(_FIRM_SKILL), "availability": _list_of(_AVAILABILITY),
     "name": _string, "travel_radius_km": _number, "travel_cost_per_km": _number,
     "blackout_dates": _set_of(_date), "min_share_percent": _number,
-    "max_share_percent": _number,
+    "max_share_percent": _number, "target_share_percent": _nullable(_number),
 })
 _WEIGHTS = _record(Weights, dict.fromkeys(
     (f.name for f in dataclasses.fields(Weights)), _number))

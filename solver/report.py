@@ -123,6 +123,7 @@ def firm_reports(core: Core, placement: Placement) -> tuple[FirmReport, ...]:
         row[1] += option.cost
         row[2] += option.travel
     all_hours = sum(row[0] for row in totals.values()) or 1.0
+    targets = rules.share_targets(core.firms)
     reports = []
     for f, firm in enumerate(core.firms):
         weeks = defaultdict(lambda: [0.0, 0.0])
@@ -136,7 +137,8 @@ def firm_reports(core: Core, placement: Placement) -> tuple[FirmReport, ...]:
             min_share_percent=firm.min_share_percent, max_share_percent=firm.max_share_percent,
             cost=round(cost, 2), travel_cost=round(travel, 2), visits=len(visits[f]),
             weeks=tuple(WeekLoad(week, round(h, 2), round(c, 2))
-                        for week, (h, c) in sorted(weeks.items()))))
+                        for week, (h, c) in sorted(weeks.items())),
+            target_share_percent=round(100 * targets[f] / rules.SHARE, 2)))
     return tuple(reports)
 
 

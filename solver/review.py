@@ -102,7 +102,7 @@ def review(problem: Problem, placed: Sequence[PlannedItem], core: Core | None = 
     for entry in placed:
         i = index.item(entry.item)
         if i in placement.chosen or entry.item in not_eligible:
-            raise ProblemError(f"item {entry.item} is placed twice")
+            raise ProblemError(entry.item, "the item is placed twice")
         option = option_for(core, entry.item, entry.firm, index)
         if option is None:
             f = index.firm(entry.firm)
@@ -113,8 +113,8 @@ def review(problem: Problem, placed: Sequence[PlannedItem], core: Core | None = 
         placement.start[i] = (_day_index(core, entry.start_on) if entry.start_on is not None
                               else lowest_bit(option.starts) if option.starts else 0)
         if placement.start[i] + option.days > core.horizon:
-            raise ProblemError(f"item {entry.item} would run past the project's last "
-                               f"working day from {entry.start_on}")
+            raise ProblemError("start_on", f"from {entry.start_on} the item would run "
+                                           "past the project's last working day")
     faces = face_firms(core, placement)
     plan = Plan(assignments=report.assignments(core, placement),
                 face_firms={core.site_ids[s]: core.firms[f].id for s, f in faces.items()},
@@ -139,12 +139,12 @@ class _Index:
 
     def item(self, item_id: str) -> int:
         if item_id not in self.items:
-            raise ProblemError(f"unknown item {item_id}")
+            raise ProblemError("item", f"unknown item {item_id}")
         return self.items[item_id]
 
     def firm(self, firm_id: str) -> int:
         if firm_id not in self.firms:
-            raise ProblemError(f"unknown firm {firm_id} (it takes no part in the plan)")
+            raise ProblemError("firm", f"unknown firm {firm_id} (it takes no part in the plan)")
         return self.firms[firm_id]
 
 
@@ -152,7 +152,7 @@ def _day_index(core: Core, day: dt.date) -> int:
     try:
         return core.days.index(day)
     except ValueError:
-        raise ProblemError(f"{day} is not a working day of the project") from None
+        raise ProblemError("start_on", f"{day} is not a working day of the project") from None
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,9 @@ class Firm:
     blackout_dates: frozenset[dt.date] = frozenset()
     min_share_percent: float = 0.0
     max_share_percent: float = 100.0
+    # the share the fairness term aims at, within the range; None: the middle of the range
+    # (the service sets it to carry fair shares across plans, docs/solver.md)
+    target_share_percent: float | None = None
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,7 @@ class FirmReport:
     travel_cost: float
     visits: int
     weeks: tuple[WeekLoad, ...]
+    target_share_percent: float = 0.0  # what the fairness term aimed at (rescaled)
 
 
 @dataclass(frozen=True)

@@ -201,6 +201,12 @@ def _firm(firm: Firm, where: str, catalogue: frozenset[str] | None) -> None:
     PERCENT(firm.max_share_percent, f"{where}.max_share_percent")
     if firm.min_share_percent > firm.max_share_percent:
         raise ProblemError(f"{where}.min_share_percent", "above max_share_percent")
+    target = firm.target_share_percent
+    if target is not None:
+        PERCENT(target, f"{where}.target_share_percent")
+        if not firm.min_share_percent <= target <= firm.max_share_percent:
+            raise ProblemError(f"{where}.target_share_percent",
+                               "outside min_share_percent-max_share_percent")
     for k, offer in enumerate(firm.skills):
         _skill(offer.skill, f"{where}.skills[{k}].skill", catalogue)
         PROFICIENCY(offer.proficiency, f"{where}.skills[{k}].proficiency")

@@ -50,10 +50,10 @@ def get_project_for(actor: User, project_id: int) -> Project:
     return project
 
 
-def require_lead_coordinator(actor: User, project: Project) -> None:
+def require_lead_coordinator(actor: User, project: Project, what: str = "change this") -> None:
     """Raise Forbidden unless the actor coordinates for the lead firm (project already visible)."""
     if not is_lead_coordinator(actor, project):
-        raise Forbidden("only the lead firm's coordinators may change this")
+        raise Forbidden(f"only the lead firm's coordinators may {what}")
 
 
 def can_read_offer(actor: User, offer: CapacityOffer, project: Project) -> bool:

@@ -240,6 +240,8 @@ REQUESTS = [
      LEAD_COORDINATORS, 200),
     ("GET", "/api/v1/plans/{plan}/adjustments", None, LEAD_COORDINATORS, 200),
     ("GET", "/api/v1/plans/{plan}/comparison?with={plan}", None, PARTICIPANTS, 200),
+    ("GET", "/api/v1/plans/{plan}/work-items/{item}/candidates", None, LEAD_COORDINATORS,
+     200),
     ("GET", "/api/v1/projects/{project}/bans", None, LEAD_COORDINATORS, 200),
     ("POST", "/api/v1/projects/{project}/bans", {"work_item_id": "{item}",
                                                  "firm_id": "{firm_a}"},
@@ -268,6 +270,7 @@ VISIBLE_TO = {
     "/api/v1/users/{b_user}": B_USERS,
     "/api/v1/assignments/{assignment_b}": LEAD_COORDINATORS | B_USERS,
     "/api/v1/plans/{plan}/adjustments": PARTICIPANTS,
+    "/api/v1/plans/{plan}/work-items/{item}/candidates": PARTICIPANTS,
 }
 
 
@@ -326,6 +329,7 @@ def _crawl(client, world, role):
         "/api/v1/solve-jobs/{queued_job}",
         "/api/v1/assignments/{assignment_b}", "/api/v1/plans/{plan}/adjustments",
         "/api/v1/plans/{plan}/comparison?with={plan}",
+        "/api/v1/plans/{plan}/work-items/{item}/candidates",
         "/api/v1/projects/{project}/bans", "/api/v1/bans/{ban}",
     ]
     for url in urls:
@@ -432,6 +436,7 @@ PAGES = [
     ("GET", "/plans/{plan}", PARTICIPANTS, 200),
     ("GET", "/plans/{plan}?firm_id={firm_b}&group=site", PARTICIPANTS, 200),
     ("GET", "/plans/{plan}/compare?with={plan}", PARTICIPANTS, 200),
+    ("GET", "/plans/{plan}/work-items/{item}/candidates", LEAD_COORDINATORS, 200),
     ("POST", "/plans/{plan}/status", LEAD_COORDINATORS, 303),
     ("GET", "/assignments/{assignment_b}", LEAD_COORDINATORS | B_USERS, 200),
     ("POST", "/assignments/{assignment_b}", LEAD_COORDINATORS, 303),
@@ -439,7 +444,8 @@ PAGES = [
 ]
 PAGES_VISIBLE_TO = {"/projects/{project2}/solve-jobs": PARTICIPANTS,
                     "/plans/{plan}/status": PARTICIPANTS,
-                    "/assignments/{assignment_b}": B_USERS}
+                    "/assignments/{assignment_b}": B_USERS,
+                    "/plans/{plan}/work-items/{item}/candidates": PARTICIPANTS}
 # what each page's forms send (one body for every POST: each form reads its own fields)
 PAGE_FORM = {"time_limit": "1", "status": "draft", "action": "lock", "is_firm_locked": "1",
              "firm_id": "{firm_a}", "reason": "matrix"}
@@ -504,7 +510,8 @@ def test_the_plan_pages_show_a_reader_its_own_firm_s_slice_only(client, world, r
     _signed_in(client, world, role)
     own = str(world["firm_ids"][FIRM_OF[role]])
     for path in ("/plans/{plan}", "/plans/{plan}?group=site", "/assignments/{assignment_b}",
-                 "/plans/{plan}/compare?with={plan}"):
+                 "/plans/{plan}/compare?with={plan}",
+                 "/plans/{plan}/work-items/{item}/candidates"):
         response = client.get(path.format(**world))
         text = re.sub(r'name="csrf_token"[^>]*>', "", response.get_data(as_text=True))
         secrets = [world["plan_total"], *B_SECRET_STRINGS[2:]] + [

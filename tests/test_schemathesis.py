@@ -89,6 +89,9 @@ def fuzz_world(request, db, create_firm, create_user, create_project, create_mem
     db.session.commit()
     planning_ops.run_solve_job(done.id)
     db.session.get(Plan, done.plan_id).status = "proposed"
+    from staffing.planning.models import Ban
+    db.session.add(Ban(project_id=project.id, work_item_id=first.id, firm_id=partner_a.id,
+                       reason="declined"))  # after the solve: the plan is stale
     db.session.commit()
     _cases[request.param] = 0
     yield {"role": request.param, "headers": auth(users[request.param]),
@@ -107,13 +110,14 @@ def _world_ids(db) -> dict[str, list[int]]:
         Membership,
         User,
     )
-    from staffing.planning.models import SolveJob
+    from staffing.planning.models import Assignment, Ban, SolveJob
     from staffing.projects.models import Project, Site, Skill, WorkItem
 
     models = {"project_id": Project, "site_id": Site, "skill_id": Skill, "item_id": WorkItem,
               "firm_id": Firm, "user_id": User, "token_id": ApiToken,
               "membership_id": Membership, "offer_id": CapacityOffer,
-              "exclusion_id": Exclusion, "plan_id": Plan, "job_id": SolveJob}
+              "exclusion_id": Exclusion, "plan_id": Plan, "job_id": SolveJob,
+              "work_item_id": WorkItem, "assignment_id": Assignment, "ban_id": Ban}
     return {name: list(db.session.scalars(db.select(model.id).order_by(model.id)))
             for name, model in models.items()}
 
@@ -131,7 +135,7 @@ def api_schema(request, app, fuzz_world):
         names = [p.name for p in context.operation.path_parameters]
         known = {name: st.sampled_from(fuzz_world["ids"][name]) for name in names
                  if fuzz_world["ids"].get(name)}
-        if not known:
+        if not known or len(known) < len(names):  # every parameter, or none of them
             return strategy
         return st.one_of(strategy, st.fixed_dictionaries(known))
 

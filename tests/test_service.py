@@ -198,7 +198,7 @@ def test_every_paginated_answer_documents_x_pagination_as_json(client):
     paginated = [op for item in spec["paths"].values() for method, op in item.items()
                  if method != "parameters"
                  and any(p.get("name") == "page" for p in op.get("parameters", []))]
-    assert len(paginated) == 12
+    assert len(paginated) == 14  # with the plan's adjustments and the project's bans
     for operation in paginated:
         header = operation["responses"]["200"]["headers"]["X-Pagination"]
         assert header["required"] is True

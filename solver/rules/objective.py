@@ -13,9 +13,10 @@ from .units import CENT, HOUR, SHARE, TERMS, lp_row, quantise
 
 
 def share_targets(firms) -> list[int]:
-    """Each firm's target share in SHARE units: the middle of its range, rescaled so the
-    targets of all firms sum to 100 %."""
-    middles = [(f.min_share_percent + f.max_share_percent) / 2 for f in firms]
+    """Each firm's target share in SHARE units: its target_share_percent, else the middle
+    of its range; rescaled so the targets of all firms sum to 100 %."""
+    middles = [(f.min_share_percent + f.max_share_percent) / 2
+               if f.target_share_percent is None else f.target_share_percent for f in firms]
     total = sum(middles) or 1.0
     return [quantise(m / total, SHARE) for m in middles]
 

@@ -136,7 +136,11 @@ class AssignmentById(MethodView):
         actor = current_actor()
         assignment = ops.get_assignment(actor, assignment_id)
         plans.check_if_match(assignment, AssignmentSchema)
-        return ops.change_assignment(actor, assignment, args)
+        result = ops.change_assignment(actor, assignment, args)
+        # the ETag of the assignment (as GET answers it), not of this answer's envelope: it
+        # is what the next PATCH sends
+        plans.set_etag(assignment, AssignmentSchema)
+        return result
 
 
 @bans.route("/projects/<int:project_id>/bans")

@@ -90,7 +90,30 @@ def _item(item: WorkItem, skill_codes: dict[int, str]) -> st.WorkItem:
         label=f"{item.ref} {item.label}".strip())
 
 
-def _firm(offer: CapacityOffer, skill_codes: dict[int, str]) -> st.Firm:
+def carried_targets(project: Project) -> dict[int, float]:
+    """Fair share across plans (docs/solver.md): firm id -> its target share of hours in the
+    next plan, from its share s of all hours in the plans approved so far (approved now or
+    before being superseded). A firm's target is the middle m of its range moved by what it
+    was short or over, 2m - s, kept within its range: a firm given less than its middle is
+    aimed higher next time, one given more lower. Empty when nothing was approved yet."""
+    approved = sa.select(Plan.id).where(Plan.project_id == project.id,
+                                        Plan.approved_at.is_not(None))
+    hours = dict(db.session.execute(
+        sa.select(Assignment.firm_id, sa.func.sum(Assignment.hours))
+        .where(Assignment.plan_id.in_(approved)).group_by(Assignment.firm_id)).all())
+    total = sum(hours.values())
+    if not total:
+        return {}
+    targets = {}
+    for offer in participating_offers(project):
+        low, high = float(offer.min_share_percent), float(offer.max_share_percent)
+        share = 100 * hours.get(offer.firm_id, 0.0) / total
+        targets[offer.firm_id] = round(min(high, max(low, (low + high) - share)), 3)
+    return targets
+
+
+def _firm(offer: CapacityOffer, skill_codes: dict[int, str],
+          target: float | None = None) -> st.Firm:
     firm = offer.firm
     return st.Firm(
         id=str(firm.id), name=firm.name, latitude=firm.latitude, longitude=firm.longitude,
@@ -103,7 +126,7 @@ def _firm(offer: CapacityOffer, skill_codes: dict[int, str]) -> st.Firm:
         travel_cost_per_km=float(offer.travel_cost_per_km),
         blackout_dates=frozenset(offer.blackout_dates),
         min_share_percent=float(offer.min_share_percent),
-        max_share_percent=float(offer.max_share_percent))
+        max_share_percent=float(offer.max_share_percent), target_share_percent=target)
 
 
 def problem_for(project: Project, base: Plan | None = None) -> st.Problem:
@@ -118,6 +141,7 @@ def problem_for(project: Project, base: Plan | None = None) -> st.Problem:
                                .order_by(WorkItem.id))
     offers = participating_offers(project)
     offering = {offer.firm_id for offer in offers}
+    targets = carried_targets(project) if project.carries_fair_share else {}
     exclusions = db.session.scalars(sa.select(Exclusion).filter_by(project_id=project.id))
     bans = db.session.scalars(sa.select(Ban).filter_by(project_id=project.id)
                               .order_by(Ban.work_item_id, Ban.firm_id))
@@ -133,7 +157,7 @@ def problem_for(project: Project, base: Plan | None = None) -> st.Problem:
     return st.Problem(
         working_days=working_days(project), sites=tuple(_site(s) for s in sites),
         items=tuple(_item(i, codes) for i in items),
-        firms=tuple(_firm(offer, codes) for offer in offers),
+        firms=tuple(_firm(offer, codes, targets.get(offer.firm_id)) for offer in offers),
         policy=st.Policy(max_firms_per_site=project.max_firms_per_site,
                          face_policy=project.site_face_policy,
                          weights=weights_for(project.objective_priorities,
@@ -163,12 +187,15 @@ def _jsonable(value):
 
 def input_fingerprint(problem: st.Problem) -> str:
     """SHA-256 of what the planner reads of the project (calendar, sites, work items, offers,
-    exclusions, bans, policy), without the locks and reference of a base plan and the
-    project's name: a plan whose fingerprint differs from the project's now is stale. A
-    re-plan's problem (stability raised) is not what to fingerprint: the project's is."""
+    exclusions, bans, policy), without the locks and reference of a base plan, the project's
+    name and the fair-share targets (carried from approved plans): a plan whose fingerprint
+    differs from the project's now is stale. A re-plan's problem (stability raised) is not
+    what to fingerprint: the project's is."""
     inputs = problem_to_dict(dataclasses.replace(problem, locks=(), reference=(), name=""))
     if not inputs.get("bans"):  # as before bans existed: the plans made then stay current
         inputs.pop("bans", None)
+    for firm in inputs["firms"]:  # derived from the approved plans, not an input
+        firm.pop("target_share_percent", None)
     text = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 

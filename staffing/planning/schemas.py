@@ -221,6 +221,8 @@ class FirmReportSchema(ma.Schema):
     share_percent = ma.fields.Float(metadata=LEAD_ONLY)
     min_share_percent = ma.fields.Float(metadata=LEAD_ONLY)
     max_share_percent = ma.fields.Float(metadata=LEAD_ONLY)
+    target_share_percent = ma.fields.Float(metadata={
+        "description": "lead coordinators only; the share the fairness term aimed at"})
     cost = ma.fields.Float(metadata={"description": "euros of rates and travel"})
     travel_cost = ma.fields.Float(metadata={"description": "euros"})
     visits = ma.fields.Integer(metadata={"description": "site-days"})

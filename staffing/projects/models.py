@@ -42,6 +42,8 @@ class Project(db.Model):
     objective_priorities: Mapped[list[str]] = mapped_column(
         sa.JSON, default=lambda: list(OBJECTIVE_TERMS)
     )
+    # each firm's share of hours in the approved plans so far moves its fairness target
+    carries_fair_share: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     lead_firm: Mapped["Firm"] = relationship()  # noqa: F821

@@ -57,6 +57,7 @@ class ProjectSchema(ma.Schema):
     max_firms_per_site = ma.fields.Integer()
     site_face_policy = ma.fields.String()
     objective_priorities = ma.fields.List(ma.fields.String())
+    carries_fair_share = ma.fields.Boolean()
     created_at = ma.fields.DateTime(dump_only=True)
 
 
@@ -79,6 +80,10 @@ class _ProjectFields(StrictArgs):
         metadata={"description": "none: any firms; sole: one firm does all of a site's work; "
                                  "lead: one firm faces the client, others may help"},
     )
+    carries_fair_share = ma.fields.Boolean(metadata={
+        "description": "each firm's share of hours in the plans approved so far moves its "
+                       "target in the next plan: a firm given less is favoured "
+                       "(docs/solver.md, fair share across plans)"})
 
     @validates_schema
     def check_dates(self, data, **kwargs):

@@ -79,7 +79,8 @@ def test_the_lead_reviews_filters_locks_and_tries_a_move(page, live, shot):
     alert = page.get_by_role("alert")
     alert.wait_for()
     assert "nothing was changed" in alert.inner_text()
-    assert "not after" in alert.inner_text()
+    assert "not after" in page.locator("#move-start-error").inner_text()
+    assert page.get_by_label("First day").get_attribute("aria-invalid") == "true"
     shot("move-refused")
     with live["app"].app_context():
         row = db.session.get(Assignment, target_id)

@@ -201,6 +201,16 @@ def test_an_approved_plan_is_locked_but_not_moved(client, db, plan, rollout, lea
     assert _patch(client, lead_h, desk, {"is_date_locked": True}).status_code == 200
 
 
+def test_the_etag_a_change_answers_is_the_one_the_next_change_sends(client, plan, rollout,
+                                                                    lead_h):
+    url = f"/api/v1/assignments/{_of(plan, rollout['desk'])['id']}"
+    first = _patch(client, lead_h, _of(plan, rollout["desk"])["id"], {"is_firm_locked": True})
+    assert first.headers["ETag"] == client.get(url, headers=lead_h).headers["ETag"]
+    second = client.patch(url, json={"is_date_locked": True},
+                          headers=lead_h | {"If-Match": first.headers["ETag"]})
+    assert second.status_code == 200, second.json
+
+
 def test_a_change_needs_the_current_etag(client, plan, rollout, lead_h):
     url = f"/api/v1/assignments/{_of(plan, rollout['desk'])['id']}"
     assert client.patch(url, json={"is_firm_locked": True}, headers=lead_h).status_code == 428
@@ -396,3 +406,30 @@ def test_who_fits_is_for_lead_coordinators_and_items_of_the_plan_s_project(
     db.session.commit()
     response = client.get(url.format(rollout["desk"].id), headers=rollout["north_h"])
     assert response.status_code == 403
+
+
+def test_no_move_while_the_project_changed_under_other_assignments(client, db, plan,
+                                                                   rollout, lead_h):
+    """The server item's only firm is banned from it since the plan: a move of another item
+    would recompute the plan's figures without it; re-plan instead."""
+    _ban(client, rollout, lead_h, work_item_id=rollout["srv"].id, firm_id=rollout["lead"].id)
+    before = db.session.get(Plan, plan["id"]).cost
+    for dry_run in (True, False):
+        response = _patch(client, lead_h, _of(plan, rollout["more"])["id"],
+                          {"firm_id": rollout["lead"].id, "dry_run": dry_run})
+        assert response.status_code == 409, response.json
+        assert "re-plan from it first" in response.json["message"]
+        server, desktops = response.json["errors"]["plan"]  # and what depends on it
+        assert server.startswith("HH-SRV ")
+        assert server.endswith(": Lead IT cannot take it: banned from this item")
+        assert desktops.startswith("HH-DT ") and desktops.endswith(
+            "no days left after the items it depends on")
+    assert db.session.get(Plan, plan["id"]).cost == before
+    assert db.session.query(Adjustment).count() == 0
+
+
+def test_a_start_that_would_run_past_the_project_is_refused(client, plan, rollout, lead_h):
+    response = _patch(client, lead_h, _of(plan, rollout["srv"])["id"],
+                      {"start_on": "2027-03-31"})  # two days of work from the last day
+    assert response.status_code == 422, response.json
+    assert "past the project's last working day" in response.json["errors"]["start_on"][0]

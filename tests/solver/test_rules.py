@@ -10,6 +10,7 @@ import datetime as dt
 
 import pytest
 
+from solver import rules
 from solver.check import check
 from solver.instance import Plan
 from solver.solve import solve
@@ -355,3 +356,43 @@ def test_bad_input_raises_problem_error(change, field, mode):
     with pytest.raises(ProblemError) as error:
         run(Problem(**{**p.__dict__, **change(p)}), mode)
     assert field in error.value.field and error.value.reason
+
+
+# --- fairness targets ----------------------------------------------------------------------
+
+
+def test_share_targets_take_a_firm_s_own_target_else_the_middle_of_its_range():
+    firms = [firm("F1", min_share_percent=0, max_share_percent=100, target_share_percent=20.0),
+             firm("F2", min_share_percent=60, max_share_percent=100)]
+    # 20 and 80 (the middle of 60-100), rescaled to sum to 100 % (they already do)
+    assert rules.share_targets(firms) == [
+        rules.quantise(0.2, rules.SHARE), rules.quantise(0.8, rules.SHARE)]
+
+
+def test_the_fairness_term_aims_at_the_firms_targets(mode):
+    """Two firms alike in everything but their target: ten equal items split 2:8 when the
+    fairness term costs more than anything else, and 5:5 without targets."""
+    items = [item(f"I{n}", hours=4.0) for n in range(10)]
+    weights = Weights(fairness=1000.0, continuity=0.0)
+    split = {}
+    for target in (None, 20.0):
+        firms = [firm("F1", technicians=4, min_share_percent=0, max_share_percent=100,
+                      target_share_percent=target),
+                 firm("F2", technicians=4, min_share_percent=0, max_share_percent=100,
+                      target_share_percent=None if target is None else 100 - target)]
+        result = run(problem(items, firms, weights=weights), mode)
+        assert not check(problem(items, firms, weights=weights), plan_of(result))
+        split[target] = sum(a.firm == "F1" for a in result.assignments)
+    assert split == {None: 5, 20.0: 2}
+
+
+@pytest.mark.parametrize("target,reason", [
+    (120.0, "must be between 0 and 100"),
+    (70.0, "outside min_share_percent-max_share_percent")])
+def test_a_target_share_outside_the_range_is_refused(target, reason):
+    p = problem([item("A")], [firm("F1", min_share_percent=10, max_share_percent=60,
+                                   target_share_percent=target)])
+    with pytest.raises(ProblemError) as error:
+        solve(p)
+    assert error.value.field == "firms[0].target_share_percent"
+    assert reason in error.value.reason

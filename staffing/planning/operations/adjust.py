@@ -140,7 +140,14 @@ def _preview(project: Project, plan: Plan, assignment: Assignment, firm_id: int,
         after = mapping.review_plan(problem, plan, {assignment.work_item_id: (firm_id, day)},
                                     core)
     except ProblemError as error:
-        raise InvalidInput.field("start_on" if start_on else "firm_id", str(error)) from None
+        raise InvalidInput.field("start_on" if start_on else "firm_id", error.reason) from None
+    broken = {item_id: why for item_id, why in before.not_eligible.items() if item_id != item}
+    if broken:
+        # the plan's figures would be recomputed without those items: re-plan instead
+        raise Conflict(f"the project changed since this plan was made: {len(broken)} of its "
+                       "assignments can no longer stand as they are; re-plan from it first",
+                       {"plan": [f"{_item_words(int(i))}: {why}"
+                                 for i, why in sorted(broken.items())]})
     had = {(v.rule, v.message) for v in before.violations}
     caused = [v for v in after.violations if (v.rule, v.message) not in had]
     moved = next((a for a in after.assignments if a.item == item), None)
@@ -158,6 +165,11 @@ def _preview(project: Project, plan: Plan, assignment: Assignment, firm_id: int,
     }
 
 
+def _item_words(work_item_id: int) -> str:
+    item = db.session.get(WorkItem, work_item_id)
+    return f"{item.ref} {item.label}".strip() if item else f"item {work_item_id}"
+
+
 def _violation(v) -> dict:
     return {"rule": v.rule, "message": v.message, "item": v.item, "firm": v.firm,
             "site": v.site, "day": v.day.isoformat() if v.day else None}
@@ -165,7 +177,7 @@ def _violation(v) -> dict:
 
 def list_adjustments(actor: User, plan: Plan) -> sa.Select:
     """The plan's manual changes, newest first (lead coordinators)."""
-    require_lead_coordinator(actor, db.session.get(Project, plan.project_id))
+    require_lead_coordinator(actor, db.session.get(Project, plan.project_id), "see this")
     return (sa.select(Adjustment).where(Adjustment.plan_id == plan.id)
             .order_by(Adjustment.id.desc()))
 
@@ -175,7 +187,7 @@ def candidates(actor: User, plan: Plan, work_item_id: int) -> dict:
     firm ranked by what giving it the item would cost and break (solver.review.candidates),
     the ineligible with their reason."""
     project = db.session.get(Project, plan.project_id)
-    require_lead_coordinator(actor, project)
+    require_lead_coordinator(actor, project, "see this")
     item = db.session.get(WorkItem, work_item_id)
     if item is None or item.project_id != project.id:
         raise NotFound("work item")

@@ -28,8 +28,11 @@ def compare_plans(actor: User, before: Plan, after: Plan) -> dict:
     own = None if lead else actor.firm_id
     old = {a.work_item_id: a for a in before.assignments}
     new = {a.work_item_id: a for a in after.assignments}
-    names = Names.of(project, {a.firm_id for a in (*old.values(), *new.values())
-                               if lead or a.firm_id == own})
+    firm_ids = {a.firm_id for a in (*old.values(), *new.values()) if lead or a.firm_id == own}
+    if lead:  # the firms of the reports too, those without work included
+        firm_ids |= {int(row["firm"]) for plan in (before, after)
+                     for row in (plan.summary or {}).get("firms", [])}
+    names = Names.of(project, firm_ids)
     explanations = {int(e["item"]): e["text"]
                     for e in (after.summary or {}).get("explanations", [])} if lead else {}
     rows = []
@@ -53,9 +56,10 @@ def compare_plans(actor: User, before: Plan, after: Plan) -> dict:
         result["kpis"] = _kpis(before, after, len(old), len(new))
         result["firms"] = _firm_deltas(before, after, names)
     else:
-        mine = [(a.hours, _cost(before, a.work_item_id)) for a in old.values()
+        costs_before, costs_after = _costs(before), _costs(after)
+        mine = [(a.hours, costs_before.get(a.work_item_id, 0.0)) for a in old.values()
                 if a.firm_id == own]
-        theirs = [(b.hours, _cost(after, b.work_item_id)) for b in new.values()
+        theirs = [(b.hours, costs_after.get(b.work_item_id, 0.0)) for b in new.values()
                   if b.firm_id == own]
         result["own"] = {
             "hours_before": round(sum(h for h, _ in mine), 2),
@@ -86,11 +90,10 @@ def _side(a, names: Names) -> dict | None:
             "end_on": a.end_on, "hours": a.hours}
 
 
-def _cost(plan: Plan, item_id: int) -> float:
-    for row in (plan.summary or {}).get("assignments", []):
-        if row["item"] == str(item_id):
-            return row["cost"]
-    return 0.0
+def _costs(plan: Plan) -> dict[int, float]:
+    """Work item id -> its cost in the plan, euros."""
+    return {int(row["item"]): row["cost"]
+            for row in (plan.summary or {}).get("assignments", [])}
 
 
 def _kpis(before: Plan, after: Plan, assigned_before: int, assigned_after: int) -> dict:

@@ -24,6 +24,7 @@ from ..models import Adjustment, Assignment, Plan, SolveJob
 from .plans import current_fingerprint, is_stale, partner_visible_ids
 
 MAX_BARS = 400  # bars one timeline draws; beyond, the page asks for a narrower filter
+MAX_ROWS = 500  # rows of the assignments table, likewise
 TIMELINE_WIDTH = 1000  # SVG user units of the days axis
 ROW_HEIGHT = 22
 LABEL_WIDTH = 180
@@ -101,7 +102,8 @@ def plan_page(actor: User, plan: Plan, filters: Filters) -> dict:
     shown = [row for row in rows if filters.keeps(row)]
     page = {
         "project": project, "plan": plan, "lead": lead, "filters": filters, "names": names,
-        "rows": shown, "total_rows": len(rows),
+        "rows": shown[:MAX_ROWS], "shown_rows": len(shown), "total_rows": len(rows),
+        "max_rows": MAX_ROWS,
         "timeline": timeline(project, shown[:MAX_BARS], filters, names),
         "too_many": len(shown) > MAX_BARS, "max_bars": MAX_BARS,
         "regions": sorted({s.region for s in names.sites.values() if s.region}),
@@ -126,6 +128,24 @@ def plan_page(actor: User, plan: Plan, filters: Filters) -> dict:
         page["has_earlier"] = db.session.scalar(sa.select(sa.func.count()).where(
             Plan.id.in_(readable), Plan.version < plan.version)) > 0
     return page
+
+
+def assignment_row(actor: User, a: Assignment) -> tuple[dict, Names, str | None]:
+    """One assignment as its page shows it, the names it needs, and (lead coordinators) the
+    planner's explanation of its firm."""
+    plan = a.plan
+    project = db.session.get(Project, plan.project_id)
+    summary = plan.summary or {}
+    lead = is_lead_coordinator(actor, project)
+    names = Names.of(project, {a.firm_id} | ({int(row["firm"]) for row in summary.get(
+        "firms", [])} if lead else set()))
+    cost = next((row for row in summary.get("assignments", [])
+                 if row["item"] == str(a.work_item_id)), {})
+    explanation = None
+    if lead:
+        explanation = next((e["text"] for e in summary.get("explanations", [])
+                            if e["item"] == str(a.work_item_id)), None)
+    return _row(a, names, cost), names, explanation
 
 
 def _row(a: Assignment, names: Names, cost: dict) -> dict:
@@ -156,7 +176,8 @@ def _firm_row(row: dict, names: Names, lead: bool) -> dict:
     if lead:
         low, high = row["min_share_percent"], row["max_share_percent"]
         out |= {"share": row["share_percent"], "min_share": low, "max_share": high,
-                "target": (low + high) / 2,
+                # plans stored before targets were reported: the middle, as then
+                "target": row.get("target_share_percent", (low + high) / 2),
                 "outside": not (low - 0.005 <= row["share_percent"] <= high + 0.005)}
     return out
 
@@ -203,7 +224,9 @@ def _lead_figures(project: Project, plan: Plan, summary: dict, rows: list[dict],
         "kpis": {"cost": cost, "travel_cost": travel, "rates": round(cost - travel, 2),
                  "objective": plan.objective, "bound": summary.get("bound"),
                  "gap": summary.get("gap"), "hours": round(sum(r["hours"] for r in rows), 2),
-                 "assigned": len(rows), "unassigned": len(unassigned),
+                 "assigned": len(rows),
+                 # a plan without one (infeasible, unknown) lists no unassigned item
+                 "unassigned": max(len(unassigned), len(names.items) - len(rows)),
                  "late": sum(r["late"] for r in rows),
                  "max_firms_at_a_site": max((len(s["firms"]) for s in site_rows), default=0),
                  "firms_limit": project.max_firms_per_site,
@@ -211,6 +234,7 @@ def _lead_figures(project: Project, plan: Plan, summary: dict, rows: list[dict],
                  "adjustments": adjustments, "terms": summary.get("terms", {})},
         "is_stale": is_stale(plan, current_fingerprint(project)),
         "site_rows": site_rows, "unassigned": unassigned, "explanations": explanations,
+        "reasons": summary.get("reasons", []),
         "site_costs": sorted(({"site": k, **{n: round(v, 2) for n, v in s.items()}}
                               for k, s in sites.items()), key=lambda s: -s["cost"]),
     }
@@ -228,14 +252,26 @@ def timeline(project: Project, rows: list[dict], filters: Filters, names: Names)
     scale = TIMELINE_WIDTH / span
     key = "site" if filters.group == "site" else "firm"
     lanes = sorted({r[key] for r in rows})
-    lane_of = {lane: n for n, lane in enumerate(lanes)}
+    # within a lane, bars that overlap in time go to rows of their own (first fit by start)
+    sub_row, rows_in = {}, {}
+    for lane in lanes:
+        ends_at: list[dt.date] = []
+        for r in sorted((r for r in rows if r[key] == lane), key=lambda r: r["start_on"]):
+            n = next((k for k, end in enumerate(ends_at) if end < r["start_on"]), len(ends_at))
+            ends_at[n:n + 1] = [r["end_on"]]
+            sub_row[r["id"]] = n
+        rows_in[lane] = max(1, len(ends_at))
+    top, lane_top = 0, {}
+    for lane in lanes:
+        lane_top[lane] = top
+        top += rows_in[lane] * ROW_HEIGHT
     bars, ends = [], {}
     for r in rows:
         start = max(r["start_on"], first)
         end = min(r["end_on"], last)
         x = LABEL_WIDTH + (start - first).days * scale
         width = max(2.0, ((end - start).days + 1) * scale - 1)
-        y = lane_of[r[key]] * ROW_HEIGHT + 4
+        y = lane_top[r[key]] + sub_row[r["id"]] * ROW_HEIGHT + 4
         bars.append({"row": r, "x": round(x, 1), "y": y, "width": round(width, 1),
                      "height": ROW_HEIGHT - 8,
                      "locked": r["is_firm_locked"] or r["is_date_locked"],
@@ -256,7 +292,8 @@ def timeline(project: Project, rows: list[dict], filters: Filters, names: Names)
             ticks.append({"x": round(LABEL_WIDTH + (day - first).days * scale, 1),
                           "label": f"{day:%d %b}"})
         day += dt.timedelta(days=step)
-    return {"bars": bars, "lanes": [{"name": lane, "y": n * ROW_HEIGHT}
-                                    for n, lane in enumerate(lanes)],
-            "links": links, "ticks": ticks, "height": len(lanes) * ROW_HEIGHT + 24,
+    return {"bars": bars, "lanes": [{"name": lane, "y": lane_top[lane],
+                                     "height": rows_in[lane] * ROW_HEIGHT}
+                                    for lane in lanes],
+            "links": links, "ticks": ticks, "height": top + 24,
             "width": LABEL_WIDTH + TIMELINE_WIDTH, "first": first, "last": last}

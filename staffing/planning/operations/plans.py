@@ -17,7 +17,8 @@ from ..models import Assignment, Plan
 TRANSITIONS = {("draft", "proposed"), ("proposed", "draft"), ("proposed", "approved"),
                ("draft", "approved"), ("superseded", "approved")}
 NO_PLAN_STATUSES = ("infeasible", "unknown")  # solver answers that may hold no assignment
-PARTNER_HIDDEN_FIELDS = ("share_percent", "min_share_percent", "max_share_percent")
+PARTNER_HIDDEN_FIELDS = ("share_percent", "min_share_percent", "max_share_percent",
+                         "target_share_percent")
 
 
 def partner_visible_ids(project: Project) -> sa.Select:
@@ -73,6 +74,10 @@ def update_plan(actor: User, plan: Plan, fields: dict) -> Plan:
     if status != plan.status:
         if (plan.status, status) not in TRANSITIONS:
             raise InvalidInput.field("status", f"cannot go from {plan.status} to {status}")
+        if status == "proposed" and not plan.assignments:
+            raise InvalidInput.field(
+                "status", f"the plan assigns no work item (the planner answered "
+                          f"{plan.solver_status}); there is nothing to propose")
         if status == "approved":
             _check_approvable(project, plan, fields)
             plan.approved_at, plan.approved_by_id = utcnow(), actor.id
@@ -99,9 +104,9 @@ def _check_approvable(project: Project, plan: Plan, fields: dict) -> None:
     if is_stale(plan, current_fingerprint(project)) \
             and not fields.get("confirm_stale"):
         raise InvalidInput.field(
-            "confirm_stale", "the project's sites, work items, offers, exclusions or policy "
-                             "changed since this plan was made; send confirm_stale: true to "
-                             "approve it anyway, or start a new solve")
+            "confirm_stale", "the project's sites, work items, offers, exclusions, bans or "
+                             "policy changed since this plan was made; send confirm_stale: "
+                             "true to approve it anyway, or start a new solve")
     newer = db.session.scalar(sa.select(Plan).where(
         Plan.project_id == project.id, Plan.status == "approved",
         Plan.version > plan.version))

@@ -14,9 +14,24 @@ from ...extensions import db
 from ...projects.models import Project
 from ...security import current_actor
 from .. import operations as ops
-from ..operations.desk import Filters, Names, participating_firms, plan_page
+from ..operations.desk import (
+    Filters,
+    Names,
+    assignment_row,
+    participating_firms,
+    plan_page,
+)
 from ..schemas import AssignmentUpdateArgs, BanArgs, CompareArgs, PlanPageArgs, PlanUpdateArgs
 from .blueprint import web
+
+# the API's reasons that name a field the page shows as a checkbox
+PAGE_WORDS = {
+    "confirm_stale": "The project's sites, work items, offers, exclusions, bans or policy "
+                     "changed since this plan was made: tick \"approve although stale\" to "
+                     "approve it anyway, or re-plan from it.",
+    "confirm_older": "A newer version is approved: tick \"approve this older version\" to "
+                     "approve this one instead.",
+}
 
 
 @web.get("/plans/<int:plan_id>")
@@ -33,8 +48,9 @@ def plan(plan_id: int):
     except ma.ValidationError as error:
         filters, errors = Filters(), error.normalized_messages()
     page = plan_page(actor, plan, filters)
+    # htmx swaps the results in place, a 422 too (base.html's htmx-config), errors and all
     template = ("planning/_assignments.html" if request.headers.get("HX-Request")
-                and not errors else "planning/plan.html")
+                else "planning/plan.html")
     return render_template(template, user=actor, values=values, errors=errors,
                            **page), 422 if errors else 200
 
@@ -57,8 +73,9 @@ def plan_status(plan_id: int):
             f"{k}: {' '.join(v)}" for k, v in error.normalized_messages().items()), 422)
     except InvalidInput as error:
         db.session.rollback()
-        return _refused(plan, " ".join(r for reasons in error.errors.values()
-                                       for r in reasons) or error.message, 422)
+        return _refused(plan, " ".join(PAGE_WORDS.get(field, r) for field, reasons
+                                       in error.errors.items() for r in reasons)
+                        or error.message, 422)
     flash(f"Version {plan.version} is now {plan.status}.")
     return redirect(url_for("planning.plan", plan_id=plan.id), 303)
 
@@ -85,16 +102,14 @@ def _assignment_page(assignment_id: int, values: dict, preview: dict | None,
     plan = a.plan
     project = db.session.get(Project, plan.project_id)
     lead = is_lead_coordinator(actor, project)
-    page = plan_page(actor, plan, Filters())
-    row = next(r for r in page["rows"] if r["id"] == a.id)
+    row, names, explanation = assignment_row(actor, a)
     choices = []
     if lead:
         choices = [(f.id, f.name) for f in participating_firms(project)]
     return render_template(
         "planning/assignment.html", user=actor, project=project, plan=plan, row=row,
-        lead=lead, explanation=page.get("explanations", {}).get(a.work_item_id),
-        firm_choices=choices, values=values, preview=preview, failure=failure,
-        errors=errors or {}, names=page["names"]), status
+        lead=lead, explanation=explanation, firm_choices=choices, values=values,
+        preview=preview, failure=failure, errors=errors or {}, names=names), status
 
 
 @web.post("/assignments/<int:assignment_id>")
@@ -128,7 +143,10 @@ def change_assignment(assignment_id: int):
                                 error.normalized_messages())
     except (InvalidInput, Conflict, Forbidden) as error:
         db.session.rollback()
-        return _assignment_page(assignment_id, values, None, error.message, error.status,
+        failure = error.message
+        if any(failure.startswith(f"{field}: ") for field in error.errors):
+            failure = "Nothing was changed: see the reason beside the field."
+        return _assignment_page(assignment_id, values, None, failure, error.status,
                                 error.errors)
     if action == "check":
         preview = result["preview"]
