@@ -58,7 +58,7 @@ def test_a_firm_short_in_the_approved_plan_is_favoured_in_the_next(client, db, t
     db.session.commit()
     first = _solve(client, twins)
     assert (_count(first, twins["alpha"]), _count(first, twins["beta"])) == (2, 8)
-    db.session.get(Plan, first["id"]).approved_at = dt.datetime.now(dt.timezone.utc)
+    db.session.get(Plan, first["id"]).approved_at = dt.datetime.now(dt.UTC)
     db.session.get(Plan, first["id"]).status = "approved"
     db.session.query(Ban).delete()
     db.session.commit()
