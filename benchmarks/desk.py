@@ -74,8 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from staffing.security import hash_password, issue_token
 
     app = create_app({"STAFFING_ENV": "test", "SECRET_KEY": "desk-benchmark",
-                      "SQLALCHEMY_DATABASE_URI": url, "SOLVE_BACKEND": "inline",
-                      "RATELIMIT_ENABLED": False})
+                      "SQLALCHEMY_DATABASE_URI": url, "SOLVE_BACKEND": "inline"})
     with app.app_context():
         upgrade()
         lead = Firm(name="Lead IT", latitude=51.0, longitude=10.0)

@@ -131,24 +131,37 @@ def _preview(project: Project, plan: Plan, assignment: Assignment, firm_id: int,
     day = start_on or assignment.start_on
     if day not in problem.working_days:
         raise InvalidInput.field("start_on", f"{day} is not a working day of the project")
-    core = mapping.solver_review.core_of(problem)
+    fingerprint = mapping.input_fingerprint(problem)
+    core = mapping.prepared(problem, fingerprint)
     item = str(assignment.work_item_id)
     if start_on is None:
         day = mapping.solver_review.first_start(core, item, str(firm_id), day) or day
     try:
-        before = mapping.review_plan(problem, plan, core=core)
         after = mapping.review_plan(problem, plan, {assignment.work_item_id: (firm_id, day)},
                                     core)
+        # a plan of the project's inputs as they are keeps every hard rule (the planner's
+        # and each saved move's checks): only a stale one is judged before the move too
+        before = None if plan.input_fingerprint == fingerprint else mapping.review_plan(
+            problem, plan, core=core)
     except ProblemError as error:
         raise InvalidInput.field("start_on" if start_on else "firm_id", error.reason) from None
-    broken = {item_id: why for item_id, why in before.not_eligible.items() if item_id != item}
+    if before is None:
+        terms = (plan.summary or {}).get("terms", {})
+        # the objective of the plan as a review judges it: without a re-plan's stability
+        before_cost = plan.cost or 0.0
+        before_objective = (plan.objective or 0.0) - terms.get("stability", 0.0)
+        before_violations, before_not_eligible = [], {}
+    else:
+        before_cost, before_objective = before.cost, before.objective
+        before_violations, before_not_eligible = before.violations, before.not_eligible
+    broken = {item_id: why for item_id, why in before_not_eligible.items() if item_id != item}
     if broken:
         # the plan's figures would be recomputed without those items: re-plan instead
         raise Conflict(f"the project changed since this plan was made: {len(broken)} of its "
                        "assignments can no longer stand as they are; re-plan from it first",
                        {"plan": [f"{_item_words(int(i))}: {why}"
                                  for i, why in sorted(broken.items())]})
-    had = {(v.rule, v.message) for v in before.violations}
+    had = {(v.rule, v.message) for v in before_violations}
     caused = [v for v in after.violations if (v.rule, v.message) not in had]
     moved = next((a for a in after.assignments if a.item == item), None)
     return {
@@ -159,9 +172,9 @@ def _preview(project: Project, plan: Plan, assignment: Assignment, firm_id: int,
             "travel_cost": moved.travel_cost},
         "not_eligible": after.not_eligible.get(item),
         "caused": [_violation(v) for v in caused],
-        "existing": [_violation(v) for v in before.violations],
-        "cost_delta": round(after.cost - before.cost, 2),
-        "objective_delta": round(after.objective - before.objective, 2),
+        "existing": [_violation(v) for v in before_violations],
+        "cost_delta": round(after.cost - before_cost, 2),
+        "objective_delta": round(after.objective - before_objective, 2),
     }
 
 
@@ -193,7 +206,7 @@ def candidates(actor: User, plan: Plan, work_item_id: int) -> dict:
         raise NotFound("work item")
     problem = mapping.problem_for(project)
     ranked = mapping.solver_review.candidates(problem, mapping.placed_items(plan),
-                                              str(work_item_id))
+                                              str(work_item_id), mapping.prepared(problem))
     current = next((a for a in plan.assignments if a.work_item_id == work_item_id), None)
     names = {f.id: f.name or f.id for f in problem.firms}
     return {"work_item_id": item.id, "item": f"{item.ref} {item.label}".strip(),

@@ -87,8 +87,9 @@ def participating_firms(project: Project) -> list[Firm]:
                   key=lambda firm: firm.name)
 
 
-def plan_page(actor: User, plan: Plan, filters: Filters) -> dict:
-    """Everything the plan page shows to this reader."""
+def plan_page(actor: User, plan: Plan, filters: Filters, results_only: bool = False) -> dict:
+    """Everything the plan page shows to this reader; with `results_only`, only what the
+    filter's results show (the timeline and the assignments: htmx swaps them in place)."""
     project = db.session.get(Project, plan.project_id)
     lead = is_lead_coordinator(actor, project)
     own = None if lead else actor.firm_id
@@ -110,6 +111,8 @@ def plan_page(actor: User, plan: Plan, filters: Filters) -> dict:
         "firm_choices": sorted({(r["firm_id"], r["firm"]) for r in rows}, key=lambda f: f[1]),
         "site_choices": sorted({(r["site_id"], r["site"]) for r in rows}, key=lambda s: s[1]),
     }
+    if results_only:
+        return page
     firm_rows = [row for row in summary.get("firms", [])
                  if lead or row.get("firm") == str(actor.firm_id)]
     page["firms"] = [_firm_row(row, names, lead) for row in firm_rows

@@ -47,10 +47,10 @@ def plan(plan_id: int):
         errors = {}
     except ma.ValidationError as error:
         filters, errors = Filters(), error.normalized_messages()
-    page = plan_page(actor, plan, filters)
     # htmx swaps the results in place, a 422 too (base.html's htmx-config), errors and all
-    template = ("planning/_assignments.html" if request.headers.get("HX-Request")
-                else "planning/plan.html")
+    swap = bool(request.headers.get("HX-Request"))
+    page = plan_page(actor, plan, filters, results_only=swap)
+    template = "planning/_assignments.html" if swap else "planning/plan.html"
     return render_template(template, user=actor, values=values, errors=errors,
                            **page), 422 if errors else 200
 
