@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     times, response = _timed(lambda: patch(move_id, {"start_on": day.isoformat(),
                                                      "firm_id": firm, "dry_run": True}),
                              args.repeat)
-    lines.append(_row("checked move (PATCH dry_run: prepare + 2 reviews)", times,
+    lines.append(_row("checked move (PATCH dry_run; the first also prepares)", times,
                       f"answer {response.status_code}"))
     times, response = _timed(lambda: client.get(
         f"/api/v1/plans/{plan_id}/work-items/{rows[0].work_item_id}/candidates",
