@@ -116,3 +116,41 @@ def test_a_partner_sees_only_its_own_slice(page, browser, live, shot):
     assert partner_page.locator("svg.timeline a").count() == mine
     shot("partner-plan", on=partner_page)
     partner_page.close()
+
+
+def test_the_lead_replans_compares_and_approves(page, live, shot):
+    plan_id = _solve(page, live["small"])
+    # a lock, then a re-plan from the page: the lock is kept, the comparison shows the rest
+    with live["app"].app_context():
+        plan = db.session.get(Plan, plan_id)
+        locked = min(plan.assignments, key=lambda a: a.id)
+        locked_id, locked_item, locked_firm = locked.id, locked.work_item_id, locked.firm_id
+    page.goto(f"/assignments/{locked_id}")
+    page.get_by_label("keep the firm").check()
+    page.get_by_role("button", name="Save locks").click()
+    page.get_by_role("status").filter(has_text="Saved.").wait_for()
+    page.goto(f"/plans/{plan_id}")
+    page.get_by_label("Seconds").fill("3")
+    page.get_by_role("button", name="Re-plan from this version").click()
+    page.wait_for_url("**/solve-jobs/*")
+    page.get_by_role("link", name="plan version 2").click()
+    page.wait_for_url(re.compile(r".*/plans/\d+$"))
+    second_id = int(page.url.rsplit("/", 1)[1])
+    assert page.get_by_text("Re-planned from").is_visible()
+    page.get_by_role("link", name="What changed from version 1").click()
+    page.wait_for_url(re.compile(r".*/compare$"))
+    assert page.get_by_role("heading", name="What changed in version 2 from version 1") \
+        .is_visible()
+    counts = page.locator("[data-counts]").inner_text()
+    assert "moved to another firm" in counts
+    assert page.get_by_role("table").filter(has_text="Total cost").count() == 1
+    shot("compare")
+    with live["app"].app_context():
+        kept = next(a for a in db.session.get(Plan, second_id).assignments
+                    if a.work_item_id == locked_item)
+        assert (kept.firm_id, kept.is_firm_locked) == (locked_firm, True)
+    page.goto(f"/plans/{second_id}")
+    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("status").filter(has_text="is now approved").wait_for()
+    assert page.locator(".badge").inner_text() == "approved"
+    shot("approved")

@@ -433,3 +433,32 @@ def test_a_start_that_would_run_past_the_project_is_refused(client, plan, rollou
                       {"start_on": "2027-03-31"})  # two days of work from the last day
     assert response.status_code == 422, response.json
     assert "past the project's last working day" in response.json["errors"]["start_on"][0]
+
+
+# --- the same in the pages -----------------------------------------------------------------
+
+
+def test_who_fits_page_checks_a_move_to_a_candidate_on_the_assignment_page(client, db, plan,
+                                                                            rollout):
+    import re
+
+    from tests.projects.test_views import sign_in
+
+    sign_in(client, rollout["lead_user"])
+    more = _of(plan, rollout["more"])
+    page = client.get(f"/plans/{plan['id']}/work-items/{rollout['more'].id}/candidates")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert [name for name in ("Nord IT", "Lead IT", "Alster IT", "Süd IT")
+            if f'data-firm="{name}"' in text] == ["Nord IT", "Lead IT", "Alster IT", "Süd IT"]
+    assert 'aria-label="Check moving it to Lead IT"' in text
+    assert 'aria-label="Check moving it to Nord IT"' not in text  # it has it now
+    assert 'aria-label="Check moving it to Süd IT"' not in text  # not eligible
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text).group(1)
+    checked = client.post(f"/assignments/{more['id']}", data={
+        "csrf_token": token, "firm_id": str(rollout["lead"].id), "start_on": more["start_on"],
+        "action": "check"})
+    body = checked.get_data(as_text=True)
+    assert checked.status_code == 200
+    assert "The move keeps every hard rule." in body and "Lead IT would work" in body
+    assert db.session.get(Assignment, more["id"]).firm_id == rollout["north"].id  # a check

@@ -178,6 +178,9 @@ def ban_from_item(assignment_id: int):
     names = Names.of(project, [ban.firm_id])
     flash(f"{names.firm(ban.firm_id)} is banned from {names.item(ban.work_item_id)}; "
           "the next plan keeps it off it (this plan is now stale).")
+    if a.firm_id == ban.firm_id and a.is_firm_locked:
+        flash("This plan locks the item to that firm: unlock it, or a re-plan from this plan "
+              "cannot keep both and finds no plan.")
     return redirect(url_for("planning.assignment", assignment_id=assignment_id), 303)
 
 
