@@ -191,7 +191,7 @@ def candidates(problem: Problem, placed: Sequence[PlannedItem], item_id: str,
     had = {(v.rule, v.message) for v in base.violations}
     found = []
     for f, firm in enumerate(core.firms):
-        if firm_reason_or_none(core, i, f, index) is not None:
+        if firm_reason_or_none(core, i, f) is not None:
             found.append(Candidate(firm.id, False, firm_reason(core, i, f)))
             continue
         start = first_start(core, item_id, firm.id, current.start_on if current else None)
@@ -211,7 +211,7 @@ def candidates(problem: Problem, placed: Sequence[PlannedItem], item_id: str,
         firm_name(core.firms[index.firm(c.firm)]))))
 
 
-def firm_reason_or_none(core: Core, i: int, f: int, index: _Index) -> str | None:
+def firm_reason_or_none(core: Core, i: int, f: int) -> str | None:
     """Why firm f has no option for item i, or None when it has one."""
     if any(core.options[k].firm == f for k in core.by_item[i]):
         return None

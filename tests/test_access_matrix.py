@@ -240,6 +240,8 @@ REQUESTS = [
      LEAD_COORDINATORS, 200),
     ("GET", "/api/v1/plans/{plan}/adjustments", None, LEAD_COORDINATORS, 200),
     ("GET", "/api/v1/plans/{plan}/comparison?with={plan}", None, PARTICIPANTS, 200),
+    # no earlier plan to compare with by default: readers get the 422, others not even that
+    ("GET", "/api/v1/plans/{plan}/comparison", None, PARTICIPANTS, 422),
     ("GET", "/api/v1/plans/{plan}/work-items/{item}/candidates", None, LEAD_COORDINATORS,
      200),
     ("GET", "/api/v1/projects/{project}/bans", None, LEAD_COORDINATORS, 200),
@@ -436,6 +438,7 @@ PAGES = [
     ("GET", "/plans/{plan}", PARTICIPANTS, 200),
     ("GET", "/plans/{plan}?firm_id={firm_b}&group=site", PARTICIPANTS, 200),
     ("GET", "/plans/{plan}/compare?with={plan}", PARTICIPANTS, 200),
+    ("GET", "/plans/{plan}/compare", PARTICIPANTS, 422),
     ("GET", "/plans/{plan}/work-items/{item}/candidates", LEAD_COORDINATORS, 200),
     ("POST", "/plans/{plan}/status", LEAD_COORDINATORS, 303),
     ("GET", "/assignments/{assignment_b}", LEAD_COORDINATORS | B_USERS, 200),
