@@ -62,6 +62,8 @@ def build(core: Core, exact: bool, forbidden: set[int] | None = None,
         add_days_and_capacity(model)
         add_precedence(model)
         add_lateness(model)
+        model.terms["stability"].extend(
+            rules.encode_redating(model.cp, core, model.x, model.start))
     else:
         add_energy(model)
     add_objective(model)

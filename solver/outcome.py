@@ -19,7 +19,7 @@ from .budget import Budget
 from .check import check
 from .instance import Plan
 from .prepare import Core, item_name
-from .schedule import Placement, face_firms
+from .schedule import Placement, face_firms, settle
 from .types import Result
 
 if TYPE_CHECKING:  # solver.context builds on this module
@@ -60,11 +60,16 @@ def result(ctx: Context, placement: Placement, status: str, bound: float | None,
            fallback: Placement | None = None) -> Result:
     """The one exit for a plan. The independent checker judges it: a plan it rejects is never
     returned (the `fallback` plan instead, when given, else no plan and status unknown).
+    A re-plan's items kept by their reference firm go back to their reference days where
+    every rule allows (schedule.settle: the objective does not rise).
     `optimal` stays only when the proven bound meets the plan's objective; a bound above the
     objective within float noise is the objective, and one beyond it is dropped. `faces`:
     the face firm of each site as a model chose it, else derived from the plan."""
     core = ctx.core
     faces = faces or face_firms(core, placement)
+    settled = settle(core, placement)  # a re-plan keeps the reference days where it can
+    if settled is not placement and is_valid(core, settled):
+        placement = settled
     plan = plan_of(core, placement, faces)
     broken = violations(core, plan)
     if broken:

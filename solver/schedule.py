@@ -40,11 +40,30 @@ class Calendar:
     """The firms' remaining hours per day."""
 
     def __init__(self, core: Core):
+        self.core = core
         self.residual = [list(days) for days in core.capacity]
+        # a re-plan's items: (item, reference firm) -> the reference's first day
+        self.wanted = {(i, core.reference[i]): day for i, day in core.reference_start.items()
+                       if i in core.reference}
 
     def earliest(self, option: Opt, ready: int) -> int | None:
         """The first allowed start >= ready whose days all have room for the option: among
-        the preferred starts (room for every dependent) first, then among all."""
+        the preferred starts (room for every dependent) first, then among all. In a re-plan,
+        the item's reference day instead when its reference firm does it, the day is >=
+        ready and has room, and it ends no later past the due date."""
+        found = self._first(option, ready)
+        day = self.wanted.get((option.item, option.firm)) if self.wanted else None
+        if day is None or day == found or day < ready or not option.starts >> day & 1 \
+                or day + option.days > self.core.horizon \
+                or rules.last_full_day(self.residual[option.firm], option.load, day,
+                                       option.days) is not None:
+            return found
+        if found is not None and rules.lateness_days(self.core, option.item, option, day) \
+                > rules.lateness_days(self.core, option.item, option, found):
+            return found
+        return day
+
+    def _first(self, option: Opt, ready: int) -> int | None:
         if option.prefer and option.prefer != option.starts:
             found = self._earliest(option, option.prefer, ready)
             if found is not None:
@@ -638,3 +657,70 @@ def _firm_sets(core: Core, items: list[int], tries: int = 12):
                 found.append(({a, b}, total))
     found.sort(key=lambda pair: (pair[1], sorted(pair[0])))
     return [firms for firms, _ in found[:tries]]
+
+
+def from_reference(core: Core, stopped: Callable[[], bool] | None = None) -> Placement:
+    """A re-plan's reference as far as it still holds: each reference item with its
+    reference firm (the cheapest such option), on its reference day where it fits (the
+    Calendar prefers it), the items that no longer fit left out for the completion."""
+    chosen = {}
+    for i, f in core.reference.items():
+        options = [core.options[k] for k in core.by_item[i] if core.options[k].firm == f]
+        if options:
+            chosen[i] = min(options, key=lambda o: o.cents)
+    return schedule(core, chosen, stopped=stopped)
+
+
+def settle(core: Core, placement: Placement) -> Placement:
+    """A re-plan's plan with each item its reference firm keeps moved back to its reference
+    first day, where that keeps every rule on days: an allowed first day of the option (the
+    calendars, the site's access, the item's window), room in the firm's hours on each day
+    of the run, dependencies ending before it and dependents starting after it; and it ends
+    no later past its due date. Days weigh in the objective only through lateness, so the
+    objective does not rise, and the people doing the work keep the dates they were given.
+    Repeated until nothing moves (one move back can make room for another). The placement
+    itself when nothing moves."""
+    wanted = {i: day for i, day in core.reference_start.items()
+              if i in placement.chosen and placement.chosen[i].firm == core.reference.get(i)
+              and placement.start[i] != day}
+    if not wanted:
+        return placement
+    calendar = Calendar(core)
+    for i, option in placement.chosen.items():
+        calendar.book(option, placement.start[i])
+    chosen, start = placement.chosen, dict(placement.start)
+    count, moved = len(wanted), True
+    while moved and wanted:
+        moved = False
+        for i in sorted(wanted):
+            day, option = wanted[i], chosen[i]
+            if not _may_start(core, chosen, start, i, option, day):
+                continue
+            calendar.unbook(option, start[i])
+            if rules.last_full_day(calendar.residual[option.firm], option.load, day,
+                                   option.days) is None:
+                start[i] = day
+                del wanted[i]
+                moved = True
+            calendar.book(option, start[i])
+    if len(wanted) == count:
+        return placement
+    return Placement(chosen=dict(chosen), start=start, failed=dict(placement.failed),
+                     stopped=placement.stopped)
+
+
+def _may_start(core: Core, chosen: dict[int, Opt], start: dict[int, int], item: int,
+               option: Opt, day: int) -> bool:
+    """Whether item `item` may run from `day` with `option`, all else in the plan as it is,
+    by every rule on days but the firm's room (settle books that)."""
+    if not option.starts >> day & 1 or day + option.days > core.horizon:
+        return False
+    ready = rules.ready_day(start[p] + chosen[p].days if p in chosen else None
+                            for p in core.preds[item])
+    if ready is None or day < ready:
+        return False
+    if any(s in chosen and not rules.precedes(day + option.days, start[s])
+           for s in core.succs[item]):
+        return False
+    return (rules.lateness_days(core, item, option, day)
+            <= rules.lateness_days(core, item, option, start[item]))

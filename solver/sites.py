@@ -133,6 +133,8 @@ class Plan:
             succs=[[position[s] for s in core.succs[i] if s in position] for i in freed],
             topo=[position[i] for i in core.topo if i in position],
             reference={position[i]: f for i, f in core.reference.items() if i in position},
+            reference_start={position[i]: d for i, d in core.reference_start.items()
+                             if i in position},
             site_items=site_items, required=required,
             fixed_hours=[fixed.get(f, 0) for f in range(len(core.firms))],
             prices=rules.Prices(core.problem.policy.weights, [core.item_units[i] for i in freed],

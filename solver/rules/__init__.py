@@ -77,11 +77,13 @@ from .items import (
     lp_one_pattern,
 )
 from .objective import (
+    REDATING,
     Prices,
     due_day,
     encode_fairness,
     encode_fixed_fairness,
     encode_lateness,
+    encode_redating,
     euros,
     fairness_gap,
     item_cents,
@@ -90,6 +92,7 @@ from .objective import (
     lp_fairness,
     objective_terms,
     plan_cents,
+    redated,
     share_targets,
 )
 from .precedence import (

@@ -11,6 +11,9 @@ from ortools.sat.python import cp_model
 
 from .units import CENT, HOUR, SHARE, TERMS, lp_row, quantise
 
+REDATING = 0.2  # of the stability weight: a move to other days is a smaller change than
+# a move to another firm, and a change all the same to those who planned the work
+
 
 def share_targets(firms) -> list[int]:
     """Each firm's target share in SHARE units: its target_share_percent, else the middle
@@ -31,7 +34,8 @@ class Prices:
     - lateness, soft when due dates are: per working day an item ends past its due date;
     - fairness, soft: per HOUR unit a firm's hours lie from its target share of all hours;
     - continuity, soft: per firm doing work at a site (each firm at each site, the first too);
-    - stability, soft: per reference item not left with its reference firm.
+    - stability, soft: per reference item not left with its reference firm, and a fifth of
+      that (REDATING) per reference item its firm keeps but on another first day.
     """
 
     def __init__(self, weights, item_units: list[int], targets: list[int]):
@@ -42,6 +46,7 @@ class Prices:
         self.fairness = quantise(weights.fairness, CENT // HOUR)
         self.continuity = quantise(weights.continuity, CENT)
         self.stability = quantise(weights.stability, CENT)
+        self.redating = quantise(weights.stability * REDATING, CENT)
         self.targets = targets
 
     def cost(self, option_cents: int) -> int:
@@ -95,6 +100,15 @@ def item_cents(core, terms: dict[str, int], i: int, option, start, sign: int = 1
     reference = core.reference.get(i)
     if reference is not None and (option is None or option.firm != reference):
         terms["stability"] += sign * prices.stability
+    elif reference is not None and redated(core, i, start):
+        terms["stability"] += sign * prices.redating
+
+
+def redated(core, i: int, start: int | None) -> bool:
+    """Whether item i, kept by its reference firm, starts on another day than in the
+    reference (which may give no day: then no day is a change)."""
+    day = core.reference_start.get(i)
+    return day is not None and start is not None and start != day
 
 
 def plan_cents(core, chosen: dict, start: dict) -> dict[str, int]:
@@ -180,6 +194,28 @@ def objective_terms(core, x: Sequence, unassigned: Sequence, works: dict
                 if core.options[k].firm == f:
                     terms["stability"].append((-prices.stability, x[k]))
     return terms, constant
+
+
+def encode_redating(cp: cp_model.CpModel, core, x: Sequence, start: dict) -> list:
+    """The stability term's part for days over a model with days (`start`: option -> its
+    first day): per option of a reference item's reference firm, what choosing it charges
+    when it starts on another day than the reference's, as [(cents, variable)]."""
+    price, entries = core.prices.redating, []
+    if price <= 0:
+        return entries
+    for i, day in core.reference_start.items():
+        for k in core.by_item[i]:
+            option = core.options[k]
+            if option.firm != core.reference.get(i):
+                continue
+            if not option.starts >> day & 1:  # it cannot start on that day at all
+                entries.append((price, x[k]))
+                continue
+            moved = cp.new_bool_var(f"redated[{core.items[i].id}]")
+            cp.add(start[k] == day).only_enforce_if([x[k], ~moved])
+            cp.add_implication(moved, x[k])
+            entries.append((price, moved))
+    return entries
 
 
 def lp_fairness(lp: mathopt.Model, deviation, firm_hours, total, target: float

@@ -25,7 +25,7 @@ from ..model import Model, build
 from ..outcome import first_plan_only, no_plan
 from ..progress import lns_reporter, report
 from ..rules import energy_windows
-from ..schedule import Placement, regret, schedule
+from ..schedule import Placement, from_reference, regret, schedule
 from ..types import Result
 from .finishing import finish
 
@@ -187,10 +187,13 @@ def _lp_start(ctx: Context, model: Model, best: Best, first: bool
 
 
 def _best_start(ctx: Context) -> Placement:
-    """The better first plan of the calendar greedy and regret-then-schedule."""
+    """The best first plan of the calendar greedy, regret-then-schedule and, in a re-plan,
+    the reference as far as it still holds (completed)."""
     stopped = ctx.stopped("first plan")
-    by_regret = schedule(ctx.core, regret(ctx.core, stopped), stopped=stopped)
-    return min([ctx.first, by_regret], key=ctx.value)
+    starts = [ctx.first, schedule(ctx.core, regret(ctx.core, stopped), stopped=stopped)]
+    if ctx.core.reference:
+        starts.append(ctx.completed(from_reference(ctx.core, stopped), "first plan"))
+    return min(starts, key=ctx.value)
 
 
 def _by_sites(core) -> bool:
