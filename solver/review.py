@@ -91,9 +91,11 @@ def first_start(core: Core, item_id: str, firm_id: str, near: dt.date | None) ->
     return later[0] if later else days[-1]
 
 
-def review(problem: Problem, placed: Sequence[PlannedItem], core: Core | None = None) -> Review:
+def review(problem: Problem, placed: Sequence[PlannedItem], core: Core | None = None,
+           describe: bool = True) -> Review:
     """Judge and describe the plan `placed` (each item once; a missing start_on: the option's
-    first allowed day). Raises ProblemError for an unknown item or firm, an item placed
+    first allowed day); without `describe`, judged and priced only (no firm, site and
+    unassigned reports). Raises ProblemError for an unknown item or firm, an item placed
     twice, or a start that is not a working day."""
     core = core or core_of(problem)
     index = _Index(core)
@@ -125,9 +127,10 @@ def review(problem: Problem, placed: Sequence[PlannedItem], core: Core | None = 
         assignments=plan.assignments, violations=tuple(check(problem, plan)),
         not_eligible=not_eligible, terms=rules.euros(cents),
         objective=sum(cents.values()) / rules.CENT,
-        firms=report.firm_reports(core, placement),
-        sites=report.site_reports(core, placement, faces),
-        unassigned=report.unassigned(core, placement), face_firms=dict(plan.face_firms))
+        firms=report.firm_reports(core, placement) if describe else (),
+        sites=report.site_reports(core, placement, faces) if describe else (),
+        unassigned=report.unassigned(core, placement) if describe else (),
+        face_firms=dict(plan.face_firms))
 
 
 class _Index:
@@ -187,7 +190,7 @@ def candidates(problem: Problem, placed: Sequence[PlannedItem], item_id: str,
     i = index.item(item_id)
     current = next((entry for entry in placed if entry.item == item_id), None)
     others = [entry for entry in placed if entry.item != item_id]
-    base = review(problem, placed, core)
+    base = review(problem, placed, core, describe=False)
     had = {(v.rule, v.message) for v in base.violations}
     found = []
     for f, firm in enumerate(core.firms):
@@ -197,7 +200,8 @@ def candidates(problem: Problem, placed: Sequence[PlannedItem], item_id: str,
         start = first_start(core, item_id, firm.id, current.start_on if current else None)
         if current is not None and firm.id == current.firm:
             start = current.start_on or start
-        after = review(problem, [*others, PlannedItem(item_id, firm.id, start)], core)
+        after = review(problem, [*others, PlannedItem(item_id, firm.id, start)], core,
+                       describe=False)
         moved = next((a for a in after.assignments if a.item == item_id), None)
         caused = tuple(v.message for v in after.violations if (v.rule, v.message) not in had)
         found.append(Candidate(

@@ -55,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
 
     _import_models()
+    _watch_planner_inputs()
     _register_blueprints(app)
     _relax_docs_policy(app)
     _register_transaction_boundary(app)
@@ -119,6 +120,13 @@ def _import_models() -> None:
     from .partners import models as partners_models  # noqa: F401
     from .planning import models as planning_models  # noqa: F401
     from .projects import models as projects_models  # noqa: F401
+
+
+def _watch_planner_inputs() -> None:
+    """Raise a project's inputs version with every change the planner would read."""
+    from .planning import inputs
+
+    inputs.register()
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """Rollout projects, their skill catalogue, sites and the work items at each site."""
 
 import datetime as dt
+import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -44,6 +45,9 @@ class Project(db.Model):
     )
     # each firm's share of hours in the approved plans so far moves its fairness target
     carries_fair_share: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # renewed by every change to what the planner reads of the project (planning.inputs)
+    inputs_version: Mapped[str] = mapped_column(
+        sa.String(32), default=lambda: uuid.uuid4().hex, server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     lead_firm: Mapped["Firm"] = relationship()  # noqa: F821

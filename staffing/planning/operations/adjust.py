@@ -18,7 +18,7 @@ from ...errors import Conflict, InvalidInput, NotFound
 from ...extensions import db
 from ...partners.models import Firm, User
 from ...projects.models import Project, WorkItem
-from .. import mapping
+from .. import inputs, mapping
 from ..models import Adjustment, Assignment, Plan
 from .plans import partner_visible_ids
 
@@ -124,15 +124,14 @@ def _preview(project: Project, plan: Plan, assignment: Assignment, firm_id: int,
     judged by the checker: the violations the move causes (not those the plan already had,
     say because an offer changed since), the item's new dates and hours, the cost delta."""
     firm = db.session.get(Firm, firm_id)
-    problem = mapping.problem_for(project)
+    now = inputs.current(project)
+    problem, fingerprint, core = now.problem, now.fingerprint, now.core
     if firm is None or str(firm_id) not in {f.id for f in problem.firms}:
         raise InvalidInput.field("firm_id", "no such firm takes part in the project (an "
                                             "accepted partner with a capacity offer)")
     day = start_on or assignment.start_on
     if day not in problem.working_days:
         raise InvalidInput.field("start_on", f"{day} is not a working day of the project")
-    fingerprint = mapping.input_fingerprint(problem)
-    core = mapping.prepared(problem, fingerprint)
     item = str(assignment.work_item_id)
     if start_on is None:
         day = mapping.solver_review.first_start(core, item, str(firm_id), day) or day
@@ -204,9 +203,10 @@ def candidates(actor: User, plan: Plan, work_item_id: int) -> dict:
     item = db.session.get(WorkItem, work_item_id)
     if item is None or item.project_id != project.id:
         raise NotFound("work item")
-    problem = mapping.problem_for(project)
-    ranked = mapping.solver_review.candidates(problem, mapping.placed_items(plan),
-                                              str(work_item_id), mapping.prepared(problem))
+    now = inputs.current(project)
+    ranked = mapping.solver_review.candidates(now.problem, mapping.placed_items(plan),
+                                              str(work_item_id), now.core)
+    problem = now.problem
     current = next((a for a in plan.assignments if a.work_item_id == work_item_id), None)
     names = {f.id: f.name or f.id for f in problem.firms}
     return {"work_item_id": item.id, "item": f"{item.ref} {item.label}".strip(),

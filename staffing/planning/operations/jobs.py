@@ -21,7 +21,7 @@ from ...errors import Conflict, Forbidden, InvalidInput, NotFound
 from ...extensions import db
 from ...partners.models import User
 from ...projects.models import Project
-from .. import mapping
+from .. import inputs, mapping
 from ..models import ACTIVE_JOB_STATUSES, FINISHED_JOB_STATUSES, Plan, SolveJob
 
 STALE_AFTER = 30.0  # seconds without a heartbeat after which a running job is failed
@@ -63,8 +63,8 @@ def start_solve(actor: User | None, project: Project, backend: str, time_limit: 
                    author_id=actor.id if actor is not None else None,
                    base_plan_id=base_plan_id, time_limit=time_limit, seed=seed,
                    workers=workers, backend=backend, instance=instance,
-                   input_fingerprint=mapping.input_fingerprint(
-                       problem if base is None else mapping.problem_for(project)))
+                   input_fingerprint=mapping.input_fingerprint(problem) if base is None
+                   else inputs.current(project).fingerprint)
     db.session.add(job)
     db.session.flush()
     return job

@@ -10,7 +10,7 @@ from ...errors import InvalidInput, NotFound
 from ...extensions import db
 from ...partners.models import User
 from ...projects.models import Project
-from .. import mapping
+from .. import inputs
 from ..models import Assignment, Plan
 
 # a superseded plan may be approved again (going back to an earlier plan: confirm_older)
@@ -119,7 +119,7 @@ def _check_approvable(project: Project, plan: Plan, fields: dict) -> None:
 
 def current_fingerprint(project: Project) -> str:
     """The fingerprint of the project's inputs now (to compare with a plan's)."""
-    return mapping.input_fingerprint(mapping.problem_for(project))
+    return inputs.current(project).fingerprint
 
 
 def plan_list_view(actor: User, project: Project, plans: list[Plan]) -> list[dict]:
