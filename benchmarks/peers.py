@@ -44,6 +44,7 @@ class Run:
     seconds: float
     unassigned: int | None = None  # rollouts: items the plan leaves out
     violations: int | None = None  # rollouts: hard rules the checker finds broken
+    assignments: tuple = ()  # rollouts: the plan's (solver.types.Assignment)
 
 
 def has_highs() -> bool:
@@ -165,7 +166,8 @@ def cpsat_rollout(problem: Problem, time_limit: float, workers: int, seed: int) 
     seconds = time.monotonic() - started
     return Run(objective=sum(plan_terms(core, placement).values()), bound=bound,
                status=_cpsat_status(status), seconds=seconds,
-               unassigned=len(plan.unassigned), violations=len(check(problem, plan)))
+               unassigned=len(plan.unassigned), violations=len(check(problem, plan)),
+               assignments=plan.assignments)
 
 
 # --- CP-SAT, shared ----------------------------------------------------------------------
