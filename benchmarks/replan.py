@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
                 problem, firms=tuple(f for f in problem.firms if f.id != leaver),
                 exclusions=tuple(e for e in problem.exclusions if e.firm != leaver),
                 bans=tuple(b for b in problem.bans if b.firm != leaver),
-                reference=tuple(PlannedItem(i, f, d) for i, (f, d) in reference.items()),
+                reference=tuple(PlannedItem(i, f, d) for i, (f, d) in reference.items()
+                                if f != leaver),  # as the service makes it
                 policy=replace(problem.policy, weights=replace(
                     problem.policy.weights, stability=500.0)))
             started = time.monotonic()

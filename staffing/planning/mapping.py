@@ -147,13 +147,17 @@ def problem_for(project: Project, base: Plan | None = None) -> st.Problem:
                               .order_by(Ban.work_item_id, Ban.firm_id))
     locks, reference = (), ()
     if base is not None:
+        # a firm that no longer takes part (it left, or withdrew its offer) keeps nothing:
+        # its items move, its locks keep their dates only
         locks = tuple(
             st.Lock(item=str(a.work_item_id),
-                    firm=str(a.firm_id) if a.is_firm_locked else None,
+                    firm=str(a.firm_id) if a.is_firm_locked and a.firm_id in offering
+                    else None,
                     start_on=a.start_on if a.is_date_locked else None)
-            for a in base.assignments if a.is_firm_locked or a.is_date_locked)
+            for a in base.assignments
+            if a.is_date_locked or (a.is_firm_locked and a.firm_id in offering))
         reference = tuple(st.PlannedItem(str(a.work_item_id), str(a.firm_id), a.start_on)
-                          for a in base.assignments)
+                          for a in base.assignments if a.firm_id in offering)
     return st.Problem(
         working_days=working_days(project), sites=tuple(_site(s) for s in sites),
         items=tuple(_item(i, codes) for i in items),

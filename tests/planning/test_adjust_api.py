@@ -4,7 +4,9 @@ of who changed what, and bans."""
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
+from staffing.partners.models import Membership
 from staffing.planning.models import Adjustment, Assignment, Plan
 
 
@@ -462,3 +464,19 @@ def test_who_fits_page_checks_a_move_to_a_candidate_on_the_assignment_page(clien
     assert checked.status_code == 200
     assert "The move keeps every hard rule." in body and "Lead IT would work" in body
     assert db.session.get(Assignment, more["id"]).firm_id == rollout["north"].id  # a check
+
+
+def test_a_replan_after_a_partner_left_moves_its_items_and_keeps_the_rest(client, db, plan,
+                                                                         rollout, lead_h):
+    desk = _of(plan, rollout["desk"])
+    assert desk["firm_id"] == rollout["north"].id
+    assert _patch(client, lead_h, desk["id"], {"is_firm_locked": True}).status_code == 200
+    db.session.scalar(sa.select(Membership).filter_by(
+        project_id=rollout["project"].id, firm_id=rollout["north"].id)).status = "declined"
+    db.session.commit()
+    again = _replan(client, rollout, lead_h, plan["id"])  # not refused: its firm is gone
+    moved = _of(again, rollout["desk"])
+    assert moved["firm_id"] == rollout["lead"].id and not moved["is_firm_locked"]
+    now = {a["work_item_id"]: (a["firm_id"], a["start_on"]) for a in again["assignments"]}
+    kept = [a for a in plan["assignments"] if a["firm_id"] == rollout["lead"].id]
+    assert kept and all(now[a["work_item_id"]] == (a["firm_id"], a["start_on"]) for a in kept)
