@@ -68,8 +68,8 @@ def result(ctx: Context, placement: Placement, status: str, bound: float | None,
     core = ctx.core
     faces = faces or face_firms(core, placement)
     settled = settle(core, placement)  # a re-plan keeps the reference days where it can
-    if settled is not placement and is_valid(core, settled):
-        placement = settled
+    if settled is not placement and not violations(core, plan_of(core, settled, faces)):
+        placement = settled  # days do not change who faces a site: the same faces
     plan = plan_of(core, placement, faces)
     broken = violations(core, plan)
     if broken:

@@ -39,7 +39,7 @@ from .models import Ban, Plan
 BY_PROJECT = (Site, WorkItem, Skill, CapacityOffer, Membership, Exclusion, Ban)
 BY_OFFER = (OfferSkill, Availability)
 TABLES = frozenset(model.__table__.name for model in (
-    Project, Firm, *BY_PROJECT, *BY_OFFER)) | {work_item_dependency.name}
+    Project, Firm, Plan, *BY_PROJECT, *BY_OFFER)) | {work_item_dependency.name}
 PROJECT_NOT_READ = frozenset({"description", "client_name", "created_at", "inputs_version"})
 KEPT = 4  # projects whose inputs a process keeps (a 1,000-site one: ~1 s to build, ~50 MB)
 EVERY = "every project"
@@ -100,6 +100,7 @@ def _touched(session: so.Session) -> tuple[set[int], set[int]]:
             if obj in session.dirty and not session.is_modified(obj):
                 continue
             projects.add(obj.project_id if obj.project_id is not None else EVERY)
+            projects.update(sa.inspect(obj).attrs.project_id.history.deleted)  # moved
         elif isinstance(obj, BY_OFFER):
             with session.no_autoflush:
                 offer = session.get(CapacityOffer, obj.offer_id) if obj.offer_id else None
@@ -107,9 +108,9 @@ def _touched(session: so.Session) -> tuple[set[int], set[int]]:
         elif isinstance(obj, Firm):
             if obj.id is not None and (obj in session.deleted or session.is_modified(obj)):
                 firms.add(obj.id)
-        elif isinstance(obj, Plan) and obj.id is not None \
-                and sa.inspect(obj).attrs.status.history.has_changes():
-            projects.add(obj.project_id)
+        elif isinstance(obj, Plan) and obj.id is not None and (
+                obj in session.deleted or sa.inspect(obj).attrs.status.history.has_changes()):
+            projects.add(obj.project_id)  # approved plans' hours move fair-share targets
     projects.discard(None)
     return projects, firms
 

@@ -32,6 +32,7 @@ from ..projects.models import OBJECTIVE_TERMS, Project, Site, Skill, WorkItem
 from .models import Assignment, Ban, Plan
 
 UNIT_WEIGHTS = st.Weights()
+FRESH = {"populate_existing": True}  # rows as the database has them now, loaded or not
 
 
 def weights_for(priorities: list[str], replan: bool = False) -> st.Weights:
@@ -70,7 +71,8 @@ def participating_offers(project: Project) -> list[CapacityOffer]:
         sa.or_(CapacityOffer.firm_id.in_(accepted),
                CapacityOffer.firm_id == project.lead_firm_id),
     ).options(so.selectinload(CapacityOffer.skills), so.selectinload(CapacityOffer.availability),
-              so.joinedload(CapacityOffer.firm)).order_by(CapacityOffer.firm_id)
+              so.joinedload(CapacityOffer.firm)).order_by(CapacityOffer.firm_id) \
+        .execution_options(**FRESH)
     return list(db.session.scalars(query))
 
 
@@ -131,20 +133,27 @@ def _firm(offer: CapacityOffer, skill_codes: dict[int, str],
 
 def problem_for(project: Project, base: Plan | None = None) -> st.Problem:
     """The project as a solver problem; `base` (a previous plan) gives the locks it holds and
-    the reference for stability."""
-    skills = list(db.session.scalars(sa.select(Skill).filter_by(project_id=project.id)))
+    the reference for stability. Every row is read from the database as it is now, also those
+    the session loaded before (PostgreSQL reads each statement's own snapshot: a row loaded
+    earlier in the request may be older than the rest; planning.inputs relies on this)."""
+    project = db.session.scalars(sa.select(Project).where(Project.id == project.id)
+                                 .execution_options(**FRESH)).one()
+    skills = list(db.session.scalars(sa.select(Skill).filter_by(project_id=project.id)
+                                     .execution_options(**FRESH)))
     codes = {skill.id: skill.code for skill in skills}
     sites = db.session.scalars(sa.select(Site).filter_by(project_id=project.id)
-                               .order_by(Site.id))
+                               .order_by(Site.id).execution_options(**FRESH))
     items = db.session.scalars(sa.select(WorkItem).filter_by(project_id=project.id)
                                .options(so.selectinload(WorkItem.depends_on))
-                               .order_by(WorkItem.id))
+                               .order_by(WorkItem.id).execution_options(**FRESH))
     offers = participating_offers(project)
     offering = {offer.firm_id for offer in offers}
     targets = carried_targets(project) if project.carries_fair_share else {}
-    exclusions = db.session.scalars(sa.select(Exclusion).filter_by(project_id=project.id))
+    exclusions = db.session.scalars(sa.select(Exclusion).filter_by(project_id=project.id)
+                                    .execution_options(**FRESH))
     bans = db.session.scalars(sa.select(Ban).filter_by(project_id=project.id)
-                              .order_by(Ban.work_item_id, Ban.firm_id))
+                              .order_by(Ban.work_item_id, Ban.firm_id)
+                              .execution_options(**FRESH))
     locks, reference = (), ()
     if base is not None:
         # a firm that no longer takes part (it left, or withdrew its offer) keeps nothing:

@@ -12,7 +12,7 @@ from staffing.extensions import db
 from staffing.partners.models import Availability, Exclusion, Membership, OfferSkill
 from staffing.planning import inputs, mapping
 from staffing.planning.models import Ban, Plan
-from staffing.projects.models import Project, Site
+from staffing.projects.models import Project, Site, WorkItem
 
 from ..projects.test_csv_import import SITES, _upload
 
@@ -113,7 +113,11 @@ def test_a_plan_s_status_renews_it_its_report_does_not(rollout):
     assert _version(project) == before
     plan.status = "approved"
     db.session.flush()
-    assert _version(project) != before
+    approved = _version(project)
+    assert approved != before
+    db.session.delete(plan)  # its hours leave the fair-share targets
+    db.session.flush()
+    assert _version(project) != approved
 
 
 def test_a_rolled_back_change_leaves_nothing_kept_behind(rollout):
@@ -128,3 +132,22 @@ def test_a_rolled_back_change_leaves_nothing_kept_behind(rollout):
     now = inputs.current(project)
     assert now is not changed
     _same_as_fresh(project)
+
+
+def test_a_row_changed_after_the_request_loaded_it_is_read_as_it_is_now(rollout):
+    # on PostgreSQL each statement sees the latest commit: another transaction may change
+    # and commit a row this request loaded before. Done here behind the session's back (a
+    # statement on its connection, as the other transaction's commit would show): the build
+    # must read the row as it is now, not as loaded, or it keeps old inputs under the new
+    # version (mapping.problem_for reads every row fresh)
+    project = rollout["project"]
+    assert project.max_firms_per_site == 2 and rollout["desk"].effort_hours == 1.5
+    db.session.connection().execute(
+        sa.update(Project.__table__).where(Project.__table__.c.id == project.id)
+        .values(max_firms_per_site=1, inputs_version="renewed-elsewhere"))
+    db.session.connection().execute(
+        sa.update(WorkItem.__table__).where(WorkItem.__table__.c.id == rollout["desk"].id)
+        .values(effort_hours=3.0))
+    kept = inputs.current(project)
+    assert kept.problem.policy.max_firms_per_site == 1
+    assert next(i for i in kept.problem.items if i.id == str(rollout["desk"].id)).hours == 60.0
