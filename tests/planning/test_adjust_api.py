@@ -326,7 +326,8 @@ def test_a_replan_after_a_ban_moves_only_the_banned_item_and_says_why(client, pl
         (rollout["desk"].id, "firm")]
     change = compared["changes"][0]
     assert (change["before"]["firm"], change["after"]["firm"]) == ("Nord IT", "Lead IT")
-    assert change["why"] and "Lead IT" in change["why"]
+    assert change["why"].startswith("version 1's placement no longer stands: ")
+    assert "banned" in change["why"] and "Lead IT" in change["why"]
     firms = {f["firm"]: f for f in compared["firms"]}
     assert firms["Nord IT"]["delta"]["hours"] == pytest.approx(-7.2)
     assert compared["kpis"]["cost"]["delta"] == pytest.approx(
@@ -477,6 +478,9 @@ def test_a_replan_after_a_partner_left_moves_its_items_and_keeps_the_rest(client
     again = _replan(client, rollout, lead_h, plan["id"])  # not refused: its firm is gone
     moved = _of(again, rollout["desk"])
     assert moved["firm_id"] == rollout["lead"].id and not moved["is_firm_locked"]
+    compared = client.get(f"/api/v1/plans/{again['id']}/comparison", headers=lead_h).json
+    why = {c["work_item_id"]: c["why"] for c in compared["changes"]}
+    assert "Nord IT no longer takes part in the project" in why[rollout["desk"].id]
     now = {a["work_item_id"]: (a["firm_id"], a["start_on"]) for a in again["assignments"]}
     kept = [a for a in plan["assignments"] if a["firm_id"] == rollout["lead"].id]
     assert kept and all(now[a["work_item_id"]] == (a["firm_id"], a["start_on"]) for a in kept)

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from solver.types import ProblemError
+
 from ...access import is_lead_coordinator
 from ...errors import InvalidInput, NotFound
 from ...extensions import db
 from ...partners.models import User
 from ...projects.models import Project
+from .. import inputs, mapping
 from ..models import Plan, SolveJob
 from .desk import Names
 from .plans import get_plan, partner_visible_ids
@@ -35,6 +38,7 @@ def compare_plans(actor: User, before: Plan, after: Plan) -> dict:
     names = Names.of(project, firm_ids)
     explanations = {int(e["item"]): e["text"]
                     for e in (after.summary or {}).get("explanations", [])} if lead else {}
+    broken = _no_longer_standing(project, before, after, names) if lead else {}
     rows = []
     for item_id in sorted(set(old) | set(new), key=names.item):
         a, b = old.get(item_id), new.get(item_id)
@@ -48,7 +52,8 @@ def compare_plans(actor: User, before: Plan, after: Plan) -> dict:
             "work_item_id": item_id, "item": names.item(item_id),
             "site": names.site(names.items[item_id].site_id) if item_id in names.items else "",
             "change": change, "before": _side(a, names), "after": _side(b, names),
-            "why": explanations.get(item_id) if change in ("firm", "added") else None})
+            "why": _why(change, broken.get(item_id), explanations.get(item_id),
+                        before.version)})
     result = {"plan_id": after.id, "with_plan_id": before.id, "version": after.version,
               "with_version": before.version, "changes": rows,
               "counts": {kind: sum(r["change"] == kind for r in rows) for kind in CHANGES}}
@@ -67,6 +72,51 @@ def compare_plans(actor: User, before: Plan, after: Plan) -> dict:
             "cost_before": round(sum(c for _, c in mine), 2),
             "cost_after": round(sum(c for _, c in theirs), 2)}
     return result
+
+
+def _why(change: str, broken: list[str] | None, explanation: str | None,
+         version: int) -> str | None:
+    """Why the item changed, for the lead: what of the earlier plan no longer stands under
+    the inputs the later one was made with (a ban, a blackout, a firm that left), then the
+    planner's reason for where it is now."""
+    parts = []
+    if broken:
+        parts.append(f"version {version}'s placement no longer stands: " + "; ".join(broken))
+    if explanation and change in ("firm", "added"):
+        parts.append(f"Now: {explanation}" if parts else explanation)
+    return ". ".join(parts) or None
+
+
+def _no_longer_standing(project: Project, before: Plan, after: Plan, names: Names
+                        ) -> dict[int, list[str]]:
+    """Work item id -> what breaks when the earlier plan's placement of the item is judged
+    by the checker against the project's inputs now, when the later plan was made with
+    them (no reasons otherwise: the inputs it was made with are gone)."""
+    now = inputs.current(project)
+    if after.input_fingerprint != now.fingerprint or before.id == after.id:
+        return {}
+    firms = {f.id for f in now.problem.firms}
+    items = {i.id for i in now.problem.items}
+    reasons: dict[int, list[str]] = {}
+    placed = []
+    for entry in mapping.placed_items(before):
+        if entry.item not in items:
+            continue  # the work item is gone
+        if entry.firm in firms:
+            placed.append(entry)
+        else:
+            reasons[int(entry.item)] = [f"{names.firm(entry.firm)} no longer takes part in "
+                                        "the project"]
+    try:
+        judged = mapping.solver_review.review(now.problem, placed, now.core, describe=False)
+    except ProblemError:
+        return reasons
+    for item, why in judged.not_eligible.items():
+        reasons.setdefault(int(item), []).append(why)
+    for v in judged.violations:
+        if v.item is not None:
+            reasons.setdefault(int(v.item), []).append(v.message)
+    return reasons
 
 
 def _change(a, b) -> str | None:
