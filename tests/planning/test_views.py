@@ -33,6 +33,7 @@ def test_a_solve_started_from_the_form_ends_on_its_page(client, db, rollout):
     assert "Stop" not in page
     plans = page_text(client, f"/projects/{rollout['project'].id}/plans")
     assert f"#{job.id}</a>" in plans and "EUR" in plans and "current" in plans
+    assert "<th>By</th>" in plans and f"<td>{rollout['lead_user'].name}</td>" in plans
 
 
 def test_the_form_answers_bad_input_beside_the_field_and_starts_nothing(client, db, rollout):

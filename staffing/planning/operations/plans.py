@@ -132,6 +132,9 @@ def plan_list_view(actor: User, project: Project, plans: list[Plan]) -> list[dic
         sa.select(Assignment.plan_id, sa.func.count()).where(
             Assignment.plan_id.in_([plan.id for plan in plans])).group_by(Assignment.plan_id)
     ).all()) if lead and plans else {}
+    authors = dict(db.session.execute(sa.select(User.id, User.name).where(
+        User.id.in_({plan.author_id for plan in plans if plan.author_id}))).all()) \
+        if lead and plans else {}
     rows = []
     for plan in plans:
         row = {"id": plan.id, "version": plan.version, "status": plan.status,
@@ -140,7 +143,7 @@ def plan_list_view(actor: User, project: Project, plans: list[Plan]) -> list[dic
             row |= {"is_stale": is_stale(plan, current), "solver_status": plan.solver_status,
                     "cost": plan.cost,
                     "objective": plan.objective, "author_id": plan.author_id,
-                    "assigned": assigned.get(plan.id, 0),
+                    "author": authors.get(plan.author_id), "assigned": assigned.get(plan.id, 0),
                     "is_stopped_early": plan.is_stopped_early}
         rows.append(row)
     return rows
