@@ -487,10 +487,28 @@ def firm_reason(core: Core, i: int, f: int) -> str:
     """Why firm f has no option for item i, in words."""
     for reason, firms in core.rejected[i].items():
         if f in firms:
-            return REJECTION_WORDS[reason]
+            return _with_figures(core, i, f, reason)
     if core.explicit_options:
         return "not among the item's options"
-    return REJECTION_WORDS["skill"]
+    return _with_figures(core, i, f, "skill")
+
+
+def _with_figures(core: Core, i: int, f: int, reason: str) -> str:
+    """The rejection in words with the figures that decide it: the skill, the levels, the
+    distance and the radius (the firm's own figures: for the lead's eyes, never a partner's)."""
+    item, firm, words = core.items[i], core.firms[f], REJECTION_WORDS[reason]
+    if reason == "skill":
+        return f"{words} {item.skill}"
+    if reason == "proficiency":
+        level = max((s.proficiency for s in firm.skills if s.skill == item.skill), default=0)
+        return f"{words}: {item.skill} at level {level}, the item needs {item.min_proficiency}"
+    if reason == "radius":
+        site = core.problem.sites[core.item_site[i]]
+        phi1, phi2 = math.radians(firm.latitude), math.radians(site.latitude)
+        km = _haversine_km(phi1, math.cos(phi1), phi2, math.cos(phi2),
+                           site.longitude - firm.longitude)
+        return f"{words}: the site is {km:,.0f} km away, the radius {firm.travel_radius_km:,.0f} km"
+    return words
 
 
 REJECTION_WORDS = {

@@ -102,7 +102,8 @@ def test_a_move_to_a_firm_without_the_skill_is_refused_and_nothing_changes(
     response = _patch(client, lead_h, srv["id"], {"firm_id": rollout["north"].id})
     assert response.status_code == 422
     assert set(response.json) == {"code", "status", "message", "errors"}
-    assert response.json["errors"]["firm_id"] == ["Nord IT cannot take it: lacks the skill"]
+    assert response.json["errors"]["firm_id"] == [
+        "Nord IT cannot take it: lacks the skill winserver"]
     row = db.session.get(Assignment, srv["id"])
     assert (row.firm_id, row.is_firm_locked) == (rollout["lead"].id, False)
     assert db.session.query(Adjustment).count() == 0
@@ -393,7 +394,8 @@ def test_who_fits_ranks_the_firms_by_cost_and_says_why_the_others_cannot(client,
     # the same 7.2 h at 70 EUR instead of 50 EUR: 144 EUR more, less Nord IT's few km
     assert lead["cost_delta"] == pytest.approx(144.0, abs=10.0)
     assert lead["cost"] - north["cost"] == pytest.approx(lead["cost_delta"], abs=0.01)
-    assert south["reason"] == "site outside its travel radius"
+    assert south["reason"] == ("site outside its travel radius: the site is 616 km away, "
+                               "the radius 150 km")
     # a third firm at Hamburg: what else would have to move
     assert alster["violations"] == [
         "3 firms work at Hamburg (Alster IT, Lead IT, Nord IT), at most 2 may",
