@@ -507,7 +507,7 @@ def _with_figures(core: Core, i: int, f: int, reason: str) -> str:
         phi1, phi2 = math.radians(firm.latitude), math.radians(site.latitude)
         km = _haversine_km(phi1, math.cos(phi1), phi2, math.cos(phi2),
                            site.longitude - firm.longitude)
-        return f"{words}: the site is {km:,.0f} km away, the radius {firm.travel_radius_km:,.0f} km"
+        return f"{words}: {rules.beyond_radius_words(km, firm)}"
     return words
 
 

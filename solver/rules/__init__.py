@@ -64,6 +64,7 @@ from .days import (
 from .eligibility import (
     RADIUS_TOLERANCE,
     banned,
+    beyond_radius_words,
     excluded,
     proficient,
     reach_km,

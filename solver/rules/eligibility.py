@@ -15,6 +15,11 @@ def reach_km(firm) -> float:
     return firm.travel_radius_km + RADIUS_TOLERANCE
 
 
+def beyond_radius_words(km: float, firm) -> str:
+    """How far out of the firm's reach a site lies, in words."""
+    return f"the site is {km:,.0f} km away, the radius {firm.travel_radius_km:,.0f} km"
+
+
 def within_radius(km: float, firm) -> bool:
     """The site lies within the firm's travel radius."""
     return km <= reach_km(firm)
