@@ -5,7 +5,8 @@ import sqlalchemy as sa
 from .errors import Forbidden, NotFound
 from .extensions import db
 from .partners.models import CapacityOffer, Membership, User
-from .projects.models import Project
+from .planning.models import Assignment, Plan
+from .projects.models import Project, WorkItem
 
 VISIBLE_MEMBERSHIP = ("invited", "accepted")
 
@@ -64,3 +65,31 @@ def can_read_offer(actor: User, offer: CapacityOffer, project: Project) -> bool:
 def can_edit_offer(actor: User, offer_firm_id: int, project: Project) -> bool:
     own = actor.firm_id == offer_firm_id and actor.can_coordinate
     return own or is_lead_coordinator(actor, project)
+
+
+def partner_visible_ids(project: Project) -> sa.Select:
+    """The plans a partner may read: the approved plan and the newest proposed one (older
+    proposals were withdrawn by the newer)."""
+    newest_proposed = (sa.select(sa.func.max(Plan.id))
+                       .where(Plan.project_id == project.id, Plan.status == "proposed")
+                       .scalar_subquery())
+    return sa.select(Plan.id).where(
+        Plan.project_id == project.id,
+        sa.or_(Plan.status == "approved", Plan.id == newest_proposed))
+
+
+SITE_PLACE_DECIMALS = 1  # a partner's view of a site's coordinates: about 10 km, the town
+
+
+def sites_in_full(actor: User, project: Project) -> set[int] | None:
+    """The sites whose street address and exact coordinates the actor may see: every site
+    (None) for the lead firm; for a partner only those where its firm has work in a plan it
+    may read (the approved one, the newest proposed one), so that a rival's client list is not
+    handed out before the work is; elsewhere it sees the region, the town-level place, the
+    skills and the volumes."""
+    if is_lead(actor, project):
+        return None
+    return set(db.session.scalars(
+        sa.select(WorkItem.site_id).join(Assignment, Assignment.work_item_id == WorkItem.id)
+        .where(Assignment.plan_id.in_(partner_visible_ids(project)),
+               Assignment.firm_id == actor.firm_id).distinct()))

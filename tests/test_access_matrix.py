@@ -159,9 +159,19 @@ def _jobs(db, lead, firms, project, factories):
     # every firm's cost in the plan, and the plan's total: a reader sees its own firm's only
     firm_costs = {row["firm"]: f"{row['cost']:,.2f}" for row in plan.summary["firms"]
                   if row["cost"]}
+    # the street addresses each firm may not read: of every site where it has no work in the
+    # proposed plan (none in the second project, which has no plan)
+    from staffing.projects.models import Site, WorkItem
+    addresses = {site.id: site.address for site in db.session.scalars(db.select(Site))}
+    site_of = dict(db.session.execute(db.select(WorkItem.id, WorkItem.site_id)).all())
+    working = {(a.firm_id, site_of[a.work_item_id]) for a in plan.assignments}
+    hidden_addresses = {key: sorted({address for site_id, address in addresses.items()
+                                     if (firm.id, site_id) not in working})
+                        for key, firm in firms.items()}
+    assert any(len(v) < len(addresses) for v in hidden_addresses.values())  # some are shown
     return {"job": done.id, "queued_job": queued.id, "plan": plan.id, "project2": other.id,
             "b_plan_secrets": b_plan_secrets, "firm_costs": firm_costs,
-            "plan_total": f"{plan.cost:,.2f}"}
+            "plan_total": f"{plan.cost:,.2f}", "hidden_addresses": hidden_addresses}
 
 
 def _membership_id(db, project_id, firm_id):
@@ -371,6 +381,16 @@ def test_no_response_leaks_b_sealed_values(client, world, role):
         text = response.get_data(as_text=True)
         for secret in B_SECRET_STRINGS + world["b_plan_secrets"]:
             assert not _mentions(text, secret), f"{role} read {secret!r} from {url}"
+
+
+@pytest.mark.parametrize("role", sorted(PARTICIPANTS - LEAD_COORDINATORS - {"lead_member"}))
+def test_no_response_leaks_an_address_before_the_partner_has_work_there(client, world, role):
+    hidden = world["hidden_addresses"][FIRM_OF[role]]
+    assert hidden
+    for url, response in _crawl(client, world, role):
+        text = response.get_data(as_text=True)
+        for address in hidden:
+            assert not _mentions(text, address), f"{role} read {address!r} from {url}"
 
 
 def _mentions(text: str, secret: str) -> bool:

@@ -2,11 +2,13 @@
 
 from flask.views import MethodView
 
-from ..pagination import SelectPage
+from ..extensions import db
+from ..pagination import SelectPage, Viewed
 from ..schemas import Blueprint
 from ..security import authenticate_api_request, current_actor
 from . import imports
 from . import operations as ops
+from .models import Project
 from .schemas import (
     CsvImportQueryArgs,
     CsvImportResultSchema,
@@ -135,7 +137,9 @@ class Sites(MethodView):
     def get(self, args, project_id):
         """List the project's sites"""
         actor = current_actor()
-        return ops.list_sites(actor, ops.get_project(actor, project_id), **args)
+        project = ops.get_project(actor, project_id)
+        return Viewed(ops.list_sites(actor, project, **args),
+                      lambda rows: ops.sites_view(actor, project, rows))
 
     @sites.arguments(SiteArgs)
     @sites.response(201, SiteSchema)
@@ -150,8 +154,9 @@ class Sites(MethodView):
 class SiteById(MethodView):
     @sites.response(200, SiteSchema)
     def get(self, site_id):
-        """Read a site"""
-        return ops.get_site(current_actor(), site_id)
+        """Read a site (a partner: the street address once its firm has work there)"""
+        actor = current_actor()
+        return _as_read(actor, ops.get_site(actor, site_id))
 
     @sites.arguments(SiteUpdateArgs)
     @sites.response(200, SiteSchema)
@@ -159,7 +164,7 @@ class SiteById(MethodView):
         """Change a site (lead coordinators)"""
         actor = current_actor()
         site = ops.get_site(actor, site_id)
-        sites.check_if_match(site, SiteSchema)
+        sites.check_if_match(site, SiteSchema, lambda: _as_read(actor, site))
         return ops.update_site(actor, site, args)
 
     @sites.response(204)
@@ -167,8 +172,13 @@ class SiteById(MethodView):
         """Remove a site with its work items (lead coordinators)"""
         actor = current_actor()
         site = ops.get_site(actor, site_id)
-        sites.check_if_match(site, SiteSchema)
+        sites.check_if_match(site, SiteSchema, lambda: _as_read(actor, site))
         ops.delete_site(actor, site)
+
+
+def _as_read(actor, site):
+    """The site as this reader reads it (its ETag is of that)."""
+    return ops.sites_view(actor, db.session.get(Project, site.project_id), [site])[0]
 
 
 @work_items.route("/projects/<int:project_id>/work-items")

@@ -6,7 +6,13 @@ from collections.abc import Hashable, Iterable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from ..access import get_project_for, require_lead_coordinator, visible_project_ids
+from ..access import (
+    SITE_PLACE_DECIMALS,
+    get_project_for,
+    require_lead_coordinator,
+    sites_in_full,
+    visible_project_ids,
+)
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..partners.models import User
@@ -153,6 +159,22 @@ def list_sites(actor: User, project: Project, name: str | None = None,
 
 def get_site(actor: User, site_id: int) -> Site:
     return _in_visible_project(actor, Site, site_id, "site")
+
+
+def sites_view(actor: User, project: Project, sites: list[Site]) -> list:
+    """The sites as this reader may see them (access.sites_in_full): the rows themselves
+    where it may see everything, else without the street address and with the coordinates
+    rounded to the town."""
+    full = sites_in_full(actor, project)
+    return [site if full is None or site.id in full else _place_only(site) for site in sites]
+
+
+def _place_only(site: Site) -> dict:
+    fields = {column.key: getattr(site, column.key)
+              for column in sa.inspect(Site).column_attrs}
+    return fields | {"address": None, "details_shown": False,
+                     "latitude": round(site.latitude, SITE_PLACE_DECIMALS),
+                     "longitude": round(site.longitude, SITE_PLACE_DECIMALS)}
 
 
 def find_site(project: Project, name: str) -> Site | None:

@@ -150,13 +150,18 @@ class SiteSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     project_id = ma.fields.Integer()
     name = ma.fields.String()
-    address = ma.fields.String()
+    address = ma.fields.String(allow_none=True, metadata={
+        "description": "null for a partner until its firm has work at the site in a plan it "
+                       "may read (proposed or approved)"})
     region = ma.fields.String()
-    latitude = ma.fields.Float()
+    latitude = ma.fields.Float(metadata={
+        "description": "to one decimal (about 10 km) for a partner without work there"})
     longitude = ma.fields.Float()
     ready_on = ma.fields.Date(allow_none=True)
     access_weekdays = ma.fields.List(ma.fields.Integer())
     blackout_dates = ma.fields.List(ma.fields.Date())
+    details_shown = ma.fields.Boolean(dump_default=True, metadata={
+        "description": "false: the street address is withheld and the place rounded"})
 
 
 class SiteArgs(StrictArgs):

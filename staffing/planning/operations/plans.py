@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ...access import get_project_for, is_lead_coordinator, require_lead_coordinator
+from ...access import (
+    get_project_for,
+    is_lead_coordinator,
+    partner_visible_ids,
+    require_lead_coordinator,
+)
 from ...dbtypes import utcnow
 from ...errors import InvalidInput, NotFound
 from ...extensions import db
@@ -19,17 +24,6 @@ TRANSITIONS = {("draft", "proposed"), ("proposed", "draft"), ("proposed", "appro
 NO_PLAN_STATUSES = ("infeasible", "unknown")  # solver answers that may hold no assignment
 PARTNER_HIDDEN_FIELDS = ("share_percent", "min_share_percent", "max_share_percent",
                          "target_share_percent")
-
-
-def partner_visible_ids(project: Project) -> sa.Select:
-    """The plans a partner may read: the approved plan and the newest proposed one (older
-    proposals were withdrawn by the newer)."""
-    newest_proposed = (sa.select(sa.func.max(Plan.id))
-                       .where(Plan.project_id == project.id, Plan.status == "proposed")
-                       .scalar_subquery())
-    return sa.select(Plan.id).where(
-        Plan.project_id == project.id,
-        sa.or_(Plan.status == "approved", Plan.id == newest_proposed))
 
 
 def list_plans(actor: User, project: Project, status: str | None = None) -> sa.Select:
