@@ -123,7 +123,7 @@ def _import_models() -> None:
 
 
 def _watch_planner_inputs() -> None:
-    """Raise a project's inputs version with every change the planner would read."""
+    """Renew a project's inputs version with every change the planner would read."""
     from .planning import inputs
 
     inputs.register()

@@ -13,14 +13,18 @@ import sqlalchemy as sa
 
 from solver.types import ProblemError
 
-from ...access import get_project_for, is_lead_coordinator, require_lead_coordinator
+from ...access import (
+    get_project_for,
+    is_lead_coordinator,
+    partner_visible_ids,
+    require_lead_coordinator,
+)
 from ...errors import Conflict, InvalidInput, NotFound
 from ...extensions import db
 from ...partners.models import Firm, User
 from ...projects.models import Project, WorkItem
 from .. import inputs, mapping
 from ..models import Adjustment, Assignment, Plan
-from .plans import partner_visible_ids
 
 MOVABLE_STATUSES = ("draft", "proposed")  # an approved plan is changed by a re-plan
 LOCKABLE_STATUSES = ("draft", "proposed", "approved")  # locks say what a re-plan keeps
@@ -206,9 +210,8 @@ def candidates(actor: User, plan: Plan, work_item_id: int) -> dict:
     now = inputs.current(project)
     ranked = mapping.solver_review.candidates(now.problem, mapping.placed_items(plan),
                                               str(work_item_id), now.core)
-    problem = now.problem
     current = next((a for a in plan.assignments if a.work_item_id == work_item_id), None)
-    names = {f.id: f.name or f.id for f in problem.firms}
+    names = {f.id: f.name or f.id for f in now.problem.firms}
     return {"work_item_id": item.id, "item": f"{item.ref} {item.label}".strip(),
             "plan_id": plan.id, "assigned_to": current.firm_id if current else None,
             "candidates": [{

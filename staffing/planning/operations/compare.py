@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from solver.types import ProblemError
 
-from ...access import is_lead_coordinator
+from ...access import is_lead_coordinator, partner_visible_ids
 from ...errors import InvalidInput, NotFound
 from ...extensions import db
 from ...partners.models import User
@@ -17,7 +17,7 @@ from ...projects.models import Project
 from .. import inputs, mapping
 from ..models import Plan, SolveJob
 from .desk import Names
-from .plans import get_plan, partner_visible_ids
+from .plans import get_plan
 
 CHANGES = ("firm", "dates", "added", "removed")  # what happened to an item from `before`
 
@@ -96,12 +96,9 @@ def _no_longer_standing(project: Project, before: Plan, after: Plan, names: Name
     if after.input_fingerprint != now.fingerprint or before.id == after.id:
         return {}
     firms = {f.id for f in now.problem.firms}
-    items = {i.id for i in now.problem.items}
     reasons: dict[int, list[str]] = {}
     placed = []
-    for entry in mapping.placed_items(before):
-        if entry.item not in items:
-            continue  # the work item is gone
+    for entry in mapping.placed_items(before):  # a deleted item takes its assignments along
         if entry.firm in firms:
             placed.append(entry)
         else:

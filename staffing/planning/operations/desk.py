@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ...access import is_lead_coordinator
+from ...access import is_lead_coordinator, partner_visible_ids
 from ...extensions import db
 from ...partners.models import Firm, User
 from ...projects.models import Project, Site, WorkItem
 from .. import mapping
 from ..models import Adjustment, Assignment, Plan, SolveJob
-from .plans import current_fingerprint, is_stale, partner_visible_ids
+from .plans import current_fingerprint, is_stale
 
 MAX_BARS = 400  # bars one timeline draws; beyond, the page asks for a narrower filter
 MAX_ROWS = 500  # rows of the assignments table, likewise
